@@ -1,0 +1,164 @@
+"""Settings of one batchpoint installation, read in one place.
+
+``Settings.from_env()`` is called once per process (by the CLI, the Dagster definitions or a
+consumer), never at import time. Every value can be set with an environment variable
+``BATCHPOINT_<NAME>``; ``Settings.to_env()`` gives the same variables back so child processes
+(Dagster code server, run workers, consumers) see exactly what their parent saw.
+
+``BATCHPOINT_MODE`` picks the environment: ``embedded`` (the default: every service a child
+process on loopback, data under ``BATCHPOINT_DATA_DIR``), ``compose`` or ``production`` (services
+reached at the URLs given, nothing started).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from batchpoint.errors import SpecError
+
+Mode = Literal["embedded", "compose", "production"]
+MODES: tuple[Mode, ...] = ("embedded", "compose", "production")
+ENV_PREFIX = "BATCHPOINT_"
+
+
+@dataclass(frozen=True)
+class Ports:
+    """Loopback ports of the embedded stack; each is settable as ``BATCHPOINT_<FIELD>_PORT``."""
+
+    s3: int = 18333
+    s3_grpc: int = 18334
+    filer: int = 18888
+    filer_grpc: int = 18889
+    master: int = 19333
+    master_grpc: int = 19334
+    volume: int = 18080
+    volume_grpc: int = 18081
+    admin: int = 18646
+    admin_grpc: int = 18647
+    kafka: int = 19092
+    mlflow: int = 15000
+    dagster: int = 13000
+    api: int = 18000
+
+    @staticmethod
+    def setting_name(field_name: str) -> str:
+        """The environment variable that sets the port ``field_name``."""
+        return f"{ENV_PREFIX}{field_name.upper()}_PORT"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a batchpoint process needs to find the others."""
+
+    mode: Mode = "embedded"
+    data_dir: Path = Path(".batchpoint")
+    host: str = "127.0.0.1"
+    ports: Ports = field(default_factory=Ports)
+    access_key: str = "batchpoint"
+    secret_key: str = "batchpoint-secret"  # noqa: S105 -- loopback-only default of the embedded stack
+    region: str = "us-east-1"
+    landing_bucket: str = "landing"
+    output_bucket: str = "batchpoint"
+    mlflow_bucket: str = "mlflow"
+    events_topic: str = "datastore-events"
+    dead_letter_topic: str = "datastore-events-dlq"
+    invocations_topic: str = "invocations"
+    # Overrides for compose/production; derived from host + ports when empty.
+    s3_endpoint_url: str = ""
+    kafka_bootstrap: str = ""
+    mlflow_tracking_uri: str = ""
+    registry_url: str = ""
+    dagster_postgres_url: str = ""
+
+    # ---- derived -------------------------------------------------------------------------
+    @property
+    def s3_url(self) -> str:
+        """S3 endpoint URL."""
+        return self.s3_endpoint_url or f"http://{self.host}:{self.ports.s3}"
+
+    @property
+    def bootstrap(self) -> str:
+        """Kafka bootstrap servers."""
+        return self.kafka_bootstrap or f"{self.host}:{self.ports.kafka}"
+
+    @property
+    def mlflow_uri(self) -> str:
+        """MLflow tracking URI."""
+        return self.mlflow_tracking_uri or f"http://{self.host}:{self.ports.mlflow}"
+
+    @property
+    def registry(self) -> str:
+        """SQLAlchemy URL of the registry (sqlite file under data_dir unless set)."""
+        return self.registry_url or f"sqlite:///{self.data_dir.resolve() / 'registry.db'}"
+
+    @property
+    def dagster_url(self) -> str:
+        """Dagster webserver URL."""
+        return f"http://{self.host}:{self.ports.dagster}"
+
+    @property
+    def dagster_home(self) -> Path:
+        """DAGSTER_HOME of the embedded stack."""
+        return self.data_dir.resolve() / "dagster"
+
+    @property
+    def cache_dir(self) -> Path:
+        """Local cache (downloaded model versions, staging of outputs)."""
+        return self.data_dir.resolve() / "cache"
+
+    # ---- (de)serialisation ---------------------------------------------------------------
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Read settings from ``BATCHPOINT_*`` variables (``os.environ`` by default)."""
+        env = os.environ if environ is None else environ
+        values: dict[str, object] = {}
+        for f in dataclasses.fields(cls):
+            if f.name == "ports":
+                continue
+            raw = env.get(ENV_PREFIX + f.name.upper())
+            if raw is None:
+                continue
+            if f.name == "data_dir":
+                values[f.name] = Path(raw)
+            elif f.name == "mode":
+                if raw not in MODES:
+                    raise SpecError(ENV_PREFIX + "MODE", f"got {raw!r}", " | ".join(MODES))
+                values[f.name] = raw
+            else:
+                values[f.name] = raw
+        port_values: dict[str, int] = {}
+        for f in dataclasses.fields(Ports):
+            name = Ports.setting_name(f.name)
+            raw = env.get(name)
+            if raw is None:
+                continue
+            if not raw.isdigit() or not 0 < int(raw) < 65536:
+                raise SpecError(name, f"got {raw!r}", "a port number from 1 to 65535")
+            port_values[f.name] = int(raw)
+        return cls(ports=Ports(**port_values), **values)  # type: ignore[arg-type]
+
+    def to_env(self) -> dict[str, str]:
+        """The ``BATCHPOINT_*`` variables that make ``from_env`` return these settings."""
+        env: dict[str, str] = {}
+        for f in dataclasses.fields(self):
+            if f.name == "ports":
+                continue
+            value = getattr(self, f.name)
+            env[ENV_PREFIX + f.name.upper()] = str(value.resolve() if isinstance(value, Path) else value)
+        for f in dataclasses.fields(Ports):
+            env[Ports.setting_name(f.name)] = str(getattr(self.ports, f.name))
+        return env
+
+    def s3_env(self) -> dict[str, str]:
+        """AWS-style variables for S3 clients and for MLflow's artifact access."""
+        return {
+            "AWS_ACCESS_KEY_ID": self.access_key,
+            "AWS_SECRET_ACCESS_KEY": self.secret_key,
+            "AWS_DEFAULT_REGION": self.region,
+            "MLFLOW_S3_ENDPOINT_URL": self.s3_url,
+        }

@@ -1,0 +1,1 @@
+"""Typed, frozen specs with Azure ML field names (``BatchEndpoint``, ``BatchDeployment``, ...)."""

@@ -1,0 +1,43 @@
+"""``BatchEndpoint``: a named entry point with a default deployment and a data-arrival trigger."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from pydantic import Field
+
+from batchpoint.specs.base import Spec
+
+
+class Partitioning(StrEnum):
+    """How landed files are grouped into partitions of the predictions asset."""
+
+    MONTHLY = "monthly"
+
+
+class DataArrivalTrigger(Spec):
+    """Which landing folder feeds the endpoint: files under ``bucket/prefix/<YYYY-MM>/`` are scored.
+
+    batchpoint's own field (Azure has no data-arrival trigger on batch endpoints).
+    """
+
+    bucket: str = Field(default="landing", pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+    prefix: str = Field(pattern=r"^[A-Za-z0-9_.\-/]+/$", description="folder, ending with '/'")
+    partitioning: Partitioning = Partitioning.MONTHLY
+    start_month: str = Field(default="2020-01", pattern=r"^\d{4}-(0[1-9]|1[0-2])$")
+
+
+class EndpointDefaults(Spec):
+    """Azure: ``defaults``."""
+
+    deployment_name: str | None = None
+
+
+class BatchEndpoint(Spec):
+    """A batch endpoint (Azure name rules: a letter first, then letters, digits, hyphens; 3-32)."""
+
+    name: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9-]{1,30}[A-Za-z0-9]$")
+    description: str = ""
+    defaults: EndpointDefaults = Field(default_factory=EndpointDefaults)
+    data_arrival: DataArrivalTrigger | None = None
+    tags: dict[str, str] = Field(default_factory=dict)

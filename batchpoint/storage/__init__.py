@@ -1,0 +1,1 @@
+"""Object-store port (``ObjectStore``) with an S3 adapter and an in-memory fake."""

@@ -1,0 +1,51 @@
+"""The object-store port the core talks to."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class ObjectInfo:
+    """One stored object: where it is and what version of its content it holds (ETag)."""
+
+    bucket: str
+    key: str
+    etag: str
+    size: int
+
+    @property
+    def name(self) -> str:
+        """The file name (last path segment of the key)."""
+        return self.key.rsplit("/", 1)[-1]
+
+
+class ObjectStore(Protocol):
+    """What batchpoint needs of an object store. Errors are ``StorageError`` / ``NotFoundError``."""
+
+    def ensure_bucket(self, bucket: str) -> None:
+        """Create ``bucket`` if it does not exist."""
+
+    def list(self, bucket: str, prefix: str) -> Iterator[ObjectInfo]:
+        """Objects under ``prefix``, in key order."""
+
+    def head(self, bucket: str, key: str) -> ObjectInfo:
+        """One object's info; ``NotFoundError`` if absent."""
+
+    def get_bytes(self, bucket: str, key: str) -> bytes:
+        """An object's content; ``NotFoundError`` if absent."""
+
+    def put_bytes(self, bucket: str, key: str, data: bytes, content_type: str = "") -> ObjectInfo:
+        """Write an object whole."""
+
+    def download(self, bucket: str, key: str, path: Path) -> ObjectInfo:
+        """Write an object's content to a local file."""
+
+    def upload(self, path: Path, bucket: str, key: str) -> ObjectInfo:
+        """Write a local file as an object."""
+
+    def delete(self, bucket: str, key: str) -> None:
+        """Remove an object (absent is fine)."""
