@@ -1,0 +1,5 @@
+"""Dagster definitions of batchpoint (placeholder until the endpoint assets land)."""
+
+import dagster as dg
+
+defs = dg.Definitions()
