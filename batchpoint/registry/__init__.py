@@ -1,0 +1,1 @@
+"""The registry of endpoints and deployments (SQL: sqlite embedded, Postgres in production)."""
