@@ -74,6 +74,10 @@ class Settings:
     mlflow_tracking_uri: str = ""
     registry_url: str = ""
     dagster_postgres_url: str = ""
+    # Data-arrival batching: a month is scored once no file arrived for settle seconds.
+    arrival_settle_seconds: float = 2.0
+    arrival_max_wait_seconds: float = 60.0
+    sensor_interval_seconds: int = 2
 
     # ---- derived -------------------------------------------------------------------------
     @property
@@ -129,6 +133,8 @@ class Settings:
                 if raw not in MODES:
                     raise SpecError(ENV_PREFIX + "MODE", f"got {raw!r}", " | ".join(MODES))
                 values[f.name] = raw
+            elif f.type in ("float", "int"):
+                values[f.name] = _number(ENV_PREFIX + f.name.upper(), raw, float if f.type == "float" else int)
             else:
                 values[f.name] = raw
         port_values: dict[str, int] = {}
@@ -162,3 +168,13 @@ class Settings:
             "AWS_DEFAULT_REGION": self.region,
             "MLFLOW_S3_ENDPOINT_URL": self.s3_url,
         }
+
+
+def _number(name: str, raw: str, kind: type[float] | type[int]) -> float | int:
+    try:
+        value = kind(raw)
+    except ValueError as exc:
+        raise SpecError(name, f"got {raw!r}", f"a non-negative {kind.__name__}") from exc
+    if value < 0:
+        raise SpecError(name, f"got {raw!r}", f"a non-negative {kind.__name__}")
+    return value

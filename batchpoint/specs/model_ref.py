@@ -61,7 +61,7 @@ def _validate(value: Any) -> ParsedModelRef:
         return parse_model_ref(value)
     except SpecError as exc:
         # pydantic reports ValueError with the field path; keep our message with the valid form.
-        raise ValueError(f"must be {VALID_FORMS}, got {value!r}") from exc
+        raise ValueError(f"must be {VALID_FORMS}") from exc
 
 
 ModelRef = Annotated[ParsedModelRef, BeforeValidator(_validate), PlainSerializer(str, return_type=str)]

@@ -1,0 +1,111 @@
+"""A minimal client of Dagster's GraphQL API: reload code, find runs, read why a run failed."""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from typing import Any
+
+from batchpoint.errors import StackError
+
+LOCATION_NAME = "batchpoint"
+
+_RELOAD = """
+mutation($name: String!) { reloadRepositoryLocation(repositoryLocationName: $name) {
+  __typename ... on WorkspaceLocationEntry { locationOrLoadError { __typename
+    ... on PythonError { message } } } ... on PythonError { message } } }
+"""
+_RUNS = """
+query($filter: RunsFilter!) { runsOrError(filter: $filter, limit: 20) { __typename
+  ... on Runs { results { runId status startTime endTime tags { key value } } } } }
+"""
+_FAILURE = """
+query($runId: ID!) { logsForRun(runId: $runId, limit: 500) { __typename
+  ... on EventConnection { events { __typename
+    ... on MessageEvent { message level }
+    ... on ExecutionStepFailureEvent { error { message } }
+    ... on RunFailureEvent { error { message } } } } } }
+"""
+_SENSOR = """
+query($sel: SensorSelector!) { sensorOrError(sensorSelector: $sel) { __typename
+  ... on Sensor { name sensorState { status } } } }
+"""
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """One Dagster run as the demo and the CLI show it."""
+
+    run_id: str
+    status: str
+    start_time: float | None
+    end_time: float | None
+    tags: dict[str, str]
+
+
+class DagsterClient:
+    """GraphQL calls against the Dagster webserver at ``url``."""
+
+    def __init__(self, url: str, location: str = LOCATION_NAME, timeout: float = 30.0) -> None:
+        self.url = url.rstrip("/") + "/graphql"
+        self.location = location
+        self.timeout = timeout
+
+    def _call(self, query: str, variables: dict[str, Any]) -> dict[str, Any]:
+        body = json.dumps({"query": query, "variables": variables}).encode()
+        request = urllib.request.Request(self.url, body, {"Content-Type": "application/json"})  # noqa: S310
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310
+                payload: dict[str, Any] = json.load(response)
+        except (urllib.error.URLError, TimeoutError, OSError) as exc:
+            raise StackError(f"Dagster at {self.url} did not answer: {exc}") from exc
+        if payload.get("errors"):
+            raise StackError(f"Dagster GraphQL error: {payload['errors'][0].get('message')}")
+        data: dict[str, Any] = payload["data"]
+        return data
+
+    def reload_location(self) -> None:
+        """Reload the code location so new or changed endpoints become assets, jobs and sensors."""
+        result = self._call(_RELOAD, {"name": self.location})["reloadRepositoryLocation"]
+        error = result.get("message") or (result.get("locationOrLoadError") or {}).get("message")
+        if error:
+            raise StackError(f"reloading Dagster code location {self.location!r} failed: {error}")
+
+    def sensor_status(self, sensor: str, repository: str = "__repository__") -> str | None:
+        """``RUNNING``/``STOPPED`` of a sensor, ``None`` if it does not exist (yet)."""
+        selector = {"repositoryLocationName": self.location, "repositoryName": repository, "sensorName": sensor}
+        found = self._call(_SENSOR, {"sel": selector})["sensorOrError"]
+        if found["__typename"] != "Sensor":
+            return None
+        return str(found["sensorState"]["status"])
+
+    def runs(self, job_name: str, partition: str | None = None) -> list[RunInfo]:
+        """The newest runs of a job (optionally of one partition), newest first."""
+        run_filter: dict[str, Any] = {"pipelineName": job_name}
+        if partition:
+            run_filter["tags"] = [{"key": "dagster/partition", "value": partition}]
+        found = self._call(_RUNS, {"filter": run_filter})["runsOrError"]
+        return [
+            RunInfo(
+                r["runId"],
+                r["status"],
+                r.get("startTime"),
+                r.get("endTime"),
+                {t["key"]: t["value"] for t in r.get("tags", [])},
+            )
+            for r in found.get("results", [])
+        ]
+
+    def failure_messages(self, run_id: str) -> list[str]:
+        """Error messages of a failed run (step failures first), for the user to read."""
+        found = self._call(_FAILURE, {"runId": run_id})["logsForRun"]
+        messages: list[str] = []
+        for event in found.get("events", []):
+            error = event.get("error")
+            if error and error.get("message"):
+                messages.append(str(error["message"]).strip())
+            elif event.get("level") == "ERROR" and event.get("message"):
+                messages.append(str(event["message"]).strip())
+        return messages
