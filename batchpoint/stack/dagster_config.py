@@ -1,0 +1,83 @@
+"""The ``dagster.yaml`` and ``workspace.yaml`` the embedded Dagster webserver and daemon load."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+import yaml
+
+from batchpoint.errors import SpecError
+
+DEFINITIONS_MODULE = "dagster_project.definitions"
+LOCATION_NAME = "batchpoint"
+
+
+def postgres_storage(url: str) -> dict[str, Any]:
+    """Dagster ``postgres_db`` storage settings for a ``postgresql://user:pass@host:port/db`` URL."""
+    parts = urlsplit(url)
+    if not parts.scheme.startswith("postgres") or not parts.hostname or not parts.path.strip("/"):
+        raise SpecError(
+            "BATCHPOINT_DAGSTER_POSTGRES_URL",
+            f"got {url!r}",
+            "postgresql://<user>:<password>@<host>:<port>/<database>",
+        )
+    db: dict[str, Any] = {
+        "username": unquote(parts.username or ""),
+        "password": unquote(parts.password or ""),
+        "hostname": parts.hostname,
+        "db_name": unquote(parts.path.strip("/")),
+        "port": parts.port or 5432,
+        # dagster-postgres with SQLAlchemy 2.1 otherwise picks psycopg 3, which is not installed.
+        "scheme": "postgresql+psycopg2",
+    }
+    params = dict(parse_qsl(parts.query))
+    if params:
+        db["params"] = params
+    return {"postgres": {"postgres_db": db}}
+
+
+def instance_config(dagster_home: Path, postgres_url: str = "") -> dict[str, Any]:
+    """The content of ``dagster.yaml``: sqlite (or Postgres) storage, queued runs, no telemetry."""
+    storage = (
+        postgres_storage(postgres_url)
+        if postgres_url
+        else {"sqlite": {"base_dir": str(dagster_home.resolve() / "storage")}}
+    )
+    return {
+        "storage": storage,
+        "run_coordinator": {
+            "module": "dagster.core.run_coordinator",
+            "class": "QueuedRunCoordinator",
+        },
+        "telemetry": {"enabled": False},
+        # Two shared cores: the code server can take well over the default 60 s to load under load.
+        "code_servers": {"local_startup_timeout": 180},
+    }
+
+
+def workspace_config(project_root: Path) -> dict[str, Any]:
+    """The content of ``workspace.yaml``: one code location, ``dagster_project.definitions``."""
+    return {
+        "load_from": [
+            {
+                "python_module": {
+                    "module_name": DEFINITIONS_MODULE,
+                    "working_directory": str(project_root.resolve()),
+                    "location_name": LOCATION_NAME,
+                }
+            }
+        ]
+    }
+
+
+def write_dagster_home(dagster_home: Path, project_root: Path, postgres_url: str = "") -> Path:
+    """Write both files into ``dagster_home`` (rewritten on every start); return the workspace path."""
+    dagster_home.mkdir(parents=True, exist_ok=True)
+    (dagster_home / "dagster.yaml").write_text(
+        yaml.safe_dump(instance_config(dagster_home, postgres_url), sort_keys=False)
+    )
+    workspace = dagster_home / "workspace.yaml"
+    workspace.write_text(yaml.safe_dump(workspace_config(project_root), sort_keys=False))
+    return workspace

