@@ -8,11 +8,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from kafka import KafkaProducer
-from kafka.errors import KafkaError
-
 from batchpoint.errors import EventError
-from consumers.kafka_io import Message
+from consumers.kafka_io import KafkaError, KafkaProducer, Message
 
 
 @dataclass(frozen=True)

@@ -10,13 +10,31 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
+import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
-from kafka.errors import KafkaError, TopicAlreadyExistsError
-
 from batchpoint.errors import EventError
+
+with warnings.catch_warnings():
+    # kafka-python 3.0.12 loads its protocol schemas with the deprecated importlib.resources.read_text
+    # at import time; that is its business, and must not fail processes that run with -W error.
+    warnings.simplefilter("ignore", DeprecationWarning)
+    from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
+    from kafka.errors import KafkaError, TopicAlreadyExistsError
+    from kafka.producer.future import FutureRecordMetadata
+
+__all__ = [
+    "FutureRecordMetadata",
+    "KafkaError",
+    "KafkaProducer",
+    "Message",
+    "ReadBatch",
+    "ensure_topics",
+    "make_consumer",
+    "make_producer",
+    "read_from",
+]
 
 log = logging.getLogger(__name__)
 

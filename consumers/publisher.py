@@ -23,17 +23,13 @@ import time
 from pathlib import Path
 from types import FrameType
 
-from kafka import KafkaProducer
-from kafka.errors import KafkaError
-from kafka.producer.future import FutureRecordMetadata
-
 from batchpoint.config import Settings
 from batchpoint.errors import EventError, NotFoundError, StorageError
 from batchpoint.storage.s3 import S3Store
 from consumers.checkpoint import Checkpoint
 from consumers.events import ObjectCreated
 from consumers.filer_events import FilerChange, JsonObjectStream, changes
-from consumers.kafka_io import ensure_topics, make_producer
+from consumers.kafka_io import FutureRecordMetadata, KafkaError, KafkaProducer, ensure_topics, make_producer
 from consumers.s3_event_json import encode, message_key
 
 log = logging.getLogger("consumers.publisher")
