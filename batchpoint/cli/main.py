@@ -1,2 +1,27 @@
+"""The ``batchpoint`` command: a click group; each command lives in its own module here.
+
+Add a command by defining it in ``batchpoint/cli/<topic>_commands.py`` and registering it below.
+"""
+
+from __future__ import annotations
+
+import click
+
+from batchpoint.cli.stack_commands import down, status, up
+
+
+@click.group()
 def main() -> None:
-    pass
+    """batchpoint: event-driven batch endpoints for ML models, self-hosted.
+
+    `batchpoint up` starts the embedded stack (S3, Kafka, MLflow, Dagster) on this machine.
+    """
+
+
+main.add_command(up)
+main.add_command(down)
+main.add_command(status)
+
+
+if __name__ == "__main__":
+    main()

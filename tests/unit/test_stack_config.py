@@ -1,0 +1,119 @@
+"""Command lines, environments and Dagster config files the launcher generates."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+import yaml
+
+from batchpoint.config import Settings
+from batchpoint.errors import SpecError, StackError
+from batchpoint.stack.dagster_config import instance_config, postgres_storage, write_dagster_home
+from batchpoint.stack.ports import free_ports
+from batchpoint.stack.services import (
+    child_env,
+    kafka_launch,
+    mlflow_launch,
+    order_services,
+    s3_launch,
+)
+from batchpoint.stack.state import ProcessRecord, ServiceRecord, StackState
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return dataclasses.replace(Settings(), data_dir=tmp_path / "d", ports=free_ports())
+
+
+def test_weed_gets_every_port_and_no_extras(settings: Settings) -> None:
+    launch = s3_launch(settings, "weed")
+    flags = dict(arg.lstrip("-").split("=", 1) for arg in launch.command if "=" in arg)
+    p = settings.ports
+    expected = {
+        "master.port": p.master,
+        "master.port.grpc": p.master_grpc,
+        "volume.port": p.volume,
+        "volume.port.grpc": p.volume_grpc,
+        "filer.port": p.filer,
+        "filer.port.grpc": p.filer_grpc,
+        "s3.port": p.s3,
+        "s3.port.grpc": p.s3_grpc,
+        "admin.port": p.admin,
+        "admin.port.grpc": p.admin_grpc,
+        "s3.port.iceberg": 0,
+        "s3.port.lance": 0,
+    }
+    assert {k: flags[k] for k in expected} == {k: str(v) for k, v in expected.items()}
+    assert flags["webdav"] == flags["admin.ui"] == flags["master.telemetry"] == "false"
+    assert launch.env["TMPDIR"].startswith(str(settings.data_dir.resolve()))
+    assert launch.env["AWS_ACCESS_KEY_ID"] == settings.access_key
+
+
+def test_kafka_listens_and_advertises_the_configured_port(settings: Settings) -> None:
+    cmd = kafka_launch(settings, "tansu").command
+    url = f"tcp://127.0.0.1:{settings.ports.kafka}"
+    assert f"--listener-url={url}" in cmd
+    assert f"--advertised-listener-url={url}" in cmd
+
+
+def test_mlflow_stores_under_data_dir_and_artifacts_in_its_bucket(settings: Settings) -> None:
+    launch = mlflow_launch(settings, "mlflow")
+    assert f"--backend-store-uri=sqlite:///{settings.data_dir.resolve()}/mlflow/mlflow.db" in launch.command
+    assert f"--artifacts-destination=s3://{settings.mlflow_bucket}/" in launch.command
+    assert launch.env["MLFLOW_SERVER_ENABLE_JOB_EXECUTION"] == "false"
+
+
+def test_child_env_carries_settings_credentials_and_homes(settings: Settings) -> None:
+    env = child_env(settings, base={"KEEP": "1"})
+    assert env["KEEP"] == "1"
+    assert Settings.from_env(env) == dataclasses.replace(settings, data_dir=settings.data_dir.resolve())
+    assert env["AWS_SECRET_ACCESS_KEY"] == settings.secret_key
+    assert env["MLFLOW_TRACKING_URI"] == settings.mlflow_uri
+    assert env["DAGSTER_HOME"] == str(settings.dagster_home)
+
+
+def test_services_are_ordered_by_dependency_and_unknown_ones_named() -> None:
+    assert order_services(["dagster", "s3", "kafka"]) == ("s3", "kafka", "dagster")
+    with pytest.raises(StackError, match=r"unknown service.*minio.*choose from s3"):
+        order_services(["minio"])
+
+
+def test_dagster_home_sqlite_by_default(tmp_path: Path) -> None:
+    workspace = write_dagster_home(tmp_path / "dh", Path("/project"))
+    instance = yaml.safe_load((tmp_path / "dh" / "dagster.yaml").read_text())
+    assert instance["storage"] == {"sqlite": {"base_dir": str((tmp_path / "dh" / "storage").resolve())}}
+    assert instance["run_coordinator"]["class"] == "QueuedRunCoordinator"
+    assert instance["telemetry"] == {"enabled": False}
+    location = yaml.safe_load(workspace.read_text())["load_from"][0]["python_module"]
+    assert location["module_name"] == "dagster_project.definitions"
+    assert location["working_directory"] == "/project"
+
+
+def test_dagster_postgres_storage_uses_psycopg2() -> None:
+    config = instance_config(Path("/h"), "postgresql://bp:p%40ss@db.local:5433/dagster?sslmode=disable")
+    assert config["storage"] == {
+        "postgres": {
+            "postgres_db": {
+                "username": "bp",
+                "password": "p@ss",
+                "hostname": "db.local",
+                "db_name": "dagster",
+                "port": 5433,
+                "scheme": "postgresql+psycopg2",
+                "params": {"sslmode": "disable"},
+            }
+        }
+    }
+
+
+@pytest.mark.parametrize("url", ["mysql://u@h/db", "postgresql://u@h", "not a url"])
+def test_bad_postgres_url_shows_the_valid_form(url: str) -> None:
+    with pytest.raises(SpecError, match=r"BATCHPOINT_DAGSTER_POSTGRES_URL.*postgresql://<user>"):
+        postgres_storage(url)
+
+
+def test_state_round_trips_through_json() -> None:
+    state = StackState(42, "healthy", {"s3": ServiceRecord("http://x", [ProcessRecord("s3", 7, 7, "/l")])})
+    assert StackState.from_json(state.to_json()) == state

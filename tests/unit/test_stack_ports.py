@@ -1,0 +1,53 @@
+"""Port selection and validation of the embedded stack."""
+
+from __future__ import annotations
+
+import dataclasses
+import socket
+
+import pytest
+
+from batchpoint.config import Ports
+from batchpoint.errors import PortInUseError
+from batchpoint.stack.ports import SERVICE_PORTS, check_ports, free_ports, port_in_use
+
+
+def test_free_ports_are_distinct_and_free() -> None:
+    ports = free_ports()
+    values = [getattr(ports, f.name) for f in dataclasses.fields(Ports)]
+    assert len(set(values)) == len(values)
+    assert not any(port_in_use("127.0.0.1", p) for p in values)
+
+
+def test_every_port_field_but_the_api_belongs_to_a_service() -> None:
+    owned = {name for fields in SERVICE_PORTS.values() for name in fields}
+    assert owned == {f.name for f in dataclasses.fields(Ports)} - {"api"}
+
+
+@pytest.mark.parametrize(("service", "field_name"), [("s3", "filer_grpc"), ("kafka", "kafka"), ("dagster", "dagster")])
+def test_taken_port_raises_with_its_setting(service: str, field_name: str) -> None:
+    ports = free_ports()
+    with socket.socket() as blocker:
+        blocker.bind(("127.0.0.1", getattr(ports, field_name)))
+        blocker.listen()
+        with pytest.raises(PortInUseError) as info:
+            check_ports("127.0.0.1", ports, ["s3", "kafka", "mlflow", "dagster"])
+    assert info.value.service == service
+    assert info.value.setting == Ports.setting_name(field_name)
+    assert f"{Ports.setting_name(field_name)}=<port>" in str(info.value)
+
+
+def test_same_port_for_two_services_is_refused() -> None:
+    ports = dataclasses.replace(free_ports(), dagster=free_ports().mlflow)
+    ports = dataclasses.replace(ports, mlflow=ports.dagster)
+    with pytest.raises(PortInUseError) as info:
+        check_ports("127.0.0.1", ports, ["mlflow", "dagster"])
+    assert info.value.setting == "BATCHPOINT_DAGSTER_PORT"
+
+
+def test_ports_of_services_not_started_are_not_checked() -> None:
+    ports = free_ports()
+    with socket.socket() as blocker:
+        blocker.bind(("127.0.0.1", ports.mlflow))
+        blocker.listen()
+        check_ports("127.0.0.1", ports, ["s3", "kafka"])
