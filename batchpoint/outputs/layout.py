@@ -1,0 +1,75 @@
+"""Where a job's outputs go in ``Settings.output_bucket``.
+
+::
+
+    <endpoint>/<partition>/latest.json                          → the version users should read
+    <endpoint>/<partition>/versions/<version_id>/<output_file_name>
+    <endpoint>/<partition>/versions/<version_id>/manifest.json
+    <endpoint>/<partition>/versions/<version_id>/logs/user/job_error.txt
+    <endpoint>/<partition>/versions/<version_id>/logs/user/job_progress_overview.txt
+    <endpoint>/<partition>/versions/<version_id>/logs/user/job_result.txt
+
+Version ids sort by the time the job started: ``20261124T101500.123Z-<job id, 8 characters>``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+LATEST_FILE = "latest.json"
+MANIFEST_FILE = "manifest.json"
+VERSIONS_FOLDER = "versions"
+JOB_ERROR_LOG = "logs/user/job_error.txt"
+JOB_PROGRESS_LOG = "logs/user/job_progress_overview.txt"
+JOB_RESULT_LOG = "logs/user/job_result.txt"
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9]")
+
+
+def new_version_id(job_id: str, started_at: datetime) -> str:
+    """A version id unique per job and sortable by start time (UTC, milliseconds)."""
+    when = started_at.astimezone(UTC)
+    short = _UNSAFE.sub("", job_id).lower()[:8] or "job"
+    return f"{when:%Y%m%dT%H%M%S}.{when.microsecond // 1000:03d}Z-{short}"
+
+
+@dataclass(frozen=True)
+class OutputLayout:
+    """The keys of one endpoint partition's outputs."""
+
+    bucket: str
+    endpoint: str
+    partition: str
+
+    @property
+    def prefix(self) -> str:
+        """``<endpoint>/<partition>/``."""
+        return f"{self.endpoint}/{self.partition}/"
+
+    @property
+    def versions_prefix(self) -> str:
+        """Folder holding every version."""
+        return f"{self.prefix}{VERSIONS_FOLDER}/"
+
+    @property
+    def latest_key(self) -> str:
+        """The ``latest.json`` pointer."""
+        return f"{self.prefix}{LATEST_FILE}"
+
+    def version_prefix(self, version_id: str) -> str:
+        """Folder of one version."""
+        return f"{self.versions_prefix}{version_id}/"
+
+    def key(self, version_id: str, relative: str) -> str:
+        """Key of ``relative`` (a file name or ``logs/user/...``) inside a version."""
+        return f"{self.version_prefix(version_id)}{relative}"
+
+    def manifest_key(self, version_id: str) -> str:
+        """The version's manifest."""
+        return self.key(version_id, MANIFEST_FILE)
+
+    def uri(self, key: str) -> str:
+        """``s3://bucket/key``."""
+        return f"s3://{self.bucket}/{key}"

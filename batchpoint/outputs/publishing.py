@@ -1,0 +1,51 @@
+"""Uploading a finished version, in the order that keeps ``latest`` honest.
+
+Predictions first, then the logs, then the manifest (its presence marks a complete version), and
+only then, if the job may be published, the ``latest`` pointer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from batchpoint.outputs.layout import OutputLayout
+from batchpoint.outputs.manifest import manifest_json
+from batchpoint.outputs.versions import LatestPointer, move_latest
+from batchpoint.storage.port import ObjectStore
+
+
+def publish_version(
+    store: ObjectStore,
+    layout: OutputLayout,
+    *,
+    version_id: str,
+    job_id: str,
+    predictions: Path,
+    output_file_name: str,
+    logs: Mapping[str, str],
+    manifest: Mapping[str, Any],
+    make_latest: bool,
+) -> bool:
+    """Upload one version; move ``latest`` to it when ``make_latest``. True if ``latest`` moved.
+
+    ``logs`` maps a path inside the version (``logs/user/job_error.txt``) to its text.
+    """
+    output_key = layout.key(version_id, output_file_name)
+    store.upload(predictions, layout.bucket, output_key)
+    for relative, text in logs.items():
+        store.put_bytes(layout.bucket, layout.key(version_id, relative), text.encode(), "text/plain")
+    manifest_key = layout.manifest_key(version_id)
+    store.put_bytes(layout.bucket, manifest_key, manifest_json(dict(manifest)), "application/json")
+    if not make_latest:
+        return False
+    pointer = LatestPointer(
+        version_id=version_id,
+        job_id=job_id,
+        manifest_uri=layout.uri(manifest_key),
+        output_uri=layout.uri(output_key),
+        updated_at=datetime.now(UTC).isoformat(),
+    )
+    return move_latest(store, layout, pointer)

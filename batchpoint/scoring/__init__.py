@@ -1,0 +1,1 @@
+"""Scoring runtime: planning, reading and casting inputs, the worker pool and the job entry point."""

@@ -1,0 +1,72 @@
+"""What scoring returns: one ``FileResult`` per input file, one ``MiniBatchResult`` per mini-batch."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pyarrow as pa
+
+
+@dataclass(frozen=True)
+class FileResult:
+    """The outcome of one input file: rows scored, or the problem that stopped it."""
+
+    bucket: str
+    key: str
+    etag: str
+    size: int
+    rows: int
+    error: str | None
+    seconds: float
+
+    @property
+    def ok(self) -> bool:
+        """True when the file was scored."""
+        return self.error is None
+
+    @property
+    def name(self) -> str:
+        """The file name, as written next to each prediction."""
+        return self.key.rsplit("/", 1)[-1]
+
+    @property
+    def uri(self) -> str:
+        """``s3://bucket/key``."""
+        return f"s3://{self.bucket}/{self.key}"
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON form for the manifest."""
+        return {
+            "uri": self.uri,
+            "etag": self.etag,
+            "size": self.size,
+            "status": "succeeded" if self.ok else "failed",
+            "rows": self.rows,
+            "error": self.error,
+            "seconds": round(self.seconds, 6),
+        }
+
+
+@dataclass(frozen=True)
+class MiniBatchResult:
+    """One mini-batch: its files' outcomes and the predictions of the files that succeeded.
+
+    ``predictions`` holds the prediction column(s) then ``file``; ``None`` when no file produced rows.
+    """
+
+    index: int
+    files: tuple[FileResult, ...]
+    predictions: pa.Table | None
+    seconds: float
+    worker: int
+
+    @property
+    def rows(self) -> int:
+        """Prediction rows."""
+        return 0 if self.predictions is None else self.predictions.num_rows
+
+    @property
+    def failed(self) -> tuple[FileResult, ...]:
+        """Files that could not be scored."""
+        return tuple(f for f in self.files if not f.ok)

@@ -1,0 +1,53 @@
+"""Planning: files sorted by key → mini-batches of mini_batch_size → shards round robin."""
+
+import pytest
+
+from batchpoint.errors import SpecError
+from batchpoint.scoring.planning import plan_job
+from batchpoint.storage.port import ObjectInfo
+
+
+def files(n: int, bucket: str = "landing") -> list[ObjectInfo]:
+    # Reversed so the plan has to sort them.
+    return [ObjectInfo(bucket, f"sales/2026-11/part-{i:03d}.csv", f"etag{i}", 100 + i) for i in reversed(range(n))]
+
+
+@pytest.mark.parametrize(
+    ("n", "size", "instances", "batch_sizes", "shard_batches"),
+    [
+        (0, 2, 2, [], []),
+        (1, 2, 2, [1], [[0]]),
+        (5, 2, 1, [2, 2, 1], [[0, 1, 2]]),
+        (5, 2, 2, [2, 2, 1], [[0, 2], [1]]),
+        (7, 3, 4, [3, 3, 1], [[0], [1], [2]]),
+        (4, 10, 2, [4], [[0]]),
+        (6, 1, 3, [1] * 6, [[0, 3], [1, 4], [2, 5]]),
+    ],
+)
+def test_mini_batches_and_shards(
+    n: int, size: int, instances: int, batch_sizes: list[int], shard_batches: list[list[int]]
+) -> None:
+    plan = plan_job(files(n), size, instances)
+    assert [len(mb.files) for mb in plan.mini_batches] == batch_sizes
+    assert [[mb.index for mb in s.mini_batches] for s in plan.shards] == shard_batches
+    assert plan.file_count == n == sum(s.file_count for s in plan.shards)
+    assert plan.mini_batch_count == len(batch_sizes)
+    assert plan.total_bytes == sum(f.size for f in files(n))
+
+
+def test_files_are_in_key_order_and_deduplicated() -> None:
+    listed = files(4) + files(2)
+    plan = plan_job(listed, 3, 1)
+    keys = [f.key for mb in plan.mini_batches for f in mb.files]
+    assert keys == sorted(keys) == [f"sales/2026-11/part-{i:03d}.csv" for i in range(4)]
+
+
+def test_same_key_in_two_buckets_is_two_files() -> None:
+    plan = plan_job(files(1, "a") + files(1, "b"), 1, 1)
+    assert [mb.files[0].bucket for mb in plan.mini_batches] == ["a", "b"]
+
+
+@pytest.mark.parametrize(("size", "instances", "field"), [(0, 1, "mini_batch_size"), (1, 0, "instance_count")])
+def test_invalid_sizes_name_the_setting(size: int, instances: int, field: str) -> None:
+    with pytest.raises(SpecError, match=field):
+        plan_job(files(2), size, instances)
