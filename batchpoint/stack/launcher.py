@@ -19,15 +19,16 @@ from types import TracebackType
 
 from batchpoint.config import Settings
 from batchpoint.errors import StackError
+from batchpoint.stack.locations import project_root
 from batchpoint.stack.ports import check_ports
 from batchpoint.stack.process import Child, pid_alive
 from batchpoint.stack.readiness import wait_ready
 from batchpoint.stack.services import (
     child_env,
     default_services,
+    launch_batches,
     launches,
     order_services,
-    project_root,
     service_url,
     weed_sockets,
 )
@@ -75,18 +76,22 @@ class Stack:
         root = project_root()
         self._status = "starting"
         try:
-            for service in self.services:
+            for batch in launch_batches(self.services):
+                # Services of one batch need nothing from each other: start them together (MLflow
+                # and Dagster each spend ~20 s importing), then wait for each in order.
                 started = time.monotonic()
-                children: list[Child] = []
-                self.children[service] = children
-                for launch in launches(service, self.settings):
-                    log = self.data_dir / "logs" / f"{launch.name}.log"
-                    children.append(Child.start(launch.name, launch.command, env | launch.env, log, root))
+                for service in batch:
+                    children: list[Child] = []
+                    self.children[service] = children
+                    for launch in launches(service, self.settings):
+                        log = self.data_dir / "logs" / f"{launch.name}.log"
+                        children.append(Child.start(launch.name, launch.command, env | launch.env, log, root))
                 self._save_state()
-                wait_ready(service, self.settings, children)
-                self.timings[service] = time.monotonic() - started
-                if self.on_healthy is not None:
-                    self.on_healthy(service, service_url(service, self.settings), self.timings[service])
+                for service in batch:
+                    wait_ready(service, self.settings, self.children[service])
+                    self.timings[service] = time.monotonic() - started
+                    if self.on_healthy is not None:
+                        self.on_healthy(service, service_url(service, self.settings), self.timings[service])
         except BaseException:
             # Also on Ctrl-C: never leave half a stack running.
             self.down()

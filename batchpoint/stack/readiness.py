@@ -11,8 +11,8 @@ from collections.abc import Callable, Sequence
 
 from batchpoint.config import Settings
 from batchpoint.errors import BatchpointError, StackError
+from batchpoint.stack.locations import tansu_binary
 from batchpoint.stack.process import Child
-from batchpoint.stack.services import tansu_binary
 from batchpoint.storage.s3 import S3Store
 
 # Seconds each service gets to become healthy; generous because two cores are shared.

