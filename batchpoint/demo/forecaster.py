@@ -1,8 +1,11 @@
 """Train the demo's monthly sales forecaster, log it to MLflow and register it.
 
-Demo code, not core: it imports MLflow and scikit-learn. The model is a scikit-learn pipeline
-(one-hot ``product_id`` + the numeric features of ``sales_history.FEATURE_COLUMNS`` into a
-single-threaded ``HistGradientBoostingRegressor``; ``month`` is an identifier and is dropped).
+Demo code, not core: it imports MLflow and scikit-learn. The model is a scikit-learn pipeline:
+the numeric features of ``sales_history.FEATURE_COLUMNS`` into a single-threaded
+``HistGradientBoostingRegressor`` with Poisson loss. ``month`` and ``product_id`` are identifiers
+the model accepts (they are in its signature, so scored files keep them) but does not learn from:
+a product's level, trend and season are in its own lagged sales, and leaving the id out keeps the
+fit at ~1 s for 1,000 products (one-hot products took 100 s) and lets new products be scored.
 It is trained on every month but the last ``holdout_months`` and compared on those with the
 seasonal-naive forecast (``units_same_month_last_year``); the registered model is the one
 evaluated, so its reported metrics are its own.
@@ -29,7 +32,6 @@ from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import HistGradientBoostingRegressor
 from sklearn.metrics import mean_absolute_error, mean_absolute_percentage_error
 from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import OneHotEncoder
 from threadpoolctl import threadpool_limits
 
 from batchpoint.demo.sales_history import FEATURE_COLUMNS, ID_COLUMNS, TARGET
@@ -61,14 +63,8 @@ class RegisteredForecaster:
 
 
 def build_pipeline(seed: int = 0) -> Pipeline:
-    """The untrained forecaster: one-hot product + numeric features → gradient boosting."""
-    features = ColumnTransformer(
-        [
-            ("product", OneHotEncoder(handle_unknown="ignore", sparse_output=False), ["product_id"]),
-            ("numeric", "passthrough", list(NUMERIC_FEATURES)),
-        ],
-        remainder="drop",  # `month` identifies a row; the model learns from month_of_year instead
-    )
+    """The untrained forecaster: numeric features → gradient boosting; identifier columns are dropped."""
+    features = ColumnTransformer([("numeric", "passthrough", list(NUMERIC_FEATURES))], remainder="drop")
     model = HistGradientBoostingRegressor(
         loss="poisson", learning_rate=0.05, max_iter=500, max_leaf_nodes=7, random_state=seed
     )
