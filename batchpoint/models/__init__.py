@@ -1,0 +1,1 @@
+"""Model access: resolved model versions (core) and the MLflow registry adapter."""
