@@ -1,0 +1,255 @@
+"""The MLflow no-code scoring path end to end: a registered sklearn model, real S3, worker processes.
+
+MLflow registry: the stack's server when this session runs the full stack, otherwise a sqlite
+registry with local artifacts (resolution goes through the same ``MlflowClient`` calls).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import logging
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import mlflow
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pa_csv
+import pyarrow.parquet as pq
+import pytest
+from mlflow.models import infer_signature
+from sklearn.linear_model import LinearRegression
+
+from batchpoint.config import Settings
+from batchpoint.errors import ModelError
+from batchpoint.models.mlflow_models import resolve_model
+from batchpoint.outputs.layout import JOB_ERROR_LOG, JOB_RESULT_LOG, OutputLayout
+from batchpoint.outputs.versions import list_versions, read_latest
+from batchpoint.scoring.job import JobResult, run_scoring_job
+from batchpoint.scoring.progress import JobProgress
+from batchpoint.specs.deployment import BatchDeployment
+from batchpoint.specs.model_ref import parse_model_ref
+from batchpoint.storage.port import ObjectInfo
+from batchpoint.storage.s3 import S3Store
+
+pytestmark = [
+    pytest.mark.integration,
+    # MLflow's own deprecation notices while logging a model; not ours to fix.
+    pytest.mark.filterwarnings("ignore::DeprecationWarning:mlflow.*"),
+    pytest.mark.filterwarnings("ignore::FutureWarning:mlflow.*"),
+    pytest.mark.filterwarnings("ignore::UserWarning:mlflow.*"),
+]
+
+MODEL = "bp-test-regressor"
+GOOD = {"part-000.csv": 7, "part-001.csv": 5, "part-002.parquet": 6, "part-003.pqt": 4, "part-004.csv": 3}
+BAD = {
+    "notes.txt": "not a CSV or Parquet file",
+    "part-005-missing.csv": "missing column(s) units",
+    "part-006-empty.csv": "the file is empty",
+}
+
+
+def _server_up(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{url}/health", timeout=1) as resp:
+            return bool(resp.status == 200)
+    except OSError:
+        return False
+
+
+@pytest.fixture(scope="module")
+def settings(store_and_broker: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
+    """The stack's settings, with a sqlite MLflow registry when no MLflow server runs."""
+    base = store_and_broker
+    if _server_up(base.mlflow_uri):
+        chosen = base
+    else:
+        folder = tmp_path_factory.mktemp("mlflow")
+        chosen = dataclasses.replace(base, mlflow_tracking_uri=f"sqlite:///{folder / 'mlflow.db'}")
+    with pytest.MonkeyPatch.context() as mp:
+        for key, value in chosen.s3_env().items():
+            mp.setenv(key, value)
+        mp.setenv("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+        mlflow.set_tracking_uri(chosen.mlflow_uri)
+        yield chosen
+
+
+def features(rows: int, seed: int) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame(
+        {
+            "price": rng.uniform(1, 100, rows).round(2),
+            "units": rng.integers(0, 50, rows).astype("int64"),
+            "region": rng.choice(["north", "south"], rows),
+        }
+    )
+
+
+@pytest.fixture(scope="module")
+def registered(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """Train and register two versions of a tiny regressor; returns the URI of the newest."""
+    train = features(200, seed=1)
+    target = 3 * train["price"] - 2 * train["units"] + 5
+    experiment = f"bp-scoring-{tmp_path_factory.getbasetemp().name}"
+    if settings.mlflow_uri.startswith("sqlite"):
+        location = (tmp_path_factory.mktemp("artifacts")).as_uri()
+        mlflow.set_experiment(experiment_id=mlflow.create_experiment(experiment, artifact_location=location))
+    else:
+        mlflow.set_experiment(experiment)
+    model = LinearRegression().fit(train[["price", "units"]], target)
+    signature = infer_signature(train[["price", "units"]], model.predict(train[["price", "units"]]))
+    for _ in range(2):
+        with mlflow.start_run():
+            mlflow.sklearn.log_model(model, name="model", signature=signature, registered_model_name=MODEL)
+    versions = mlflow.MlflowClient().search_model_versions(f"name = '{MODEL}'")
+    return f"models:/{MODEL}/{max(int(v.version) for v in versions)}"
+
+
+def put_inputs(store: S3Store, bucket: str) -> dict[str, pd.DataFrame]:
+    store.ensure_bucket(bucket)
+    frames: dict[str, pd.DataFrame] = {}
+    for i, (name, rows) in enumerate(GOOD.items()):
+        df = features(rows, seed=100 + i)
+        if name.endswith(".csv"):
+            data = df.to_csv(index=False).encode()
+        else:
+            # Integers where the model wants doubles: casting to the signature must handle it.
+            df["price"] = df["price"].round().astype("int64")
+            sink = io.BytesIO()
+            pq.write_table(pa.Table.from_pandas(df, preserve_index=False), sink)
+            data = sink.getvalue()
+        store.put_bytes(bucket, f"sales/2026-11/{name}", data)
+        frames[name] = df
+    store.put_bytes(bucket, "sales/2026-11/notes.txt", b"not data")
+    store.put_bytes(bucket, "sales/2026-11/part-005-missing.csv", b"price,region\n1.0,north\n")
+    store.put_bytes(bucket, "sales/2026-11/part-006-empty.csv", b"")
+    return frames
+
+
+def deployment(model_uri: str, error_threshold: int) -> BatchDeployment:
+    return BatchDeployment.parse(
+        {
+            "name": "forecast-mlflow",
+            "endpoint_name": "sales-forecast",
+            "model": model_uri,
+            "resources": {"instance_count": 2},
+            "settings": {"mini_batch_size": 2, "max_concurrency_per_instance": 1, "error_threshold": error_threshold},
+        }
+    )
+
+
+def score(settings: Settings, store: S3Store, model_uri: str, inputs: list[ObjectInfo], threshold: int) -> JobResult:
+    model = resolve_model(parse_model_ref(model_uri), settings)
+    seen: list[JobProgress] = []
+    result = run_scoring_job(
+        store=store,
+        settings=settings,
+        endpoint_name="sales-forecast",
+        deployment=deployment(model_uri, threshold),
+        model=model,
+        inputs=inputs,
+        partition="2026-11",
+        job_id=f"job-threshold-{threshold}",
+        progress=seen.append,
+        log=logging.getLogger("test.scoring"),
+    )
+    assert seen
+    assert seen[-1].mini_batches_done == seen[-1].mini_batches == 4
+    return result
+
+
+def test_scores_every_good_file_and_names_every_bad_one(
+    settings: Settings, registered: str, unique_name: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = dataclasses.replace(settings, output_bucket=f"{unique_name}-out")
+    store = S3Store(settings.s3_url, settings.access_key, settings.secret_key, settings.region)
+    frames = put_inputs(store, unique_name)
+    inputs = list(store.list(unique_name, "sales/2026-11/"))
+
+    with caplog.at_level(logging.ERROR, logger="test.scoring"):
+        result = score(settings, store, registered, inputs, threshold=3)
+
+    assert result.status == "Completed", result.error
+    assert result.latest_moved
+    assert result.rows == sum(GOOD.values())
+    assert result.failed_files == len(BAD)
+    by_name = {f.name: f for f in result.files}
+    for name, problem in BAD.items():
+        assert by_name[name].error is not None
+        assert problem in by_name[name].error
+        assert any(name in r.getMessage() and problem in r.getMessage() for r in caplog.records)
+    for name, rows in GOOD.items():
+        assert (by_name[name].rows, by_name[name].error) == (rows, None)
+
+    # The output: comma-separated, no header, prediction then file name, every row equal to MLflow's own.
+    layout = OutputLayout(settings.output_bucket, "sales-forecast", "2026-11")
+    data = store.get_bytes(layout.bucket, layout.key(result.version_id, "predictions.csv"))
+    out = pa_csv.read_csv(io.BytesIO(data), read_options=pa_csv.ReadOptions(column_names=["prediction", "file"]))
+    assert out.num_rows == sum(GOOD.values())
+    assert set(out["file"].to_pylist()) == set(GOOD)
+    reference = mlflow.pyfunc.load_model(registered)
+    predictions = out.to_pandas()
+    for name, df in frames.items():
+        expected = reference.predict(df[["price", "units"]].astype({"price": "float64"}))
+        got = predictions.loc[predictions["file"] == name, "prediction"].to_numpy()
+        np.testing.assert_allclose(got, expected, rtol=1e-12)
+
+    job_error = store.get_bytes(layout.bucket, layout.key(result.version_id, JOB_ERROR_LOG)).decode()
+    job_result = store.get_bytes(layout.bucket, layout.key(result.version_id, JOB_RESULT_LOG)).decode()
+    for name, problem in BAD.items():
+        assert any(name in line and problem in line for line in job_error.splitlines())
+        assert name in job_result
+    manifest = result.manifest
+    assert manifest["model"]["uri"] == registered
+    assert manifest["totals"] == {
+        "files": 8,
+        "succeeded_files": 5,
+        "failed_files": 3,
+        "rows": 25,
+        "mini_batches": 4,
+        "input_bytes": sum(f.size for f in inputs),
+        "error_threshold": 3,
+    }
+    assert {f["uri"]: f["etag"] for f in manifest["inputs"]} == {f"s3://{f.bucket}/{f.key}": f.etag for f in inputs}
+    assert manifest["output"]["columns"] == ["prediction", "file"]
+    latest = read_latest(store, layout)
+    assert latest is not None
+    assert latest.version_id == result.version_id
+
+    # Over the threshold: a new version, kept for diagnosis; latest stays where it was.
+    failed = score(settings, store, registered, inputs, threshold=2)
+    assert failed.status == "Failed"
+    assert failed.error is not None
+    assert "more than error_threshold 2" in failed.error
+    assert not failed.latest_moved
+    latest = read_latest(store, layout)
+    assert latest is not None
+    assert latest.version_id == result.version_id
+    assert list_versions(store, layout) == sorted([result.version_id, failed.version_id])
+
+
+def test_model_resolution(settings: Settings, registered: str) -> None:
+    newest = resolve_model(parse_model_ref(f"models:/{MODEL}@latest"), settings)
+    assert newest.uri == registered
+    assert newest.run_id
+    assert newest.signature is not None
+    assert newest.signature.names == ("price", "units")
+    assert (newest.local_path / "MLmodel").is_file()
+    assert newest.local_path == settings.cache_dir / "models" / MODEL / newest.version
+    marker = newest.local_path / "cached-marker"
+    marker.write_text("x")
+    again = resolve_model(parse_model_ref(f"azureml:{MODEL}:{newest.version}"), settings)
+    assert again.local_path == newest.local_path
+    assert marker.exists(), "a cached version must not be downloaded again"
+    first = resolve_model(parse_model_ref(f"models:/{MODEL}/1"), settings)
+    assert first.version == "1"
+    assert not any(p.name.startswith(".") for p in Path(first.local_path).parent.iterdir())
+
+
+@pytest.mark.parametrize("ref", [f"models:/{MODEL}/999", f"models:/{MODEL}@champion", "models:/no-such-model/1"])
+def test_unknown_models_show_the_valid_form(settings: Settings, registered: str, ref: str) -> None:
+    with pytest.raises(ModelError, match=r"not found in the MLflow registry.*models:/<name>/<version>"):
+        resolve_model(parse_model_ref(ref), settings)
