@@ -43,6 +43,7 @@ class Ports:
     kafka: int = 19092
     mlflow: int = 15000
     dagster: int = 13000
+    dagster_code: int = 13001
     api: int = 18000
 
     @staticmethod

@@ -32,6 +32,10 @@ _SENSOR = """
 query($sel: SensorSelector!) { sensorOrError(sensorSelector: $sel) { __typename
   ... on Sensor { name sensorState { status } } } }
 """
+_LOCATION = """
+query { workspaceOrError { __typename ... on Workspace { locationEntries { name loadStatus
+  locationOrLoadError { __typename ... on PythonError { message } } } } } }
+"""
 
 
 @dataclass(frozen=True)
@@ -72,6 +76,30 @@ class DagsterClient:
         error = result.get("message") or (result.get("locationOrLoadError") or {}).get("message")
         if error:
             raise StackError(f"reloading Dagster code location {self.location!r} failed: {error}")
+
+    def _location_entry(self) -> dict[str, Any] | None:
+        workspace = self._call(_LOCATION, {})["workspaceOrError"]
+        for entry in workspace.get("locationEntries", []):
+            if entry["name"] == self.location:
+                found: dict[str, Any] = entry
+                return found
+        return None
+
+    def location_loaded(self) -> bool:
+        """Whether the code location finished loading (successfully or not)."""
+        try:
+            entry = self._location_entry()
+        except StackError:
+            return False
+        return entry is not None and entry.get("loadStatus") == "LOADED" and entry["locationOrLoadError"] is not None
+
+    def location_error(self) -> str | None:
+        """The load error of the code location, ``None`` when it loaded fine."""
+        entry = self._location_entry()
+        if entry is None:
+            return f"no code location named {self.location!r}"
+        loaded = entry["locationOrLoadError"] or {}
+        return str(loaded["message"]) if loaded.get("__typename") == "PythonError" else None
 
     def sensor_status(self, sensor: str, repository: str = "__repository__") -> str | None:
         """``RUNNING``/``STOPPED`` of a sensor, ``None`` if it does not exist (yet)."""

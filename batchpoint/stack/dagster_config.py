@@ -57,27 +57,42 @@ def instance_config(dagster_home: Path, postgres_url: str = "") -> dict[str, Any
     }
 
 
-def workspace_config(project_root: Path) -> dict[str, Any]:
-    """The content of ``workspace.yaml``: one code location, ``dagster_project.definitions``."""
-    return {
-        "load_from": [
-            {
-                "python_module": {
-                    "module_name": DEFINITIONS_MODULE,
-                    "working_directory": str(project_root.resolve()),
-                    "location_name": LOCATION_NAME,
-                }
-            }
-        ]
-    }
+def workspace_config(host: str, code_port: int) -> dict[str, Any]:
+    """The content of ``workspace.yaml``: the one code server both webserver and daemon use.
+
+    A shared ``dagster code-server`` (as ``dagster dev`` runs) means a reload after an endpoint
+    is created reaches the daemon's sensors too, not only the webserver's copy of the code.
+    """
+    return {"load_from": [{"grpc_server": {"host": host, "port": code_port, "location_name": LOCATION_NAME}}]}
 
 
-def write_dagster_home(dagster_home: Path, project_root: Path, postgres_url: str = "") -> Path:
+def code_server_command(dagster: str, host: str, code_port: int, project_root: Path) -> tuple[str, ...]:
+    """``dagster code-server start`` serving ``dagster_project.definitions``."""
+    return (
+        dagster,
+        "code-server",
+        "start",
+        "-h",
+        host,
+        "-p",
+        str(code_port),
+        "-m",
+        DEFINITIONS_MODULE,
+        "-d",
+        str(project_root.resolve()),
+        "--location-name",
+        LOCATION_NAME,
+        "--startup-timeout",
+        "180",
+    )
+
+
+def write_dagster_home(dagster_home: Path, host: str, code_port: int, postgres_url: str = "") -> Path:
     """Write both files into ``dagster_home`` (rewritten on every start); return the workspace path."""
     dagster_home.mkdir(parents=True, exist_ok=True)
     (dagster_home / "dagster.yaml").write_text(
         yaml.safe_dump(instance_config(dagster_home, postgres_url), sort_keys=False)
     )
     workspace = dagster_home / "workspace.yaml"
-    workspace.write_text(yaml.safe_dump(workspace_config(project_root), sort_keys=False))
+    workspace.write_text(yaml.safe_dump(workspace_config(host, code_port), sort_keys=False))
     return workspace

@@ -25,7 +25,7 @@ SERVICE_PORTS: dict[str, tuple[str, ...]] = {
     ),
     "kafka": ("kafka",),
     "mlflow": ("mlflow",),
-    "dagster": ("dagster",),
+    "dagster": ("dagster", "dagster_code"),
     "publisher": (),
 }
 

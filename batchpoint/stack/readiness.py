@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 
 from batchpoint.config import Settings
 from batchpoint.errors import BatchpointError, StackError
+from batchpoint.orchestration.dagster_graphql import DagsterClient
 from batchpoint.stack.locations import tansu_binary
 from batchpoint.stack.process import Child
 from batchpoint.storage.s3 import S3Store
@@ -128,6 +129,11 @@ def wait_ready(service: str, settings: Settings, children: Sequence[Child]) -> N
         # The daemon has no endpoint: it counts as healthy when still alive once the webserver,
         # loading the same workspace, answers.
         wait_until(service, lambda: http_status(host, ports.dagster, "/server_info") == 200, children, timeout)
+        client = DagsterClient(settings.dagster_url)
+        wait_until(service, client.location_loaded, children, timeout)
+        error = client.location_error()
+        if error:
+            raise failure(service, f"code location {client.location!r} failed to load: {error}", children)
     elif service == "publisher":
         time.sleep(PUBLISHER_GRACE_S)
         wait_until(service, lambda: True, children, timeout)

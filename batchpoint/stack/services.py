@@ -14,7 +14,7 @@ from pathlib import Path
 
 from batchpoint.config import Settings
 from batchpoint.errors import StackError
-from batchpoint.stack.dagster_config import write_dagster_home
+from batchpoint.stack.dagster_config import code_server_command, write_dagster_home
 from batchpoint.stack.locations import find_binary, project_root, tansu_binary
 
 # Dependency order: each service only needs those before it.
@@ -182,8 +182,12 @@ def mlflow_launch(settings: Settings, mlflow: str) -> Launch:
 
 
 def dagster_launches(settings: Settings, webserver: str, daemon: str, workspace: Path) -> list[Launch]:
-    """Dagster webserver and daemon on one workspace."""
+    """Dagster's code server, then webserver and daemon on a workspace pointing at it."""
+    code_server = code_server_command(
+        find_binary("dagster"), settings.host, settings.ports.dagster_code, project_root()
+    )
     return [
+        Launch("dagster-code", code_server),
         Launch(
             "dagster",
             (webserver, "-h", settings.host, "-p", str(settings.ports.dagster), "-w", str(workspace)),
@@ -209,7 +213,9 @@ def launches(service: str, settings: Settings) -> list[Launch]:
         (settings.data_dir.resolve() / "mlflow").mkdir(parents=True, exist_ok=True)
         return [mlflow_launch(settings, find_binary("mlflow"))]
     if service == "dagster":
-        workspace = write_dagster_home(settings.dagster_home, project_root(), settings.dagster_postgres_url)
+        workspace = write_dagster_home(
+            settings.dagster_home, settings.host, settings.ports.dagster_code, settings.dagster_postgres_url
+        )
         return dagster_launches(settings, find_binary("dagster-webserver"), find_binary("dagster-daemon"), workspace)
     if service == "publisher":
         return [publisher_launch()]

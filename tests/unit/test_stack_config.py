@@ -10,7 +10,7 @@ import yaml
 
 from batchpoint.config import Settings
 from batchpoint.errors import SpecError, StackError
-from batchpoint.stack.dagster_config import instance_config, postgres_storage, write_dagster_home
+from batchpoint.stack.dagster_config import code_server_command, instance_config, postgres_storage, write_dagster_home
 from batchpoint.stack.ports import free_ports
 from batchpoint.stack.services import (
     child_env,
@@ -82,14 +82,20 @@ def test_services_are_ordered_by_dependency_and_unknown_ones_named() -> None:
 
 
 def test_dagster_home_sqlite_by_default(tmp_path: Path) -> None:
-    workspace = write_dagster_home(tmp_path / "dh", Path("/project"))
+    workspace = write_dagster_home(tmp_path / "dh", "127.0.0.1", 13001)
     instance = yaml.safe_load((tmp_path / "dh" / "dagster.yaml").read_text())
     assert instance["storage"] == {"sqlite": {"base_dir": str((tmp_path / "dh" / "storage").resolve())}}
     assert instance["run_coordinator"]["class"] == "QueuedRunCoordinator"
     assert instance["telemetry"] == {"enabled": False}
-    location = yaml.safe_load(workspace.read_text())["load_from"][0]["python_module"]
-    assert location["module_name"] == "dagster_project.definitions"
-    assert location["working_directory"] == "/project"
+    location = yaml.safe_load(workspace.read_text())["load_from"][0]["grpc_server"]
+    assert location == {"host": "127.0.0.1", "port": 13001, "location_name": "batchpoint"}
+
+
+def test_code_server_serves_the_definitions_module() -> None:
+    command = code_server_command("dagster", "127.0.0.1", 13001, Path("/project"))
+    assert command[:3] == ("dagster", "code-server", "start")
+    assert command[command.index("-m") : command.index("-m") + 2] == ("-m", "dagster_project.definitions")
+    assert "/project" in command
 
 
 def test_dagster_postgres_storage_uses_psycopg2() -> None:
