@@ -1,0 +1,1 @@
+"""Dagster adapter over batchpoint: endpoint assets, the data-arrival sensor, resources."""
