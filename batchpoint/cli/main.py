@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import click
 
+from batchpoint.cli.demo_command import demo
 from batchpoint.cli.stack_commands import down, status, up
 
 
@@ -21,6 +22,7 @@ def main() -> None:
 main.add_command(up)
 main.add_command(down)
 main.add_command(status)
+main.add_command(demo)
 
 
 if __name__ == "__main__":
