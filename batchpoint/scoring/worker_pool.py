@@ -23,17 +23,10 @@ from batchpoint.scoring.results import MiniBatchResult
 from batchpoint.scoring.worker_config import WorkerConfig
 
 PRELOAD: tuple[str, ...] = (
-    "numpy",
-    "pandas",
-    "pyarrow",
-    "pyarrow.csv",
-    "pyarrow.parquet",
-    "sklearn",
-    "mlflow.pyfunc",
     # Loading a scikit-learn model imports skops.io, which imports every estimator: ~5 s per process.
     "mlflow.sklearn",
     "skops.io",
-    "batchpoint.scoring.mlflow_worker",
+    "batchpoint.scoring.worker_preload",
 )
 
 
