@@ -3,9 +3,11 @@
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pyarrow as pa
 import pytest
 
 from batchpoint.outputs.layout import JOB_ERROR_LOG, OutputLayout, new_version_id
+from batchpoint.outputs.predictions_file import PredictionsFile
 from batchpoint.outputs.publishing import publish_version
 from batchpoint.outputs.versions import list_versions, read_latest, read_manifest, within_threshold
 from batchpoint.storage.memory import MemoryStore
@@ -120,3 +122,20 @@ def test_versions_without_manifest_are_not_listed(store: RecordingStore) -> None
     store.put_bytes(LAYOUT.bucket, LAYOUT.key("v0", "logs/user/manifest.json"), b"{}")
     assert list_versions(store, LAYOUT) == []
     assert list_versions(MemoryStore(), LAYOUT) == []
+
+
+@pytest.mark.parametrize(
+    ("files", "text"),
+    [
+        (["a.csv", "b.csv"], "1.5,a.csv\n2,b.csv\n"),
+        (["a,1.csv", "b.csv"], '1.5,"a,1.csv"\n2,b.csv\n'),
+    ],
+)
+def test_predictions_file_has_no_header_and_quotes_only_when_needed(
+    tmp_path: Path, files: list[str], text: str
+) -> None:
+    with PredictionsFile(tmp_path / "p.csv") as out:
+        out.append(pa.table({"prediction": [1.5], "file": files[:1]}))
+        out.append(pa.table({"prediction": [2.0], "file": files[1:]}))
+    assert (tmp_path / "p.csv").read_text() == text
+    assert (out.rows, out.columns) == (2, ("prediction", "file"))
