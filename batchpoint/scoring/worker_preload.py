@@ -8,6 +8,8 @@ nothing that must not cross a fork is created here.
 
 from __future__ import annotations
 
+import contextlib
+
 import boto3
 import mlflow.pyfunc  # noqa: F401 -- imported for its side effect: warm modules in every worker
 import pandas  # noqa: F401
@@ -17,11 +19,13 @@ import pyarrow.parquet  # noqa: F401
 import batchpoint.scoring.mlflow_worker
 import batchpoint.storage.s3  # noqa: F401
 
-# Never used to connect; the values only satisfy the client constructor.
-boto3.client(
-    "s3",
-    endpoint_url="http://127.0.0.1:1",
-    region_name="us-east-1",
-    aws_access_key_id="preload",
-    aws_secret_access_key="preload",  # noqa: S106 -- not a credential, no request is ever sent
-)
+# Never used to connect; the values only satisfy the client constructor. Warming is optional: a
+# failure here must not take the forkserver (and so every worker) down with it.
+with contextlib.suppress(Exception):
+    boto3.client(
+        "s3",
+        endpoint_url="http://127.0.0.1:1",
+        region_name="us-east-1",
+        aws_access_key_id="preload",
+        aws_secret_access_key="preload",  # noqa: S106 -- not a credential, no request is ever sent
+    )

@@ -73,8 +73,12 @@ def settings(store_and_broker: Settings, tmp_path_factory: pytest.TempPathFactor
         for key, value in chosen.s3_env().items():
             mp.setenv(key, value)
         mp.setenv("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+        previous = mlflow.get_tracking_uri()
         mlflow.set_tracking_uri(chosen.mlflow_uri)
-        yield chosen
+        try:
+            yield chosen
+        finally:
+            mlflow.set_tracking_uri(previous)
 
 
 def features(rows: int, seed: int) -> pd.DataFrame:
@@ -253,3 +257,39 @@ def test_model_resolution(settings: Settings, registered: str) -> None:
 def test_unknown_models_show_the_valid_form(settings: Settings, registered: str, ref: str) -> None:
     with pytest.raises(ModelError, match=r"not found in the MLflow registry.*models:/<name>/<version>"):
         resolve_model(parse_model_ref(ref), settings)
+
+
+def test_a_model_that_cannot_load_fails_the_job_visibly(
+    settings: Settings, registered: str, unique_name: str, tmp_path: Path
+) -> None:
+    settings = dataclasses.replace(settings, output_bucket=f"{unique_name}-out")
+    store = S3Store(settings.s3_url, settings.access_key, settings.secret_key, settings.region)
+    store.ensure_bucket(unique_name)
+    store.put_bytes(unique_name, "sales/2026-11/part-000.csv", b"price,units\n1.0,2\n")
+    inputs = list(store.list(unique_name, "sales/2026-11/"))
+    good = resolve_model(parse_model_ref(registered), settings)
+    (tmp_path / "MLmodel").write_text("flavors: {}\n")  # an MLmodel with no python_function flavor
+    broken = dataclasses.replace(good, local_path=tmp_path)
+
+    result = run_scoring_job(
+        store=store,
+        settings=settings,
+        endpoint_name="sales-forecast",
+        deployment=deployment(registered, -1),
+        model=broken,
+        inputs=inputs,
+        partition="2026-11",
+        job_id="job-broken-model",
+        log=logging.getLogger("test.scoring"),
+    )
+
+    assert result.status == "Failed"
+    assert result.error is not None
+    assert "init() failed" in result.error
+    assert not result.latest_moved
+    assert result.rows == 0
+    assert all(f.error and f.error.startswith("not scored: ModelError") for f in result.files)
+    layout = OutputLayout(settings.output_bucket, "sales-forecast", "2026-11")
+    job_error = store.get_bytes(layout.bucket, layout.key(result.version_id, JOB_ERROR_LOG)).decode()
+    assert "init() failed" in job_error
+    assert read_latest(store, layout) is None
