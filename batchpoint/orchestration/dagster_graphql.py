@@ -126,6 +126,11 @@ class DagsterClient:
             for r in found.get("results", [])
         ]
 
+    def run_messages(self, run_id: str) -> list[str]:
+        """Every message a run logged (``context.log`` lines included), oldest first."""
+        found = self._call(_FAILURE, {"runId": run_id})["logsForRun"]
+        return [str(e["message"]) for e in found.get("events", []) if e.get("message")]
+
     def failure_messages(self, run_id: str) -> list[str]:
         """Error messages of a failed run (step failures first), for the user to read."""
         found = self._call(_FAILURE, {"runId": run_id})["logsForRun"]
