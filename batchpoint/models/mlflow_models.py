@@ -42,12 +42,13 @@ def resolve_model(ref: ParsedModelRef, settings: Settings) -> ResolvedModel:
     with _translated(ref, settings):
         version = _find_version(client, ref)
         local_path = _cached_download(version, settings)
+        signature = read_signature(local_path)
     return ResolvedModel(
         name=str(version.name),
         version=str(version.version),
         uri=f"models:/{version.name}/{version.version}",
         run_id=version.run_id or None,
-        signature=read_signature(local_path),
+        signature=signature,
         local_path=local_path,
         requested=ref.uri,
     )
@@ -140,8 +141,8 @@ def _translated(ref: ParsedModelRef, settings: Settings) -> Iterator[None]:
         raise
     except MlflowException as exc:
         raise ModelError(_message(ref, settings, exc)) from exc
-    except OSError as exc:
-        raise ModelError(f"model {ref.uri}: downloading its artifacts failed: {exc}") from exc
+    except (OSError, ValueError) as exc:
+        raise ModelError(f"model {ref.uri}: reading its artifacts failed: {type(exc).__name__}: {exc}") from exc
 
 
 def _message(ref: ParsedModelRef, settings: Settings, exc: Any) -> str:

@@ -67,7 +67,11 @@ class JobTracker:
         )
         self.progress_lines.append(f"{time.strftime('%Y-%m-%dT%H:%M:%S%z')} {now}")
         if self.progress is not None:
-            self.progress(now)
+            try:
+                self.progress(now)
+            except Exception as exc:
+                # A failing observer must not fail the scoring it observes.
+                self.log.warning(f"progress callback failed: {type(exc).__name__}: {exc}")
         if time.perf_counter() - self._uploaded_at >= PROGRESS_UPLOAD_SECONDS:
             self._uploaded_at = time.perf_counter()
             self._upload_progress()
