@@ -55,7 +55,7 @@ def test_full_stack_is_healthy_then_stops_without_leftovers(tmp_path: Path) -> N
         assert status == 200
         assert b"dagster" in body.lower()
         pids = [pid for group in stack.pids().values() for pid in group]
-        assert len(pids) == 5  # weed, tansu, mlflow, dagster webserver + daemon
+        assert len(pids) == 6  # weed, tansu, mlflow, dagster code server + webserver + daemon
         assert read_state(settings.data_dir) is not None
     for pid in pids:
         assert not pid_alive(pid), f"process {pid} still running"
