@@ -36,6 +36,15 @@ _LOCATION = """
 query { workspaceOrError { __typename ... on Workspace { locationEntries { name loadStatus
   locationOrLoadError { __typename ... on PythonError { message } } } } } }
 """
+_MATERIALIZATION = """
+query($key: AssetKeyInput!, $partitions: [String!]) { assetOrError(assetKey: $key) { __typename
+  ... on Asset { assetMaterializations(partitions: $partitions, limit: 1) { runId partition
+    metadataEntries { label __typename
+      ... on TextMetadataEntry { text } ... on IntMetadataEntry { intValue }
+      ... on FloatMetadataEntry { floatValue } ... on BoolMetadataEntry { boolValue }
+      ... on UrlMetadataEntry { url } ... on MarkdownMetadataEntry { mdStr }
+      ... on JsonMetadataEntry { jsonString } } } } } }
+"""
 
 
 @dataclass(frozen=True)
@@ -125,6 +134,20 @@ class DagsterClient:
             )
             for r in found.get("results", [])
         ]
+
+    def latest_materialization(self, asset_key: list[str], partition: str) -> dict[str, Any] | None:
+        """Metadata of a partition's newest materialisation as ``label -> value`` (plus ``run_id``)."""
+        found = self._call(_MATERIALIZATION, {"key": {"path": asset_key}, "partitions": [partition]})["assetOrError"]
+        if found["__typename"] != "Asset" or not found["assetMaterializations"]:
+            return None
+        event = found["assetMaterializations"][0]
+        values: dict[str, Any] = {"run_id": event["runId"]}
+        for entry in event["metadataEntries"]:
+            value = next((v for k, v in entry.items() if k not in {"label", "__typename"}), None)
+            if entry["__typename"] == "JsonMetadataEntry" and isinstance(value, str):
+                value = json.loads(value)
+            values[entry["label"]] = value
+        return values
 
     def run_messages(self, run_id: str) -> list[str]:
         """Every message a run logged (``context.log`` lines included), oldest first."""
