@@ -7,6 +7,7 @@ starting anything. ``launcher.py`` runs them; ``readiness.py`` decides when they
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -201,6 +202,22 @@ def publisher_launch() -> Launch:
     return Launch("publisher", (sys.executable, "-m", "consumers.publisher"))
 
 
+def migrate_dagster_storage(settings: Settings) -> None:
+    """Create or upgrade Dagster's instance storage once, before its three processes start.
+
+    Started together on a fresh data dir, code server, webserver and daemon each initialise the
+    storage and can stamp its schema version twice ("more than one head"), failing the load.
+    """
+    command = (find_binary("dagster"), "instance", "migrate")
+    try:
+        subprocess.run(command, env=child_env(settings), capture_output=True, text=True, check=True, timeout=300)
+    except subprocess.CalledProcessError as exc:
+        tail = "\n".join((exc.stdout + exc.stderr).strip().splitlines()[-15:])
+        raise StackError(f"preparing Dagster's storage in {settings.dagster_home} failed:\n{tail}") from exc
+    except subprocess.TimeoutExpired as exc:
+        raise StackError(f"preparing Dagster's storage in {settings.dagster_home} took over 300 s") from exc
+
+
 def launches(service: str, settings: Settings) -> list[Launch]:
     """The processes to start for ``service`` (writes Dagster's config files for ``dagster``)."""
     if service == "s3":
@@ -216,6 +233,7 @@ def launches(service: str, settings: Settings) -> list[Launch]:
         workspace = write_dagster_home(
             settings.dagster_home, settings.host, settings.ports.dagster_code, settings.dagster_postgres_url
         )
+        migrate_dagster_storage(settings)
         return dagster_launches(settings, find_binary("dagster-webserver"), find_binary("dagster-daemon"), workspace)
     if service == "publisher":
         return [publisher_launch()]
