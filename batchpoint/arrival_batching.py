@@ -29,6 +29,8 @@ class Arrival:
     bucket: str
     key: str
     etag: str
+    at: float | None = field(default=None, compare=False)
+    """When the event was published (epoch seconds); ``None``: when the sensor read it."""
 
     @property
     def digest(self) -> str:
@@ -80,9 +82,13 @@ class ArrivalState:
             pending = self.pending.get(group)
             if arrival.digest in seen or (pending and arrival.digest in pending.digests):
                 continue
+            # The settle clock runs from when the file arrived, not from the tick that read it:
+            # otherwise every burst waits one more sensor interval than it needs.
+            at = min(arrival.at, now) if arrival.at is not None else now
             if pending is None:
-                pending = self.pending[group] = PendingMonth(first_seen=now, last_seen=now)
-            pending.last_seen = now
+                pending = self.pending[group] = PendingMonth(first_seen=at, last_seen=at)
+            pending.first_seen = min(pending.first_seen, at)
+            pending.last_seen = max(pending.last_seen, at)
             pending.files[f"s3://{arrival.bucket}/{arrival.key}"] = arrival.etag
             pending.digests.append(arrival.digest)
             new += 1

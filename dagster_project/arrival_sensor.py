@@ -62,8 +62,8 @@ def build_arrival_sensor(
                 f"dead-lettered {settings.events_topic}[{message.partition}]@{message.offset}: {reason}"
             )
         arrivals = [
-            Arrival(found.endpoint, found.partition, event.bucket, event.key, event.etag)
-            for found, event, _ in intake.routed
+            Arrival(found.endpoint, found.partition, event.bucket, event.key, event.etag, message.timestamp_ms / 1000)
+            for found, event, message in intake.routed
         ]
         new = state.add(arrivals, now)
         if len(arrivals) > new:

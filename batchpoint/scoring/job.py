@@ -126,7 +126,8 @@ def run_scoring_job(
                 # The job as a whole failed (model load, worker crash): record it, never hide it.
                 job_error = f"{type(exc).__name__}: {exc}"
                 log.error(f"job {job_id} failed: {job_error}")
-        scoring_seconds = time.perf_counter() - scoring_started
+        # Worker start-up is reported on its own; rows/s is the rate of the warm workers.
+        scoring_seconds = max(time.perf_counter() - scoring_started - startup, 0.0)
         files = tracker.files(job_error)
         failed = sum(1 for f in files if not f.ok)
         threshold = deployment.settings.error_threshold

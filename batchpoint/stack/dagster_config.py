@@ -50,6 +50,8 @@ def instance_config(dagster_home: Path, postgres_url: str = "") -> dict[str, Any
         "run_coordinator": {
             "module": "dagster.core.run_coordinator",
             "class": "QueuedRunCoordinator",
+            # The default 5 s poll adds up to 5 s to every data-arrival run's latency.
+            "config": {"dequeue_interval_seconds": 1},
         },
         "telemetry": {"enabled": False},
         # Two shared cores: the code server can take well over the default 60 s to load under load.

@@ -65,3 +65,18 @@ def test_cursor_round_trip() -> None:
     restored = ArrivalState.from_cursor(state.to_cursor())
     assert restored == state
     assert ArrivalState.from_cursor(None) == ArrivalState()
+
+
+def test_settle_clock_starts_when_the_file_arrived_not_when_it_was_read() -> None:
+    state = ArrivalState()
+    early = Arrival("sales-forecast", "2026-11", "landing", "sales/2026-11/a.csv", "e1", at=100.0)
+    state.add([early], now=104.0)  # read one sensor tick after it landed
+    assert len(state.take_due(now=104.0, settle_seconds=3, max_wait_seconds=60)) == 1
+
+
+def test_a_timestamp_from_the_future_counts_as_now() -> None:
+    state = ArrivalState()
+    skewed = Arrival("sales-forecast", "2026-11", "landing", "sales/2026-11/a.csv", "e1", at=500.0)
+    state.add([skewed], now=100.0)
+    assert state.take_due(now=102.0, settle_seconds=3, max_wait_seconds=60) == []
+    assert len(state.take_due(now=103.5, settle_seconds=3, max_wait_seconds=60)) == 1

@@ -86,6 +86,7 @@ def test_dagster_home_sqlite_by_default(tmp_path: Path) -> None:
     instance = yaml.safe_load((tmp_path / "dh" / "dagster.yaml").read_text())
     assert instance["storage"] == {"sqlite": {"base_dir": str((tmp_path / "dh" / "storage").resolve())}}
     assert instance["run_coordinator"]["class"] == "QueuedRunCoordinator"
+    assert instance["run_coordinator"]["config"]["dequeue_interval_seconds"] == 1
     assert instance["telemetry"] == {"enabled": False}
     location = yaml.safe_load(workspace.read_text())["load_from"][0]["grpc_server"]
     assert location == {"host": "127.0.0.1", "port": 13001, "location_name": "batchpoint"}
