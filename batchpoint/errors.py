@@ -6,6 +6,7 @@
     ├── SpecError                        a spec (YAML/JSON/Python) is invalid; names the field and the valid form
     ├── NotFoundError                    an entity (endpoint, deployment, model, version) does not exist
     ├── ConflictError                    an operation contradicts the current state (delete the default ...)
+    ├── AuthenticationError              the API refused the bearer token (missing, wrong or revoked)
     ├── StackError                       the embedded stack cannot start or is not healthy
     │   └── PortInUseError               a configured port is taken; names the port and the setting
     ├── StorageError                     the object store failed (retriable)
@@ -54,6 +55,10 @@ class NotFoundError(BatchpointError, LookupError):
 
 class ConflictError(BatchpointError):
     """The operation contradicts the current state."""
+
+
+class AuthenticationError(BatchpointError):
+    """The API answered 401: the message says how to give a token."""
 
 
 class StackError(BatchpointError):
