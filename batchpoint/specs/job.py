@@ -1,0 +1,146 @@
+"""Jobs: what an invocation asks for (``InvokeRequest``) and what a job is (``JobInfo``)."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import Field, field_validator
+
+from batchpoint.specs.asset_naming import REFERENCE_FORMS
+from batchpoint.specs.base import Spec
+from batchpoint.specs.s3_uri import S3_FORM, S3Folder, split_s3_uri
+
+INPUT_PATH_FORMS = f"{S3_FORM}, `azureml:<data>:<version>` or `azureml:<data>@latest`"
+_DATA_REF = re.compile(r"^azureml:[A-Za-z0-9][A-Za-z0-9_.-]*(:[A-Za-z0-9][A-Za-z0-9_.-]*|@latest)$")
+
+
+class JobStatus(StrEnum):
+    """Azure's job statuses, as far as batch jobs go."""
+
+    PREPARING = "Preparing"
+    RUNNING = "Running"
+    COMPLETED = "Completed"
+    FAILED = "Failed"
+    CANCELED = "Canceled"
+
+    @property
+    def ended(self) -> bool:
+        """Whether the job will not change any more."""
+        return self in {JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELED}
+
+
+class JobTrigger(StrEnum):
+    """What started a job."""
+
+    INVOKE = "invoke"
+    DATA_ARRIVAL = "data-arrival"
+    BACKFILL = "backfill"
+
+
+class InputType(StrEnum):
+    """Azure's ``AssetTypes`` a job input may have; batch jobs score ``uri_folder`` and ``uri_file``."""
+
+    URI_FOLDER = "uri_folder"
+    URI_FILE = "uri_file"
+    MLFLOW_MODEL = "mlflow_model"
+    CUSTOM_MODEL = "custom_model"
+
+
+class JobInput(Spec):
+    """One input (Azure ``Input``): an S3 path or a registered data asset."""
+
+    type: InputType = InputType.URI_FOLDER
+    path: str
+
+    @field_validator("path")
+    @classmethod
+    def _path_form(cls, path: str) -> str:
+        if path.startswith("azureml:"):
+            if not _DATA_REF.match(path):
+                raise ValueError(f"must be {INPUT_PATH_FORMS}")
+            return path
+        try:
+            split_s3_uri(path)
+        except ValueError:
+            raise ValueError(f"must be {INPUT_PATH_FORMS}") from None
+        return path
+
+    @property
+    def is_data_asset(self) -> bool:
+        """Whether ``path`` names a registered data asset (resolved at invoke)."""
+        return self.path.startswith("azureml:")
+
+
+class JobProgress(Spec):
+    """How far a job is: mini-batches and files done out of planned, failed files, rows written."""
+
+    mini_batches_done: int = 0
+    mini_batches: int = 0
+    files_done: int = 0
+    files: int = 0
+    failed_files: int = 0
+    rows: int = 0
+
+
+class InvokeRequest(Spec):
+    """``batch_endpoints.invoke(...)``: inputs, an optional deployment, output location and overrides.
+
+    Azure's single ``input=`` arrives as ``{"input": ...}``.
+    """
+
+    inputs: dict[str, JobInput] = Field(min_length=1)
+    deployment_name: str | None = None
+    output_path: S3Folder | None = None
+    mini_batch_size: int | None = Field(default=None, ge=1)
+    error_threshold: int | None = Field(default=None, ge=-1)
+    max_retries: int | None = Field(default=None, ge=0)
+    timeout: int | None = Field(default=None, gt=0)
+    output_file_name: str | None = Field(default=None, pattern=r"^[^/\\]+$")
+    logging_level: str | None = Field(default=None, pattern=r"^(debug|info|warning|error|critical)$")
+
+    @field_validator("inputs")
+    @classmethod
+    def _input_names(cls, inputs: dict[str, JobInput]) -> dict[str, JobInput]:
+        for name in inputs:
+            if not re.match(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$", name):
+                raise ValueError(f"input name {name!r} must be a letter or _, then letters, digits or _")
+        return inputs
+
+    def overrides(self) -> dict[str, Any]:
+        """The setting overrides given, by their deployment-settings names."""
+        names = ("mini_batch_size", "error_threshold", "max_retries", "timeout", "output_file_name", "logging_level")
+        return {n: getattr(self, n) for n in names if getattr(self, n) is not None}
+
+
+class JobInfo(Spec):
+    """One job as every interface shows it."""
+
+    name: str
+    endpoint_name: str
+    deployment_name: str
+    trigger: JobTrigger
+    status: JobStatus
+    inputs: dict[str, JobInput] = Field(default_factory=dict)
+    output_uri: str | None = None
+    progress: JobProgress = Field(default_factory=JobProgress)
+    error: str | None = None
+    created_at: datetime
+    started_at: datetime | None = None
+    ended_at: datetime | None = None
+    dagster_run_id: str | None = None
+    studio_url: str | None = None
+
+
+__all__ = [
+    "REFERENCE_FORMS",
+    "InputType",
+    "InvokeRequest",
+    "JobInfo",
+    "JobInput",
+    "JobProgress",
+    "JobStatus",
+    "JobTrigger",
+]
