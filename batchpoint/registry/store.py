@@ -31,6 +31,11 @@ class Registry:
         self._engine = sa.create_engine(url, connect_args=connect_args, pool_pre_ping=True)
         metadata.create_all(self._engine)
 
+    @property
+    def engine(self) -> sa.Engine:
+        """The database engine, for the management plane's own tables (same database, same pool)."""
+        return self._engine
+
     def close(self) -> None:
         """Release the database connections."""
         self._engine.dispose()

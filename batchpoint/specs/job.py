@@ -11,6 +11,7 @@ from pydantic import Field, field_validator
 
 from batchpoint.specs.asset_naming import REFERENCE_FORMS
 from batchpoint.specs.base import Spec
+from batchpoint.specs.deployment import BatchDeployment
 from batchpoint.specs.s3_uri import S3_FORM, S3Folder, split_s3_uri
 
 INPUT_PATH_FORMS = f"{S3_FORM}, `azureml:<data>:<version>` or `azureml:<data>@latest`"
@@ -109,10 +110,44 @@ class InvokeRequest(Spec):
                 raise ValueError(f"input name {name!r} must be a letter or _, then letters, digits or _")
         return inputs
 
-    def overrides(self) -> dict[str, Any]:
-        """The setting overrides given, by their deployment-settings names."""
-        names = ("mini_batch_size", "error_threshold", "max_retries", "timeout", "output_file_name", "logging_level")
-        return {n: getattr(self, n) for n in names if getattr(self, n) is not None}
+    def overrides(self) -> SettingOverrides:
+        """The setting overrides given."""
+        return SettingOverrides.parse(self.model_dump(include=set(SettingOverrides.model_fields), exclude_none=True))
+
+
+class SettingOverrides(Spec):
+    """Per-job overrides of the deployment's settings (names as in ``InvokeRequest``)."""
+
+    mini_batch_size: int | None = Field(default=None, ge=1)
+    error_threshold: int | None = Field(default=None, ge=-1)
+    max_retries: int | None = Field(default=None, ge=0)
+    timeout: int | None = Field(default=None, gt=0)
+    output_file_name: str | None = Field(default=None, pattern=r"^[^/\\]+$")
+    logging_level: str | None = Field(default=None, pattern=r"^(debug|info|warning|error|critical)$")
+
+    def apply(self, deployment: BatchDeployment) -> BatchDeployment:
+        """``deployment`` with these overrides in its ``settings``."""
+        given = self.model_dump(exclude_none=True)
+        retry: dict[str, Any] = {k: given.pop(k) for k in ("max_retries", "timeout") if k in given}
+        settings = deployment.settings.model_copy(
+            update={**given, "retry_settings": deployment.settings.retry_settings.model_copy(update=retry)}
+        )
+        return deployment.model_copy(update={"settings": settings})
+
+
+class InvocationMessage(Spec):
+    """The payload of an ``invocations`` topic message (key = ``job_name``), written by ``jobs.invoke``.
+
+    ``inputs`` paths are resolved: always ``s3://``, never ``azureml:``; ``output_path`` is the folder
+    the job writes to.
+    """
+
+    job_name: str
+    endpoint_name: str
+    deployment_name: str
+    inputs: dict[str, JobInput]
+    output_path: S3Folder
+    overrides: SettingOverrides = Field(default_factory=SettingOverrides)
 
 
 class JobInfo(Spec):
@@ -137,10 +172,12 @@ class JobInfo(Spec):
 __all__ = [
     "REFERENCE_FORMS",
     "InputType",
+    "InvocationMessage",
     "InvokeRequest",
     "JobInfo",
     "JobInput",
     "JobProgress",
     "JobStatus",
     "JobTrigger",
+    "SettingOverrides",
 ]
