@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from batchpoint.config import Ports
 from batchpoint.errors import PortInUseError
 
-# The Ports fields each service listens on; `publisher` listens on none.
+# The Ports fields each service listens on; `publisher` and `relay` listen on none.
 SERVICE_PORTS: dict[str, tuple[str, ...]] = {
     "s3": (
         "s3",
@@ -27,6 +27,8 @@ SERVICE_PORTS: dict[str, tuple[str, ...]] = {
     "mlflow": ("mlflow",),
     "dagster": ("dagster", "dagster_code"),
     "publisher": (),
+    "relay": (),
+    "api": ("api",),
 }
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import http.client
 import json
 import socket
+import ssl
 import subprocess
 import time
 from collections.abc import Callable, Sequence
@@ -17,8 +18,18 @@ from batchpoint.stack.process import Child
 from batchpoint.storage.s3 import S3Store
 
 # Seconds each service gets to become healthy; generous because two cores are shared.
-TIMEOUTS: dict[str, float] = {"s3": 60, "kafka": 30, "mlflow": 120, "dagster": 240, "publisher": 30}
+TIMEOUTS: dict[str, float] = {
+    "s3": 60,
+    "kafka": 30,
+    "mlflow": 120,
+    "dagster": 240,
+    "publisher": 30,
+    "relay": 30,
+    "api": 90,
+}
 PUBLISHER_GRACE_S = 2.0
+# The relay has no endpoint: healthy when still alive after this long (it connects at once).
+RELAY_GRACE_S = 1.0
 TOPIC_PARTITIONS = 1
 
 
@@ -42,9 +53,17 @@ def wait_until(service: str, check: Callable[[], bool], children: Sequence[Child
         time.sleep(0.2)
 
 
-def http_status(host: str, port: int, path: str, timeout: float = 2.0) -> int | None:
-    """The HTTP status of ``GET path``, or None when nothing answers."""
-    conn = http.client.HTTPConnection(host, port, timeout=timeout)
+def http_status(host: str, port: int, path: str, timeout: float = 2.0, *, tls: bool = False) -> int | None:
+    """The HTTP status of ``GET path``, or None when nothing answers.
+
+    ``tls``: over HTTPS without verifying the certificate (a loopback health probe of our own
+    child, which may well use a self-signed certificate).
+    """
+    conn = (
+        http.client.HTTPSConnection(host, port, timeout=timeout, context=ssl._create_unverified_context())  # noqa: S323
+        if tls
+        else http.client.HTTPConnection(host, port, timeout=timeout)
+    )
     try:
         conn.request("GET", path)
         return conn.getresponse().status
@@ -137,5 +156,11 @@ def wait_ready(service: str, settings: Settings, children: Sequence[Child]) -> N
     elif service == "publisher":
         time.sleep(PUBLISHER_GRACE_S)
         wait_until(service, lambda: True, children, timeout)
+    elif service == "relay":
+        time.sleep(RELAY_GRACE_S)
+        wait_until(service, lambda: True, children, timeout)
+    elif service == "api":
+        tls = bool(settings.tls_cert and settings.tls_key)
+        wait_until(service, lambda: http_status(host, ports.api, "/v1/health", tls=tls) == 200, children, timeout)
     else:
         raise StackError(f"no health check for service {service!r}")

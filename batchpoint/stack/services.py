@@ -19,15 +19,25 @@ from batchpoint.stack.dagster_config import code_server_command, write_dagster_h
 from batchpoint.stack.locations import find_binary, project_root, tansu_binary
 
 # Dependency order: each service only needs those before it.
-SERVICE_ORDER: tuple[str, ...] = ("s3", "kafka", "mlflow", "dagster", "publisher")
+SERVICE_ORDER: tuple[str, ...] = ("s3", "kafka", "mlflow", "dagster", "publisher", "relay", "api")
 # What must be healthy before a service starts: MLflow's artifacts live in S3; Dagster's code and
-# the publisher read buckets and topics.
+# the publisher read buckets and topics; the outbox relay produces to Kafka. The API reaches
+# MLflow only when a request needs it, so it starts beside MLflow rather than after it.
 NEEDS: dict[str, tuple[str, ...]] = {
     "s3": (),
     "kafka": (),
     "mlflow": ("s3",),
     "dagster": ("s3", "kafka"),
     "publisher": ("s3", "kafka"),
+    "relay": ("kafka",),
+    "api": ("s3",),
+}
+# Services run as ``python -m <module>`` of this project, with the file that module needs; left out
+# of the defaults until that file exists (they are built by different changes).
+MODULE_SERVICES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "publisher": ("consumers.publisher", ("consumers", "publisher.py")),
+    "relay": ("consumers.outbox_relay", ("consumers", "outbox_relay.py")),
+    "api": ("batchpoint.api", ("batchpoint", "api", "__main__.py")),
 }
 # Linux limits a unix socket path to 108 bytes; longer data dirs keep weed's default socket paths.
 _MAX_SOCKET_PATH = 100
@@ -44,13 +54,19 @@ class Launch:
 
 def publisher_available(root: Path | None = None) -> bool:
     """Whether the publisher module (``consumers/publisher.py``) exists yet."""
-    return ((root or project_root()) / "consumers" / "publisher.py").is_file()
+    return module_available("publisher", root)
+
+
+def module_available(service: str, root: Path | None = None) -> bool:
+    """Whether ``service`` is not a module service, or its module exists in this checkout."""
+    found = MODULE_SERVICES.get(service)
+    return found is None or (root or project_root()).joinpath(*found[1]).is_file()
 
 
 def default_services(settings: Settings | None = None) -> tuple[str, ...]:
-    """Every service, leaving out the publisher while its module does not exist."""
+    """Every service, leaving out module services (publisher, relay, api) whose module does not exist."""
     del settings  # same answer for every installation today; kept for a stable signature
-    return tuple(s for s in SERVICE_ORDER if s != "publisher" or publisher_available())
+    return tuple(s for s in SERVICE_ORDER if module_available(s))
 
 
 def order_services(services: tuple[str, ...] | list[str]) -> tuple[str, ...]:
@@ -197,9 +213,10 @@ def dagster_launches(settings: Settings, webserver: str, daemon: str, workspace:
     ]
 
 
-def publisher_launch() -> Launch:
-    """The batchpoint publisher (store listing → Kafka), a Python module of this project."""
-    return Launch("publisher", (sys.executable, "-m", "consumers.publisher"))
+def module_launch(service: str) -> Launch:
+    """A service that is a Python module of this project: the publisher (store → Kafka), the
+    outbox relay (``bp_outbox`` → Kafka) or the HTTPS API (uvicorn on ``Settings.host:ports.api``)."""
+    return Launch(service, (sys.executable, "-m", MODULE_SERVICES[service][0]))
 
 
 def migrate_dagster_storage(settings: Settings) -> None:
@@ -235,9 +252,15 @@ def launches(service: str, settings: Settings) -> list[Launch]:
         )
         migrate_dagster_storage(settings)
         return dagster_launches(settings, find_binary("dagster-webserver"), find_binary("dagster-daemon"), workspace)
-    if service == "publisher":
-        return [publisher_launch()]
+    if service in MODULE_SERVICES:
+        return [module_launch(service)]
     raise StackError(f"unknown service {service!r}; choose from {', '.join(SERVICE_ORDER)}")
+
+
+def api_url(settings: Settings) -> str:
+    """Where the API answers: HTTPS when a certificate is configured."""
+    scheme = "https" if settings.tls_cert and settings.tls_key else "http"
+    return f"{scheme}://{settings.host}:{settings.ports.api}"
 
 
 def service_url(service: str, settings: Settings) -> str:
@@ -248,5 +271,7 @@ def service_url(service: str, settings: Settings) -> str:
         "mlflow": settings.mlflow_uri,
         "dagster": settings.dagster_url,
         "publisher": f"publishing {settings.landing_bucket} events to {settings.events_topic}",
+        "relay": f"relaying the registry's outbox to {settings.invocations_topic} (and any other topic it names)",
+        "api": api_url(settings),
     }
     return urls[service]

@@ -16,7 +16,9 @@ from batchpoint.stack.services import (
     child_env,
     kafka_launch,
     launch_batches,
+    launches,
     mlflow_launch,
+    module_available,
     order_services,
     s3_launch,
 )
@@ -81,6 +83,24 @@ def test_services_are_ordered_by_dependency_and_unknown_ones_named() -> None:
         order_services(["minio"])
 
 
+def test_module_services_are_available_once_their_module_exists(tmp_path: Path) -> None:
+    assert module_available("s3", tmp_path)
+    assert not module_available("relay", tmp_path)
+    (tmp_path / "consumers").mkdir()
+    (tmp_path / "consumers" / "outbox_relay.py").write_text("")
+    assert module_available("relay", tmp_path)
+    assert not module_available("api", tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("service", "module"),
+    [("relay", "consumers.outbox_relay"), ("api", "batchpoint.api"), ("publisher", "consumers.publisher")],
+)
+def test_module_services_run_as_python_modules(settings: Settings, service: str, module: str) -> None:
+    (launch,) = launches(service, settings)
+    assert (launch.name, launch.command[1:]) == (service, ("-m", module))
+
+
 def test_dagster_home_sqlite_by_default(tmp_path: Path) -> None:
     workspace = write_dagster_home(tmp_path / "dh", "127.0.0.1", 13001)
     instance = yaml.safe_load((tmp_path / "dh" / "dagster.yaml").read_text())
@@ -133,6 +153,11 @@ def test_state_round_trips_through_json() -> None:
         (("s3", "kafka", "mlflow", "dagster", "publisher"), [("s3", "kafka"), ("mlflow", "dagster", "publisher")]),
         (("kafka", "publisher"), [("kafka",), ("publisher",)]),
         (("mlflow", "dagster"), [("mlflow", "dagster")]),
+        (
+            ("s3", "kafka", "mlflow", "dagster", "publisher", "relay", "api"),
+            [("s3", "kafka"), ("mlflow", "dagster", "publisher", "relay", "api")],
+        ),
+        (("kafka", "relay"), [("kafka",), ("relay",)]),
     ],
 )
 def test_launch_batches_start_a_service_after_what_it_needs(

@@ -19,9 +19,9 @@ def test_free_ports_are_distinct_and_free() -> None:
     assert not any(port_in_use("127.0.0.1", p) for p in values)
 
 
-def test_every_port_field_but_the_api_belongs_to_a_service() -> None:
+def test_every_port_field_belongs_to_a_service() -> None:
     owned = {name for fields in SERVICE_PORTS.values() for name in fields}
-    assert owned == {f.name for f in dataclasses.fields(Ports)} - {"api"}
+    assert owned == {f.name for f in dataclasses.fields(Ports)}
 
 
 @pytest.mark.parametrize(("service", "field_name"), [("s3", "filer_grpc"), ("kafka", "kafka"), ("dagster", "dagster")])
