@@ -16,15 +16,16 @@ import logging
 import signal
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from types import FrameType
 
 import sqlalchemy as sa
 
 from batchpoint.config import Settings
 from batchpoint.errors import EventError
+from batchpoint.registry import outbox as registry_outbox
+from batchpoint.registry.outbox import OutboxMessage
 from batchpoint.registry.tables import metadata, outbox
 from consumers.kafka_io import FutureRecordMetadata, KafkaError, KafkaProducer, ensure_topics, make_producer
 
@@ -36,18 +37,10 @@ SEND_TIMEOUT_SECONDS = 30.0
 MAX_ROW_ATTEMPTS = 5
 
 
-@dataclass(frozen=True)
-class OutboxRow:
-    """One message waiting in the outbox."""
-
-    id: int
-    topic: str
-    key: str | None
-    payload: str
-
-    def record(self) -> tuple[str, bytes | None, bytes]:
-        """``(topic, key, value)`` as produced to Kafka: key and payload UTF-8 encoded, unchanged."""
-        return self.topic, self.key.encode() if self.key is not None else None, self.payload.encode()
+def record(message: OutboxMessage) -> tuple[str, bytes | None, bytes]:
+    """``(topic, key, value)`` as produced to Kafka: key and payload UTF-8 encoded, unchanged."""
+    key = message.key.encode() if message.key is not None else None
+    return message.topic, key, message.payload.encode()
 
 
 @dataclass
@@ -109,7 +102,7 @@ class Parking:
 
 
 class OutboxTable:
-    """The outbox rows in the registry database (sqlite or Postgres)."""
+    """The outbox rows in the registry database (sqlite or Postgres), via ``batchpoint.registry.outbox``."""
 
     def __init__(self, url: str) -> None:
         connect_args: dict[str, object] = {"timeout": 30} if url.startswith("sqlite") else {}
@@ -117,31 +110,25 @@ class OutboxTable:
         # The relay may start before anything else touched the registry.
         metadata.create_all(self._engine, tables=[outbox])
 
-    def pending(self, limit: int = BATCH_ROWS, skip: Sequence[int] = ()) -> list[OutboxRow]:
+    def pending(self, limit: int = BATCH_ROWS, skip: Collection[int] = ()) -> list[OutboxMessage]:
         """Unsent rows in id (= invoke) order, leaving out ``skip``."""
-        query = sa.select(outbox.c.id, outbox.c.topic, outbox.c.key, outbox.c.payload).where(outbox.c.sent_at.is_(None))
-        if skip:
-            query = query.where(outbox.c.id.not_in(list(skip)))
-        with self._engine.connect() as conn:
-            rows = conn.execute(query.order_by(outbox.c.id).limit(limit)).all()
-        return [OutboxRow(int(r.id), str(r.topic), r.key, str(r.payload)) for r in rows]
+        rows = registry_outbox.pending(self._engine, limit=limit + len(skip))
+        return [row for row in rows if row.id not in skip][:limit]
 
     def mark_sent(self, ids: Sequence[int]) -> None:
         """Stamp ``sent_at`` on ``ids``."""
-        if ids:
-            with self._engine.begin() as conn:
-                conn.execute(outbox.update().where(outbox.c.id.in_(list(ids))).values(sent_at=datetime.now(UTC)))
+        registry_outbox.mark_sent(self._engine, list(ids))
 
     def close(self) -> None:
         """Release the database connections."""
         self._engine.dispose()
 
 
-def send_rows(producer: KafkaProducer, rows: Sequence[OutboxRow]) -> SendOutcome:
+def send_rows(producer: KafkaProducer, rows: Sequence[OutboxMessage]) -> SendOutcome:
     """Produce ``rows``, flush, and report per row whether the broker acknowledged it."""
     futures: list[tuple[int, FutureRecordMetadata | None, str]] = []
     for row in rows:
-        topic, key, value = row.record()
+        topic, key, value = record(row)
         try:
             futures.append((row.id, producer.send(topic, key=key, value=value), ""))
         except KafkaError as exc:
@@ -202,7 +189,7 @@ class OutboxRelay:
     def step(self) -> float:
         """One poll: relay what is pending; the seconds to wait before the next poll."""
         try:
-            rows = self.table.pending(skip=list(self.parking.parked))
+            rows = self.table.pending(skip=set(self.parking.parked))
         except sa.exc.SQLAlchemyError as exc:
             delay = self.backoff.failed()
             log.error("reading the outbox failed (retrying in %.1f s): %s", delay, exc)
@@ -244,7 +231,7 @@ class OutboxRelay:
         # More may be waiting behind a full batch: go again at once.
         return 0.0 if len(rows) == BATCH_ROWS else POLL_SECONDS
 
-    def _send(self, rows: Sequence[OutboxRow]) -> SendOutcome:
+    def _send(self, rows: Sequence[OutboxMessage]) -> SendOutcome:
         topics = {row.topic for row in rows} - self._topics
         if topics:
             ensure_topics(self.settings.bootstrap, topics)

@@ -8,20 +8,21 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from batchpoint.registry.outbox import OutboxMessage
 from batchpoint.registry.tables import outbox
-from consumers.outbox_relay import Backoff, OutboxRow, OutboxTable, Parking, SendOutcome
+from consumers.outbox_relay import Backoff, OutboxTable, Parking, SendOutcome, record
 
 
 @pytest.mark.parametrize(
-    ("key", "payload", "record"),
+    ("key", "payload", "expected"),
     [
         ("batchjob-abc", '{"job": "batchjob-abc"}', ("invocations", b"batchjob-abc", b'{"job": "batchjob-abc"}')),
         (None, "{}", ("invocations", None, b"{}")),
         ("ключ", '{"é": 1}', ("invocations", "ключ".encode(), '{"é": 1}'.encode())),
     ],
 )
-def test_row_becomes_the_record_unchanged(key: str | None, payload: str, record: tuple[object, ...]) -> None:
-    assert OutboxRow(1, "invocations", key, payload).record() == record
+def test_row_becomes_the_record_unchanged(key: str | None, payload: str, expected: tuple[object, ...]) -> None:
+    assert record(OutboxMessage(1, "invocations", key, payload, datetime.now(UTC))) == expected
 
 
 def test_backoff_doubles_up_to_its_cap_and_resets() -> None:
@@ -91,7 +92,7 @@ def test_outbox_table_lists_unsent_rows_in_order_and_marks_them_sent(tmp_path: P
         assert [r.id for r in table.pending(limit=2)] == [first, second]
         assert [r.id for r in table.pending(skip=[second])] == [first, third]
         table.mark_sent([first, third])
-        assert table.pending() == [OutboxRow(second, "invocations", "b", "{}")]
+        assert [(r.id, r.topic, r.key, r.payload) for r in table.pending()] == [(second, "invocations", "b", "{}")]
         table.mark_sent([])
         assert len(table.pending()) == 1
     finally:
