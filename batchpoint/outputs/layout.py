@@ -9,6 +9,10 @@
     <endpoint>/<partition>/versions/<version_id>/logs/user/job_progress_overview.txt
     <endpoint>/<partition>/versions/<version_id>/logs/user/job_result.txt
 
+An invoked job writes to a folder of its own instead of ``<endpoint>/<partition>/``: by default
+``<endpoint>/jobs/<job name>/`` in the output bucket, or the ``output_path`` the request named
+(``OutputLayout.at``); below that folder the layout is the same.
+
 Version ids sort by the time the job started: ``20261124T101500.123Z-<job id, 8 characters>``.
 """
 
@@ -42,11 +46,22 @@ class OutputLayout:
     bucket: str
     endpoint: str
     partition: str
+    folder: str | None = None
+    """Key prefix of the outputs (ends with ``/``) when not ``<endpoint>/<partition>/``."""
+
+    @classmethod
+    def at(cls, uri: str, endpoint: str, partition: str) -> OutputLayout:
+        """The layout rooted at the folder ``s3://bucket/prefix/`` (an invoked job's output path)."""
+        if not uri.startswith("s3://"):
+            raise ValueError(f"an output folder must be `s3://<bucket>/<prefix>/`, got {uri!r}")
+        bucket, _, prefix = uri.removeprefix("s3://").partition("/")
+        prefix = prefix.strip("/")
+        return cls(bucket, endpoint, partition, f"{prefix}/" if prefix else "")
 
     @property
     def prefix(self) -> str:
-        """``<endpoint>/<partition>/``."""
-        return f"{self.endpoint}/{self.partition}/"
+        """``<endpoint>/<partition>/``, or the folder given."""
+        return self.folder if self.folder is not None else f"{self.endpoint}/{self.partition}/"
 
     @property
     def versions_prefix(self) -> str:

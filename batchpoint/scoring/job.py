@@ -81,20 +81,23 @@ def run_scoring_job(
     progress: Callable[[JobProgress], None] | None = None,
     log: logging.Logger,
     worker_store: Callable[[], ObjectStore] | None = None,
+    layout: OutputLayout | None = None,
 ) -> JobResult:
     """Score ``inputs`` with ``model`` and write them as a new version of ``endpoint_name``/``partition``.
 
     Bad files are counted against ``error_threshold`` and named in ``job_error.txt``; a model that
     cannot load or a crashed worker fails the job. Either way the version is written for diagnosis,
     and ``latest`` moves only for a ``Completed`` job. ``worker_store`` builds each worker's own store
-    (default: S3 at ``settings``). Raises ``ScoringError`` when there is nothing to score, and
-    ``StorageError`` when the version cannot be written.
+    (default: S3 at ``settings``). ``layout`` puts the outputs in another folder than the endpoint's
+    ``<endpoint>/<partition>/`` of the output bucket (an invoked job's own folder). Raises
+    ``ScoringError`` when there is nothing to score, and ``StorageError`` when the version cannot be
+    written.
     """
     if not inputs:
         raise ScoringError(f"no input files for {endpoint_name} {partition}: nothing to score")
     started_at = datetime.now(UTC)
     plan = plan_job(inputs, deployment.settings.mini_batch_size, deployment.resources.instance_count)
-    layout = OutputLayout(settings.output_bucket, endpoint_name, partition)
+    layout = layout or OutputLayout(settings.output_bucket, endpoint_name, partition)
     version_id = new_version_id(job_id, started_at)
     store.ensure_bucket(layout.bucket)
     staging = settings.cache_dir / "staging" / version_id
