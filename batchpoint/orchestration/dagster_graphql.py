@@ -28,6 +28,11 @@ query($runId: ID!) { logsForRun(runId: $runId, limit: 500) { __typename
     ... on ExecutionStepFailureEvent { error { message } }
     ... on RunFailureEvent { error { message } } } } } }
 """
+_TERMINATE = """
+mutation($runId: String!) { terminateRun(runId: $runId) { __typename
+  ... on TerminateRunFailure { message } ... on RunNotFoundError { message }
+  ... on PythonError { message } ... on UnauthorizedError { message } } }
+"""
 _SENSOR = """
 query($sel: SensorSelector!) { sensorOrError(sensorSelector: $sel) { __typename
   ... on Sensor { name sensorState { status } } } }
@@ -117,6 +122,15 @@ class DagsterClient:
         if found["__typename"] != "Sensor":
             return None
         return str(found["sensorState"]["status"])
+
+    def terminate_run(self, run_id: str) -> None:
+        """Ask Dagster to stop a run (a run that already ended is left as it is)."""
+        result = self._call(_TERMINATE, {"runId": run_id})["terminateRun"]
+        kind = result["__typename"]
+        if kind == "TerminateRunFailure" and "due to having status" in str(result.get("message")):
+            return
+        if kind != "TerminateRunSuccess":
+            raise StackError(f"terminating Dagster run {run_id} failed: {kind}: {result.get('message')}")
 
     def runs(self, job_name: str, partition: str | None = None) -> list[RunInfo]:
         """The newest runs of a job (optionally of one partition), newest first."""

@@ -1,0 +1,1 @@
+"""The management plane's facade: ``Workspace`` and its operations over the registry, MLflow and S3."""

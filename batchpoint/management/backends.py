@@ -1,0 +1,63 @@
+"""What the operations talk to: the registry database, the object store, the model registry, Dagster.
+
+Each is made on first use, so a token command does not start an MLflow client and a test can pass
+its own store.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import TYPE_CHECKING
+
+from batchpoint.config import Settings
+from batchpoint.orchestration.dagster_graphql import DagsterClient
+from batchpoint.registry.store import Registry
+from batchpoint.storage.port import ObjectStore
+
+if TYPE_CHECKING:
+    from batchpoint.models.model_registry import ModelRegistry
+
+
+class Backends:
+    """The services behind one ``Workspace``."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        registry: Registry | None = None,
+        store: ObjectStore | None = None,
+        models: ModelRegistry | None = None,
+    ) -> None:
+        self.settings = settings
+        self.registry = registry or Registry(settings.registry)
+        self._store = store
+        self._models = models
+
+    @property
+    def store(self) -> ObjectStore:
+        """The S3 store at ``Settings.s3_url``."""
+        if self._store is None:
+            from batchpoint.storage.s3 import S3Store
+
+            s = self.settings
+            self._store = S3Store(s.s3_url, s.access_key, s.secret_key, s.region)
+        return self._store
+
+    @property
+    def models(self) -> ModelRegistry:
+        """The MLflow model registry (imported on first use: importing MLflow takes seconds)."""
+        if self._models is None:
+            from batchpoint.models.model_registry import ModelRegistry
+
+            self._models = ModelRegistry(self.settings)
+        return self._models
+
+    @functools.cached_property
+    def dagster(self) -> DagsterClient:
+        """Dagster's GraphQL API (to terminate a canceled job's run)."""
+        return DagsterClient(self.settings.dagster_url)
+
+    def close(self) -> None:
+        """Release database connections."""
+        self.registry.close()
