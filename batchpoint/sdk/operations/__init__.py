@@ -1,0 +1,1 @@
+"""Operation groups of ``MLClient`` (``batch_endpoints``, ``models``, ...), one module each."""

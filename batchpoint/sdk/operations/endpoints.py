@@ -1,0 +1,86 @@
+"""``ml_client.batch_endpoints``: create, read, delete, invoke endpoints and list their jobs."""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from batchpoint.sdk.entities.endpoint import BatchEndpoint
+from batchpoint.sdk.entities.inputs import Input
+from batchpoint.sdk.entities.job import BatchJob
+from batchpoint.sdk.invocation import invoke_body
+from batchpoint.sdk.poller import LROPoller
+from batchpoint.sdk.transport import ApiTransport
+from batchpoint.sdk.uploads import existing_local, is_remote, upload_local
+
+
+def segment(value: str) -> str:
+    """``value`` safe as one URL path segment."""
+    return quote(str(value), safe="")
+
+
+def resolve_input_path(transport: ApiTransport, path: str | Path, field: str) -> str:
+    """A remote path as it is; a local one uploaded, as its ``s3://`` URI."""
+    if is_remote(path):
+        return str(path)
+    return upload_local(transport, existing_local(path, field), field)
+
+
+class BatchEndpointOperations:
+    """Azure: ``MLClient.batch_endpoints``."""
+
+    def __init__(self, transport: ApiTransport) -> None:
+        self._api = transport
+
+    def begin_create_or_update(self, endpoint: BatchEndpoint) -> LROPoller[BatchEndpoint]:
+        """Create the endpoint or replace its description, defaults, trigger and tags."""
+        answer = self._api.request(
+            "PUT", f"/v1/batch-endpoints/{segment(str(endpoint.name))}", json=endpoint._to_dict()
+        )
+        return LROPoller(BatchEndpoint._from_dict(answer))
+
+    def get(self, name: str) -> BatchEndpoint:
+        """One endpoint; ``NotFoundError`` naming it otherwise."""
+        return BatchEndpoint._from_dict(self._api.get(f"/v1/batch-endpoints/{segment(name)}"))
+
+    def list(self) -> list[BatchEndpoint]:
+        """Every endpoint."""
+        return [BatchEndpoint._from_dict(d) for d in self._api.values("/v1/batch-endpoints")]
+
+    def begin_delete(self, name: str) -> LROPoller[None]:
+        """Delete the endpoint and its deployments."""
+        self._api.request("DELETE", f"/v1/batch-endpoints/{segment(name)}")
+        return LROPoller(None)
+
+    def invoke(
+        self,
+        endpoint_name: str,
+        *,
+        input: Input | str | Path | None = None,
+        inputs: Mapping[str, Input | str | Path] | None = None,
+        deployment_name: str | None = None,
+        output_path: str | None = None,
+        params_override: Sequence[Mapping[str, Any]] | Mapping[str, Any] | None = None,
+        experiment_name: str | None = None,
+    ) -> BatchJob:
+        """Start a job on the endpoint (its default deployment unless ``deployment_name``); returns at once.
+
+        Local input paths are uploaded first. ``experiment_name`` is accepted (jobs are grouped by endpoint).
+        """
+        body = invoke_body(
+            input=input,
+            inputs=inputs,
+            deployment_name=deployment_name,
+            output_path=output_path,
+            params_override=params_override,
+            resolve=lambda path, field: resolve_input_path(self._api, path, field),
+        )
+        answer = self._api.request("POST", f"/v1/batch-endpoints/{segment(endpoint_name)}/invoke", json=body)
+        return BatchJob(answer)
+
+    def list_jobs(self, endpoint_name: str) -> builtins.list[BatchJob]:
+        """The endpoint's jobs, newest first."""
+        return [BatchJob(d) for d in self._api.values(f"/v1/batch-endpoints/{segment(endpoint_name)}/jobs")]

@@ -1,0 +1,97 @@
+"""``ml_client.jobs``: show, list, stream logs, cancel and download the outputs of batch jobs.
+
+A batch job here is its own scoring job: ``list(parent_job_name=job.name)`` gives the job itself,
+so Azure's ``list(...)[0]`` then ``download(..., output_name="score")`` works unchanged.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path, PurePosixPath
+from typing import TextIO
+
+from batchpoint.errors import ScoringError, SpecError
+from batchpoint.sdk.entities.job import BatchJob
+from batchpoint.sdk.operations.endpoints import segment
+from batchpoint.sdk.poller import LROPoller
+from batchpoint.sdk.transport import ApiTransport
+
+OUTPUT_NAME = "score"
+LOG_POLL_S = 1.0
+
+
+class JobOperations:
+    """Azure: ``MLClient.jobs``."""
+
+    def __init__(self, transport: ApiTransport) -> None:
+        self._api = transport
+
+    def get(self, name: str) -> BatchJob:
+        """One job with its status and progress."""
+        return BatchJob(self._api.get(f"/v1/jobs/{segment(name)}"))
+
+    def list(self, parent_job_name: str | None = None) -> list[BatchJob]:
+        """Every endpoint's jobs, newest first; with ``parent_job_name``, that job (it is its own child)."""
+        if parent_job_name:
+            return [self.get(parent_job_name)]
+        jobs = [
+            BatchJob(d)
+            for endpoint in self._api.values("/v1/batch-endpoints")
+            for d in self._api.values(f"/v1/batch-endpoints/{segment(endpoint['name'])}/jobs")
+        ]
+        return sorted(jobs, key=lambda j: j.created_at.timestamp() if j.created_at else 0.0, reverse=True)
+
+    def stream(self, name: str, *, out: TextIO | None = None, poll_interval: float = LOG_POLL_S) -> BatchJob:
+        """Print the job's log as it grows until the job ends; ``ScoringError`` if it failed."""
+        sink = out or sys.stdout
+        job = self.get(name)
+        print(f"RunId: {name}", file=sink)
+        if job.studio_url:
+            print(f"Web View: {job.studio_url}", file=sink)
+        offset = 0
+        while True:
+            chunk = self._api.get(f"/v1/jobs/{segment(name)}/logs", offset=offset)
+            text = str(chunk.get("text", ""))
+            if text:
+                sink.write(text if text.endswith("\n") else text + "\n")
+                sink.flush()
+            offset = int(chunk.get("next_offset", offset))
+            if chunk.get("done"):
+                break
+            if not text:
+                time.sleep(poll_interval)
+        job = self.get(name)
+        print(f"\nExecution Summary\n=================\nRunId: {name}\nStatus: {job.status}", file=sink)
+        if job.output_uri:
+            print(f"Outputs: {job.output_uri}", file=sink)
+        if job.status == "Failed":
+            raise ScoringError(f"job {name} failed: {job.error or 'see its logs/user/job_error.txt'}")
+        return job
+
+    def begin_cancel(self, name: str) -> LROPoller[BatchJob]:
+        """Ask the job to stop; its status becomes Canceled."""
+        return LROPoller(BatchJob(self._api.request("POST", f"/v1/jobs/{segment(name)}/cancel")))
+
+    def cancel(self, name: str) -> BatchJob:
+        """``begin_cancel(name).result()``."""
+        return self.begin_cancel(name).result()
+
+    def download(
+        self, name: str, download_path: str | Path = ".", output_name: str | None = None, all: bool = False
+    ) -> Path:
+        """Download the job's outputs (predictions and logs) into ``<download_path>/named-outputs/score/``."""
+        if output_name not in (None, OUTPUT_NAME):
+            raise SpecError("output_name", f"got {output_name!r}", f"`{OUTPUT_NAME}` (a batch job's one output)")
+        target = Path(download_path) / "named-outputs" / OUTPUT_NAME
+        for entry in self._api.values(f"/v1/jobs/{segment(name)}/outputs"):
+            relative = PurePosixPath(str(entry["path"]))
+            if relative.is_absolute() or ".." in relative.parts:
+                raise SpecError("outputs", f"the server listed {str(relative)!r}", "paths inside the job's output")
+            local = target.joinpath(*relative.parts)
+            local.parent.mkdir(parents=True, exist_ok=True)
+            url = f"/v1/jobs/{segment(name)}/outputs/" + "/".join(segment(p) for p in relative.parts)
+            with self._api.stream(url) as response, local.open("wb") as handle:
+                for block in response.iter_bytes():
+                    handle.write(block)
+        return target
