@@ -1,21 +1,27 @@
-"""Load endpoint and deployment specs from Azure ML CLI v2 YAML, unchanged.
+"""Load specs from Azure ML CLI v2 YAML, unchanged: endpoint, deployment, model, environment, compute, data.
 
-``$schema`` is ignored; fields that mean nothing here (``auth_mode``, ``type``) are accepted
-with a warning; the older flat form of deployment settings (``mini_batch_size`` beside
-``name``) is folded into ``settings``. Any other unknown field is an error naming it.
+``$schema`` is ignored; fields that mean nothing here (``auth_mode``, a deployment's ``type``,
+an environment's ``image``, a compute's ``size`` ...) are accepted with a warning; the older flat
+form of deployment settings (``mini_batch_size`` beside ``name``) is folded into ``settings``. Any
+other unknown field is an error naming it. Local paths are relative to the YAML file.
 """
 
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from batchpoint.errors import SpecError
+from batchpoint.specs.compute import ComputeSpec
+from batchpoint.specs.data_asset import DataAssetSpec
 from batchpoint.specs.deployment import BatchDeployment
 from batchpoint.specs.endpoint import BatchEndpoint
+from batchpoint.specs.environment import EnvironmentSpec
+from batchpoint.specs.model_asset import ModelSpec
 
 _IGNORED = {"$schema"}
 _ACCEPTED_WITHOUT_MEANING = {"auth_mode", "type"}
@@ -46,12 +52,24 @@ def read_yaml(path: Path) -> dict[str, Any]:
     return data
 
 
-def _clean(data: dict[str, Any], where: str) -> dict[str, Any]:
+def _clean(
+    data: dict[str, Any], where: str, dropped: set[str] = _ACCEPTED_WITHOUT_MEANING, kept: frozenset[str] = frozenset()
+) -> dict[str, Any]:
+    """Drop ``$schema``; warn about Azure-only fields, dropping ``dropped`` and keeping ``kept``."""
     cleaned = {k: v for k, v in data.items() if k not in _IGNORED}
-    for key in sorted(_ACCEPTED_WITHOUT_MEANING & cleaned.keys()):
+    for key in sorted((dropped | kept) & cleaned.keys()):
         warnings.warn(f"{where}.{key} has no meaning in batchpoint and is ignored", AzureFieldWarning, stacklevel=3)
-        del cleaned[key]
+        if key in dropped:
+            del cleaned[key]
     return cleaned
+
+
+def _local(value: Any, base_dir: Path | None) -> Path | None:
+    """``value`` as a local path relative to ``base_dir``; ``None`` when it is a URI."""
+    if not isinstance(value, str) or "://" in value or value.startswith(("azureml:", "runs:/")):
+        return None
+    path = Path(value).expanduser()
+    return path if path.is_absolute() or base_dir is None else (base_dir / path).resolve()
 
 
 def endpoint_from_dict(data: dict[str, Any], *, name: str | None = None) -> BatchEndpoint:
@@ -62,8 +80,10 @@ def endpoint_from_dict(data: dict[str, Any], *, name: str | None = None) -> Batc
     return BatchEndpoint.parse(cleaned)
 
 
-def deployment_from_dict(data: dict[str, Any], *, endpoint_name: str | None = None) -> BatchDeployment:
-    """A ``BatchDeployment`` from Azure-shaped data, flat or nested settings."""
+def deployment_from_dict(
+    data: dict[str, Any], *, endpoint_name: str | None = None, base_dir: Path | None = None
+) -> BatchDeployment:
+    """A ``BatchDeployment`` from Azure-shaped data, flat or nested settings; local code relative to ``base_dir``."""
     cleaned = _clean(data, "BatchDeployment")
     flat = {k: cleaned.pop(k) for k in sorted(_FLAT_SETTINGS & cleaned.keys())}
     if flat:
@@ -74,6 +94,9 @@ def deployment_from_dict(data: dict[str, Any], *, endpoint_name: str | None = No
         cleaned["settings"] = {**settings, **flat}
     if endpoint_name:
         cleaned["endpoint_name"] = endpoint_name
+    code = cleaned.get("code_configuration")
+    if isinstance(code, dict) and (local := _local(code.get("code"), base_dir)) is not None:
+        cleaned["code_configuration"] = {**code, "code": str(local)}
     if isinstance(cleaned.get("model"), dict):
         raise SpecError(
             "BatchDeployment.model",
@@ -90,4 +113,89 @@ def load_endpoint(path: Path, *, name: str | None = None) -> BatchEndpoint:
 
 def load_deployment(path: Path, *, endpoint_name: str | None = None) -> BatchDeployment:
     """Load ``deployment.yml``."""
-    return deployment_from_dict(read_yaml(path), endpoint_name=endpoint_name)
+    return deployment_from_dict(read_yaml(path), endpoint_name=endpoint_name, base_dir=path.parent)
+
+
+# ---- assets --------------------------------------------------------------------------------
+_MODEL_AZURE_ONLY = {"stage", "flavors", "job_name", "intellectual_property", "datastore"}
+_ENVIRONMENT_AZURE_ONLY = {"os_type", "inference_config", "intellectual_property", "datastore"}
+_COMPUTE_AZURE_ONLY = {
+    "location",
+    "tier",
+    "identity",
+    "ssh_public_access_enabled",
+    "ssh_settings",
+    "network_settings",
+    "admin_username",
+    "enable_node_public_ip",
+}
+_DATA_AZURE_ONLY = {"datastore", "stage"}
+
+Uploader = Callable[[Path], str]
+"""Stores a local file or folder and returns its ``s3://`` URI (the CLI's upload through the API)."""
+
+
+def model_from_dict(data: dict[str, Any], *, base_dir: Path | None = None) -> ModelSpec:
+    """A ``ModelSpec`` from Azure model YAML; a local ``path`` becomes absolute (relative to ``base_dir``)."""
+    cleaned = _clean(data, "Model", dropped=_MODEL_AZURE_ONLY)
+    if (local := _local(cleaned.get("path"), base_dir)) is not None:
+        cleaned["path"] = str(local)
+    return ModelSpec.parse(cleaned, where="Model")
+
+
+def environment_from_dict(data: dict[str, Any], *, base_dir: Path | None = None) -> EnvironmentSpec:
+    """An ``EnvironmentSpec`` from Azure environment YAML; ``conda_file`` (a path) is read and parsed."""
+    cleaned = _clean(data, "Environment", dropped=_ENVIRONMENT_AZURE_ONLY, kept=frozenset({"image"}))
+    if "build" in cleaned:
+        raise SpecError(
+            "Environment.build", "Docker build contexts are not supported", "`conda_file` or `pip_requirements`"
+        )
+    conda = cleaned.get("conda_file")
+    if isinstance(conda, str):
+        local = _local(conda, base_dir)
+        if local is None:
+            raise SpecError("Environment.conda_file", f"got {conda!r}", "a local conda YAML file or a mapping")
+        cleaned["conda_file"] = read_yaml(local)
+    return EnvironmentSpec.parse(cleaned, where="Environment")
+
+
+def compute_from_dict(data: dict[str, Any]) -> ComputeSpec:
+    """A ``ComputeSpec`` from Azure ``type: amlcompute`` YAML; ``size`` is kept and warned about."""
+    cleaned = _clean(data, "Compute", dropped=_COMPUTE_AZURE_ONLY, kept=frozenset({"size"}))
+    return ComputeSpec.parse(cleaned, where="Compute")
+
+
+def data_from_dict(
+    data: dict[str, Any], *, base_dir: Path | None = None, upload: Uploader | None = None
+) -> DataAssetSpec:
+    """A ``DataAssetSpec`` from Azure data YAML; a local ``path`` is stored with ``upload`` first."""
+    cleaned = _clean(data, "Data", dropped=_DATA_AZURE_ONLY)
+    path = cleaned.get("path")
+    local = _local(path, base_dir)
+    if local is not None:
+        if upload is None:
+            raise SpecError("Data.path", f"{path} is a local path", "`s3://<bucket>/<prefix>` (upload the data first)")
+        if not local.exists():
+            raise SpecError("Data.path", f"{local} does not exist", "a local file or folder, or `s3://...`")
+        cleaned["path"] = upload(local)
+    return DataAssetSpec.parse(cleaned, where="Data")
+
+
+def load_model(path: Path) -> ModelSpec:
+    """Load ``model.yml``."""
+    return model_from_dict(read_yaml(path), base_dir=path.parent)
+
+
+def load_environment(path: Path) -> EnvironmentSpec:
+    """Load ``environment.yml`` (Azure's environment YAML, not a conda file)."""
+    return environment_from_dict(read_yaml(path), base_dir=path.parent)
+
+
+def load_compute(path: Path) -> ComputeSpec:
+    """Load ``compute.yml``."""
+    return compute_from_dict(read_yaml(path))
+
+
+def load_data(path: Path, *, upload: Uploader | None = None) -> DataAssetSpec:
+    """Load ``data.yml``."""
+    return data_from_dict(read_yaml(path), base_dir=path.parent, upload=upload)
