@@ -66,6 +66,7 @@ class JobOperations:
         inputs = resolve_inputs(request.inputs, self._data, self._b.store)
         name = new_job_name()
         output = request.output_path or f"s3://{self._b.settings.output_bucket}/{endpoint}/jobs/{name}/"
+        self._b.store.ensure_bucket(split_s3_uri(output)[0])  # the run must be able to write there
         message = InvocationMessage(
             job_name=name,
             endpoint_name=endpoint,
