@@ -1,0 +1,151 @@
+"""The API's one error shape and the handlers that translate exceptions into it.
+
+``{"error": {"code": ..., "message": ..., "field": ..., "expected": ...}}``:
+``SpecError`` and request validation → 422 ``InvalidSpec`` naming the field; ``NotFoundError`` → 404;
+``ConflictError`` → 409; ``StorageError`` / ``StackError`` → 503 with the message; a missing or
+wrong token → 401 with ``WWW-Authenticate: Bearer``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from batchpoint.errors import (
+    BatchpointError,
+    ConflictError,
+    ModelError,
+    NotFoundError,
+    SpecError,
+    StackError,
+    StorageError,
+)
+
+log = logging.getLogger(__name__)
+
+_HTTP_CODES = {401: "Unauthorized", 404: "NotFound", 405: "MethodNotAllowed", 409: "Conflict", 422: "InvalidSpec"}
+
+
+class ErrorDetail(BaseModel):
+    """What went wrong, and for invalid input which field and what it accepts."""
+
+    code: str
+    message: str
+    field: str | None = None
+    expected: str | None = None
+
+
+class ErrorBody(BaseModel):
+    """Every error answer of the API."""
+
+    error: ErrorDetail
+
+
+def error_response(
+    status: int,
+    code: str,
+    message: str,
+    *,
+    field: str | None = None,
+    expected: str | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> JSONResponse:
+    """A JSON answer in the API's error shape."""
+    body = ErrorBody(error=ErrorDetail(code=code, message=message, field=field, expected=expected))
+    return JSONResponse(body.model_dump(), status_code=status, headers=headers)
+
+
+def unauthorized(message: str = "a valid bearer token is required") -> JSONResponse:
+    """401 that says how to authenticate, and nothing about which tokens exist."""
+    return error_response(401, "Unauthorized", message, headers={"WWW-Authenticate": "Bearer"})
+
+
+def validation_field(loc: Sequence[int | str]) -> str:
+    """A dotted field name from pydantic's location, without FastAPI's ``body``/``query`` prefix."""
+    parts = [str(p) for p in loc]
+    if parts and parts[0] in {"body", "query", "path", "header", "cookie", "form", "file"}:
+        parts = parts[1:]
+    return ".".join(parts) or "<body>"
+
+
+def _expected(error: dict[str, Any]) -> str:
+    kind = str(error.get("type", ""))
+    message = str(error.get("msg", ""))
+    if kind == "missing":
+        return "a value (the field is required)"
+    if kind == "extra_forbidden":
+        return "one of the documented fields (see /openapi.json)"
+    if kind == "json_invalid":
+        return "a JSON document"
+    return message.removeprefix("Value error, ")
+
+
+def _on_validation(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = list(exc.errors())
+    first = errors[0] if errors else {"loc": (), "msg": "invalid request", "type": ""}
+    field = validation_field(first.get("loc", ()))
+    given = first.get("input")
+    message = f"{field}: {first.get('msg', 'invalid')}"
+    if first.get("type") not in {"missing", "json_invalid"} and not isinstance(given, dict | bytes):
+        message += f", got {given!r}"[:300]
+    if len(errors) > 1:
+        message += f" (and {len(errors) - 1} more problem(s))"
+    return error_response(422, "InvalidSpec", message, field=field, expected=_expected(first))
+
+
+def _on_spec_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, SpecError)
+    return error_response(422, "InvalidSpec", str(exc), field=exc.field, expected=exc.valid_form)
+
+
+def _on_not_found(request: Request, exc: Exception) -> JSONResponse:
+    return error_response(404, "NotFound", str(exc))
+
+
+def _on_conflict(request: Request, exc: Exception) -> JSONResponse:
+    return error_response(409, "Conflict", str(exc))
+
+
+def _on_model_error(request: Request, exc: Exception) -> JSONResponse:
+    return error_response(422, "InvalidModel", str(exc))
+
+
+def _on_unavailable(request: Request, exc: Exception) -> JSONResponse:
+    log.warning("%s %s: %s", request.method, request.url.path, exc)
+    return error_response(503, "ServiceUnavailable", str(exc), headers={"Retry-After": "5"})
+
+
+def _on_other_batchpoint_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, BatchpointError)
+    if exc.retriable:
+        return _on_unavailable(request, exc)
+    return error_response(400, "BadRequest", str(exc))
+
+
+def _on_http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 401:
+        return unauthorized(str(exc.detail))
+    code = _HTTP_CODES.get(exc.status_code, "HttpError")
+    return error_response(exc.status_code, code, str(exc.detail), headers=exc.headers)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Register the translations above on ``app`` (most specific class first)."""
+    app.add_exception_handler(RequestValidationError, _on_validation)
+    app.add_exception_handler(SpecError, _on_spec_error)
+    app.add_exception_handler(NotFoundError, _on_not_found)
+    app.add_exception_handler(ConflictError, _on_conflict)
+    app.add_exception_handler(ModelError, _on_model_error)
+    app.add_exception_handler(StorageError, _on_unavailable)
+    app.add_exception_handler(StackError, _on_unavailable)
+    app.add_exception_handler(BatchpointError, _on_other_batchpoint_error)
+    app.add_exception_handler(StarletteHTTPException, _on_http_error)

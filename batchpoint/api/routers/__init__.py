@@ -1,0 +1,1 @@
+"""One router per entity family of docs/management-plane.md section 4."""
