@@ -1,4 +1,5 @@
-"""Dagster definitions built from the registry: one predictions asset and job per batch endpoint."""
+"""Dagster definitions built from the registry: per batch endpoint a monthly predictions asset and job
+(data arrival) and an invocation asset and job (one partition per invoked job); the two sensors."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ import dagster as dg
 from batchpoint.config import Settings
 from dagster_project.arrival_sensor import build_arrival_sensor
 from dagster_project.endpoint_assets import build_endpoint_definitions
+from dagster_project.invocation_assets import build_invocation_definitions
+from dagster_project.invocation_sensor import build_invocation_sensor
 from dagster_project.platform_resource import Platform
 
 
@@ -14,11 +17,19 @@ def build_definitions(platform: Platform) -> dg.Definitions:
     """Definitions for every endpoint in the registry (reloaded when an endpoint changes)."""
     endpoints = platform.registry.list_endpoints()
     built = {e.name: build_endpoint_definitions(e, platform) for e in endpoints}
+    invoked = {e.name: build_invocation_definitions(e, platform) for e in endpoints}
     triggered = [e for e in endpoints if e.data_arrival is not None]
     sensors = [build_arrival_sensor(triggered, built, platform)] if triggered else []
+    # Always there, even with no endpoint: an invocation of an endpoint created since this load
+    # is held by it, which asks for the reload that brings the endpoint's job.
+    sensors.append(build_invocation_sensor(invoked, platform))
     return dg.Definitions(
-        assets=[*(b.landing for b in built.values()), *(b.predictions for b in built.values())],
-        jobs=[b.job for b in built.values()],
+        assets=[
+            *(b.landing for b in built.values()),
+            *(b.predictions for b in built.values()),
+            *(i.asset for i in invoked.values()),
+        ],
+        jobs=[*(b.job for b in built.values()), *(i.job for i in invoked.values())],
         sensors=sensors,
     )
 

@@ -1,10 +1,11 @@
-"""The one resource the assets and sensors use: settings, registry and object store of this process."""
+"""The one resource the assets and sensors use: settings, registry, object store and workspace of this process."""
 
 from __future__ import annotations
 
 from functools import cached_property
 
 from batchpoint.config import Settings
+from batchpoint.management.workspace import Workspace
 from batchpoint.registry.store import Registry
 from batchpoint.storage.s3 import S3Store
 
@@ -19,6 +20,11 @@ class Platform:
     def registry(self) -> Registry:
         """The endpoint/deployment registry."""
         return Registry(self.settings.registry)
+
+    @cached_property
+    def workspace(self) -> Workspace:
+        """The management facade over the same registry and store (job rows the runs update)."""
+        return Workspace(self.settings, registry=self.registry, store=self.store)
 
     @cached_property
     def store(self) -> S3Store:

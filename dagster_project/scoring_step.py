@@ -1,14 +1,25 @@
-"""The body of a predictions materialisation: resolve, list, score, report as metadata."""
+"""The body of a predictions materialisation: resolve, list, score, report as metadata.
+
+Every run is also a job (trigger ``data-arrival``) on the registry, so an endpoint's job list shows
+these runs beside the invoked ones.
+"""
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 
 import dagster as dg
 
 from batchpoint.models.mlflow_models import resolve_model
+from batchpoint.models.resolved import ResolvedModel
 from batchpoint.routing import partition_prefix
 from batchpoint.scoring.job import JobResult, run_scoring_job
+from batchpoint.scoring.progress import JobProgress as ScoringProgress
+from batchpoint.specs.deployment import BatchDeployment
+from batchpoint.specs.job import InputType, JobInput, JobStatus
+from batchpoint.storage.port import ObjectInfo
+from dagster_project.invocation_progress import progress_recorder, result_progress
 from dagster_project.platform_resource import Platform
 
 
@@ -25,6 +36,49 @@ def score_partition(
         else registry.default_deployment(endpoint_name)
     )
     bucket, prefix = partition_prefix(endpoint, partition)
+    job = platform.workspace.jobs.record_data_arrival_job(
+        endpoint_name,
+        deployment.name,
+        partition=partition,
+        inputs={"input": JobInput(type=InputType.URI_FOLDER, path=f"s3://{bucket}/{prefix}")},
+        dagster_run_id=context.run_id,
+    )
+    context.log.info(f"recorded as job {job.name}")
+    try:
+        inputs, model, result = _score(
+            context, platform, endpoint_name, deployment, partition, bucket, prefix, job.name
+        )
+    except Exception as exc:
+        error = exc.description if isinstance(exc, dg.Failure) else f"{type(exc).__name__}: {exc}"
+        platform.workspace.jobs.record_finished(job.name, status=JobStatus.FAILED, error=error)
+        raise
+    metadata = {"job": dg.MetadataValue.text(job.name), **result_metadata(result)}
+    platform.workspace.jobs.record_finished(
+        job.name,
+        status=JobStatus.COMPLETED if result.status == "Completed" else JobStatus.FAILED,
+        output_uri=result.manifest_uri.rsplit("/", 1)[0] + "/",
+        error=result.error,
+        progress=result_progress(result),
+    )
+    if result.status != "Completed":
+        raise dg.Failure(description=f"scoring {endpoint_name} {partition} failed: {result.error}", metadata=metadata)
+    etags = "".join(sorted(f"{f.key}@{f.etag}" for f in inputs))
+    return dg.MaterializeResult(
+        metadata=metadata,
+        data_version=dg.DataVersion(hashlib.sha256(f"{model.uri}|{etags}".encode()).hexdigest()[:16]),
+    )
+
+
+def _score(
+    context: dg.AssetExecutionContext,
+    platform: Platform,
+    endpoint_name: str,
+    deployment: BatchDeployment,
+    partition: str,
+    bucket: str,
+    prefix: str,
+    job_name: str,
+) -> tuple[list[ObjectInfo], ResolvedModel, JobResult]:
     inputs = [obj for obj in platform.store.list(bucket, prefix) if not obj.key.endswith("/")]
     if not inputs:
         raise dg.Failure(description=f"no files under s3://{bucket}/{prefix}: nothing to score for {partition}")
@@ -44,17 +98,23 @@ def score_partition(
         inputs=inputs,
         partition=partition,
         job_id=context.run_id,
-        progress=lambda p: context.log.info(f"progress: {p}"),
+        progress=log_and_record_progress(context, platform, job_name),
         log=context.log,
     )
-    metadata = result_metadata(result)
-    if result.status != "Completed":
-        raise dg.Failure(description=f"scoring {endpoint_name} {partition} failed: {result.error}", metadata=metadata)
-    etags = "".join(sorted(f"{f.key}@{f.etag}" for f in inputs))
-    return dg.MaterializeResult(
-        metadata=metadata,
-        data_version=dg.DataVersion(hashlib.sha256(f"{model.uri}|{etags}".encode()).hexdigest()[:16]),
-    )
+    return inputs, model, result
+
+
+def log_and_record_progress(
+    context: dg.AssetExecutionContext, platform: Platform, job_name: str
+) -> Callable[[ScoringProgress], None]:
+    """Log every mini-batch's progress; record it on the job row now and then."""
+    record = progress_recorder(lambda p: platform.workspace.jobs.record_progress(job_name, p))
+
+    def report(progress: ScoringProgress) -> None:
+        context.log.info(f"progress: {progress}")
+        record(progress)
+
+    return report
 
 
 def result_metadata(result: JobResult) -> dict[str, dg.MetadataValue]:

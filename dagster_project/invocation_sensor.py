@@ -1,0 +1,126 @@
+"""The invocation sensor: ``invocations`` on Kafka -> one run of the endpoint's invocation job per job.
+
+Offsets and the job names already requested live in the cursor (``invocation_cursor``); the run
+key is the job name too, so a message the relay delivered twice gives one run.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Mapping
+
+import dagster as dg
+
+from batchpoint.errors import BatchpointError, NotFoundError
+from batchpoint.orchestration.dagster_graphql import DagsterClient
+from batchpoint.specs.job import InvocationMessage, JobStatus
+from consumers.invocation_intake import take_invocations
+from dagster_project.invocation_assets import InvocationDefinitions
+from dagster_project.invocation_cursor import EndpointState, InvocationCursor, Received
+from dagster_project.platform_resource import Platform
+
+log = logging.getLogger(__name__)
+
+SENSOR_NAME = "invocations"
+# An invocation for an endpoint created since the last load asks for a reload this often at most.
+RELOAD_ASK_SECONDS = 15.0
+
+
+def build_invocation_sensor(built: Mapping[str, InvocationDefinitions], platform: Platform) -> dg.SensorDefinition:
+    """A sensor reading ``Settings.invocations_topic`` from the offsets in its cursor, for every endpoint."""
+    settings = platform.settings
+    asked_reload_at = [float("-inf")]
+
+    def endpoint_state(endpoint: str) -> EndpointState:
+        if endpoint in built:
+            return EndpointState.LOADED
+        try:
+            platform.registry.get_endpoint(endpoint)
+        except NotFoundError:
+            return EndpointState.GONE
+        return EndpointState.PENDING
+
+    def ask_reload() -> None:
+        if time.monotonic() - asked_reload_at[0] < RELOAD_ASK_SECONDS:
+            return
+        asked_reload_at[0] = time.monotonic()
+        # In a thread: the reload replaces this very process's definitions; the tick must not wait on it.
+        threading.Thread(target=_reload, args=(settings.dagster_url,), daemon=True).start()
+
+    @dg.sensor(
+        name=SENSOR_NAME,
+        jobs=[b.job for b in built.values()],
+        minimum_interval_seconds=settings.sensor_interval_seconds,
+        default_status=dg.DefaultSensorStatus.RUNNING,
+        description=f"Runs each job invoked on an endpoint (topic {settings.invocations_topic}).",
+    )
+    def invocations(context: dg.SensorEvaluationContext) -> dg.SensorResult:
+        cursor = InvocationCursor.from_cursor(context.cursor)
+        intake = take_invocations(
+            settings.bootstrap,
+            settings.invocations_topic,
+            settings.dead_letter_topic,
+            cursor.offsets or None,
+            timeout_s=0.5,
+        )
+        for letter, reason in intake.dead_lettered:
+            context.log.warning(
+                f"dead-lettered {settings.invocations_topic}[{letter.partition}]@{letter.offset}: {reason}"
+            )
+        received = [Received(raw.partition, raw.offset, message) for message, raw in intake.received]
+        plan = cursor.plan(received, intake.next_offsets, endpoint_state)
+        if plan.duplicates:
+            context.log.info(f"skipped {len(plan.duplicates)} invocation(s) already requested")
+        for message in plan.gone:
+            _fail_job(platform, message, f"endpoint {message.endpoint_name!r} no longer exists", context)
+        if plan.held:
+            waiting = sorted({r.message.endpoint_name for r in plan.held})
+            context.log.info(f"endpoint(s) {waiting} not loaded yet; holding their invocations until a reload")
+            ask_reload()
+        partitions: dict[str, list[str]] = defaultdict(list)
+        run_requests = []
+        for message in plan.requests:
+            target = built[message.endpoint_name]
+            partitions[message.endpoint_name].append(message.job_name)
+            run_requests.append(
+                dg.RunRequest(
+                    run_key=message.job_name,
+                    job_name=target.job.name,
+                    partition_key=message.job_name,
+                    run_config=target.run_config(message),
+                    tags={
+                        "batchpoint/job": message.job_name,
+                        "batchpoint/trigger": "invoke",
+                        "batchpoint/endpoint": message.endpoint_name,
+                        "batchpoint/deployment": message.deployment_name,
+                    },
+                )
+            )
+        cursor.advance(plan)
+        return dg.SensorResult(
+            run_requests=run_requests,
+            dynamic_partitions_requests=[
+                built[e].partitions.build_add_request(names) for e, names in partitions.items()
+            ],
+            cursor=cursor.to_cursor(),
+        )
+
+    return invocations
+
+
+def _fail_job(platform: Platform, message: InvocationMessage, error: str, context: dg.SensorEvaluationContext) -> None:
+    context.log.warning(f"job {message.job_name} cannot run: {error}")
+    try:
+        platform.workspace.jobs.record_finished(message.job_name, status=JobStatus.FAILED, error=error)
+    except BatchpointError as exc:
+        context.log.warning(f"could not record job {message.job_name} as failed: {exc}")
+
+
+def _reload(dagster_url: str) -> None:
+    try:
+        DagsterClient(dagster_url, timeout=10.0).reload_location()
+    except BatchpointError as exc:
+        log.warning("asking Dagster to reload the definitions failed: %s", exc)

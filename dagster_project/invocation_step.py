@@ -1,0 +1,99 @@
+"""The body of an invoked job's run: list its inputs, apply its overrides, score, record on the job row."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from batchpoint.errors import BatchpointError, NotFoundError, ScoringError
+from batchpoint.models.mlflow_models import resolve_model
+from batchpoint.outputs.layout import OutputLayout
+from batchpoint.scoring.job import JobResult, run_scoring_job
+from batchpoint.specs.job import InputType, InvocationMessage, JobStatus
+from batchpoint.specs.s3_uri import split_s3_uri
+from batchpoint.storage.port import ObjectInfo, ObjectStore
+from dagster_project.invocation_progress import result_progress
+from dagster_project.platform_resource import Platform
+from dagster_project.scoring_step import log_and_record_progress, result_metadata
+
+
+def list_invocation_inputs(store: ObjectStore, message: InvocationMessage) -> list[ObjectInfo]:
+    """The files of every input, in input order: a ``uri_folder`` is every object under it, a
+    ``uri_file`` the one object. A file named by two inputs is scored once. Raises ``ScoringError``
+    naming the input that holds nothing to score."""
+    files: dict[tuple[str, str], ObjectInfo] = {}
+    for name, given in message.inputs.items():
+        bucket, key = split_s3_uri(given.path)
+        found: list[ObjectInfo]
+        if given.type is InputType.URI_FILE:
+            try:
+                found = [store.head(bucket, key)]
+            except NotFoundError as exc:
+                raise ScoringError(f"input {name!r}: {given.path} does not exist") from exc
+        elif given.type is InputType.URI_FOLDER:
+            prefix = key if not key or key.endswith("/") else key + "/"
+            try:
+                found = [o for o in store.list(bucket, prefix) if not o.key.endswith("/")]
+            except NotFoundError:  # no such bucket
+                found = []
+            if not found:
+                raise ScoringError(f"input {name!r}: no files under s3://{bucket}/{prefix}: nothing to score")
+        else:
+            raise ScoringError(f"input {name!r} has type {given.type.value}; a batch job scores uri_folder or uri_file")
+        for info in found:
+            files.setdefault((info.bucket, info.key), info)
+    return list(files.values())
+
+
+def score_invocation(
+    context: dg.AssetExecutionContext, platform: Platform, message: InvocationMessage
+) -> dg.MaterializeResult[None]:
+    """Score one invoked job into its output folder, keeping its job row up to date."""
+    jobs = platform.workspace.jobs
+    name = message.job_name
+    if jobs.get(name).status is JobStatus.CANCELED:
+        context.log.info(f"job {name} was canceled before its run started; nothing to score")
+        return dg.MaterializeResult(metadata={"job": dg.MetadataValue.text(name), "status": "Canceled"})
+    jobs.record_started(name, dagster_run_id=context.run_id)
+    try:
+        result = _score(context, platform, message)
+    except (BatchpointError, dg.Failure) as exc:
+        error = exc.description if isinstance(exc, dg.Failure) else f"{type(exc).__name__}: {exc}"
+        jobs.record_finished(name, status=JobStatus.FAILED, error=error)
+        raise
+    except Exception as exc:
+        # Anything else is a bug; the job row must still say it failed, and why.
+        jobs.record_finished(name, status=JobStatus.FAILED, error=f"{type(exc).__name__}: {exc}")
+        raise
+    metadata = {"job": dg.MetadataValue.text(name), **result_metadata(result)}
+    status = JobStatus.COMPLETED if result.status == "Completed" else JobStatus.FAILED
+    jobs.record_finished(name, status=status, error=result.error, progress=result_progress(result))
+    if status is JobStatus.FAILED:
+        raise dg.Failure(description=f"job {name} failed: {result.error}", metadata=metadata)
+    return dg.MaterializeResult(metadata=metadata)
+
+
+def _score(context: dg.AssetExecutionContext, platform: Platform, message: InvocationMessage) -> JobResult:
+    name, endpoint = message.job_name, message.endpoint_name
+    deployment = message.overrides.apply(platform.registry.get_deployment(endpoint, message.deployment_name))
+    inputs = list_invocation_inputs(platform.store, message)
+    model = resolve_model(deployment.model, platform.settings)
+    overrides = message.overrides.model_dump(exclude_none=True)
+    sources = ", ".join(i.path for i in message.inputs.values())
+    context.log.info(
+        f"job {name}: scoring {len(inputs)} files of {sources} with deployment "
+        f"{deployment.name!r} (model {model.uri}, mini_batch_size {deployment.settings.mini_batch_size}"
+        f"{', overrides ' + str(overrides) if overrides else ''}) into {message.output_path}"
+    )
+    return run_scoring_job(
+        store=platform.store,
+        settings=platform.settings,
+        endpoint_name=endpoint,
+        deployment=deployment,
+        model=model,
+        inputs=inputs,
+        partition=name,
+        job_id=name,
+        progress=log_and_record_progress(context, platform, name),
+        log=context.log,
+        layout=OutputLayout.at(message.output_path, endpoint, name),
+    )
