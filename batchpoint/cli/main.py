@@ -7,7 +7,12 @@ from __future__ import annotations
 
 import click
 
+from batchpoint.cli.asset_commands import compute, data, environment
 from batchpoint.cli.demo_command import demo
+from batchpoint.cli.deployment_commands import batch_deployment
+from batchpoint.cli.endpoint_commands import batch_endpoint
+from batchpoint.cli.job_commands import job
+from batchpoint.cli.model_commands import model
 from batchpoint.cli.stack_commands import down, status, up
 
 
@@ -23,6 +28,13 @@ main.add_command(up)
 main.add_command(down)
 main.add_command(status)
 main.add_command(demo)
+main.add_command(model)
+main.add_command(batch_endpoint)
+main.add_command(batch_deployment)
+main.add_command(job)
+main.add_command(environment)
+main.add_command(compute)
+main.add_command(data)
 
 
 if __name__ == "__main__":

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from batchpoint.sdk.entities.data import Data
 from batchpoint.sdk.operations.endpoints import resolve_input_path
 from batchpoint.sdk.operations.versioned_assets import VersionedAssets
@@ -21,6 +23,10 @@ class DataOperations:
         if data.path is not None:
             spec["path"] = resolve_input_path(self._api, data.path, "Data.path")
         return Data._from_dict(self._assets.register(spec))
+
+    def upload(self, path: str | Path) -> str:
+        """Store a local file or folder in the datastore; its ``s3://`` URI (a URI is returned as it is)."""
+        return resolve_input_path(self._api, path, "Data.path")
 
     def get(self, name: str, version: str | None = None, label: str | None = None) -> Data:
         """One version, or the latest (``label="latest"``)."""

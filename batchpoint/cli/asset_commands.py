@@ -1,0 +1,188 @@
+"""``batchpoint environment|compute|data ...``: ``az ml`` asset commands over the SDK, Azure YAML unchanged."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from batchpoint.cli.api_command import api_command, client, emit, output_options
+from batchpoint.errors import SpecError
+from batchpoint.sdk.entities import AmlCompute, Data, Environment
+from batchpoint.specs.yaml_loading import load_compute, load_data, load_environment
+
+ENVIRONMENT_COLUMNS = ("name", "version", "python_version", "description")
+COMPUTE_COLUMNS = ("name", "min_instances", "max_instances", "idle_time_before_scale_down")
+DATA_COLUMNS = ("name", "version", "type", "path")
+YamlFile = click.Path(exists=True, dir_okay=False, path_type=Path)
+
+
+@click.group()
+def environment() -> None:
+    """Register environments: pip requirements or a conda file (like `az ml environment`).
+
+    \b
+    Example:
+      batchpoint environment create -f environment.yml
+    """
+
+
+@environment.command("create")
+@click.option("--file", "-f", required=True, type=YamlFile, help="Azure environment YAML (conda_file relative to it).")
+@output_options
+@api_command
+def create_environment(file: Path, output: str, query: str | None) -> None:
+    """Register an environment version (the next number unless the file gives one)."""
+    spec = load_environment(file).model_dump(mode="json", exclude_none=True)
+    emit(client().environments.create_or_update(Environment._from_dict(spec)), output, query, ENVIRONMENT_COLUMNS)
+
+
+@environment.command("show")
+@click.option("--name", "-n", required=True)
+@click.option("--version", "-v", help="Default: latest.")
+@output_options
+@api_command
+def show_environment(name: str, version: str | None, output: str, query: str | None) -> None:
+    """Show one environment version."""
+    emit(client().environments.get(name, version=version), output, query, ENVIRONMENT_COLUMNS)
+
+
+@environment.command("list")
+@click.option("--name", "-n", help="Every version of this environment.")
+@output_options
+@api_command
+def list_environments(name: str | None, output: str, query: str | None) -> None:
+    """List environments."""
+    emit(client().environments.list(name), output, query, ENVIRONMENT_COLUMNS)
+
+
+@click.group()
+def compute() -> None:
+    """Create compute pools that bound a job's workers (like `az ml compute`).
+
+    \b
+    Examples:
+      batchpoint compute create -f compute.yml
+      batchpoint compute create -n batch-cluster --type amlcompute --min-instances 0 --max-instances 5
+    """
+
+
+@compute.command("create")
+@click.option("--file", "-f", type=YamlFile, help="Azure compute YAML (type: amlcompute).")
+@click.option("--name", "-n", help="Compute name (overrides the file's).")
+@click.option("--type", "compute_type", type=click.Choice(["amlcompute"]), default="amlcompute")
+@click.option("--min-instances", type=int)
+@click.option("--max-instances", type=int)
+@click.option("--idle-time-before-scale-down", type=int, help="Seconds.")
+@output_options
+@api_command
+def create_compute(
+    file: Path | None,
+    name: str | None,
+    compute_type: str,
+    min_instances: int | None,
+    max_instances: int | None,
+    idle_time_before_scale_down: int | None,
+    output: str,
+    query: str | None,
+) -> None:
+    """Create or replace a compute."""
+    values = load_compute(file).model_dump(mode="json", exclude_none=True) if file else {}
+    given = {
+        "name": name,
+        "min_instances": min_instances,
+        "max_instances": max_instances,
+        "idle_time_before_scale_down": idle_time_before_scale_down,
+    }
+    values.update({k: v for k, v in given.items() if v is not None})
+    if not values.get("name"):
+        raise SpecError("compute.name", "is missing", "-n NAME or -f compute.yml")
+    entity = AmlCompute._from_dict({**values, "type": compute_type})
+    emit(client().compute.begin_create_or_update(entity).result(), output, query, COMPUTE_COLUMNS)
+
+
+@compute.command("show")
+@click.option("--name", "-n", required=True)
+@output_options
+@api_command
+def show_compute(name: str, output: str, query: str | None) -> None:
+    """Show one compute."""
+    emit(client().compute.get(name), output, query, COMPUTE_COLUMNS)
+
+
+@compute.command("list")
+@output_options
+@api_command
+def list_computes(output: str, query: str | None) -> None:
+    """List computes."""
+    emit(client().compute.list(), output, query, COMPUTE_COLUMNS)
+
+
+@compute.command("delete")
+@click.option("--name", "-n", required=True)
+@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
+@api_command
+def delete_compute(name: str, yes: bool) -> None:
+    """Delete a compute."""
+    if not yes:
+        click.confirm(f"delete compute {name!r}?", abort=True)
+    client().compute.begin_delete(name).result()
+    click.echo(f"compute {name} deleted")
+
+
+@click.group()
+def data() -> None:
+    """Register data assets; local paths are uploaded (like `az ml data`).
+
+    \b
+    Example:
+      batchpoint data create -f heart-dataset-unlabeled.yml
+    """
+
+
+@data.command("create")
+@click.option("--file", "-f", type=YamlFile, help="Azure data YAML (path relative to it).")
+@click.option("--name", "-n", help="Data asset name (overrides the file's).")
+@click.option("--path", "-p", help="Local file/folder or s3://... (overrides the file's).")
+@click.option("--type", "data_type", type=click.Choice(["uri_folder", "uri_file"]), help="Default: uri_folder.")
+@click.option("--version", "-v", help="Default: the next number.")
+@output_options
+@api_command
+def create_data(
+    file: Path | None,
+    name: str | None,
+    path: str | None,
+    data_type: str | None,
+    version: str | None,
+    output: str,
+    query: str | None,
+) -> None:
+    """Register a data asset version."""
+    ml_client = client()
+    values: dict[str, object] = {}
+    if file is not None:
+        values = load_data(file, upload=ml_client.data.upload).model_dump(mode="json", exclude_none=True)
+    given = {"name": name, "path": path, "type": data_type, "version": version}
+    values.update({k: v for k, v in given.items() if v is not None})
+    if not values.get("name") or not values.get("path"):
+        raise SpecError("data", "needs a name and a path", "-f data.yml or --name NAME --path PATH")
+    emit(ml_client.data.create_or_update(Data._from_dict(values)), output, query, DATA_COLUMNS)
+
+
+@data.command("show")
+@click.option("--name", "-n", required=True)
+@click.option("--version", "-v", help="Default: latest.")
+@output_options
+@api_command
+def show_data(name: str, version: str | None, output: str, query: str | None) -> None:
+    """Show one data asset version."""
+    emit(client().data.get(name, version=version), output, query, DATA_COLUMNS)
+
+
+@data.command("list")
+@click.option("--name", "-n", help="Every version of this data asset.")
+@output_options
+@api_command
+def list_data(name: str | None, output: str, query: str | None) -> None:
+    """List data assets."""
+    emit(client().data.list(name), output, query, DATA_COLUMNS)
