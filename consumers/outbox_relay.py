@@ -171,14 +171,30 @@ class OutboxRelay:
         self._producer: KafkaProducer | None = None
         self._topics: set[str] = set()
 
-    def run(self, stop: threading.Event) -> None:
-        """Relay until ``stop`` is set; every failure is logged and retried, never raised."""
+    def run(self, stop: threading.Event, *, grace_seconds: float = 5.0) -> None:
+        """Relay until ``stop`` is set; every failure is logged and retried, never raised.
+
+        The polling runs in a worker thread: a Kafka client can block for tens of seconds while
+        it bootstraps against an unreachable broker, and a stop must not wait for that. A row in
+        flight when the process exits is not marked sent, so the next start sends it again.
+        """
         log.info(
             "relaying %s to Kafka at %s every %.1f s",
             _safe_url(self.settings.registry),
             self.settings.bootstrap,
             POLL_SECONDS,
         )
+        worker = threading.Thread(target=self._loop, args=(stop,), name="outbox-relay", daemon=True)
+        worker.start()
+        while worker.is_alive() and not stop.wait(0.5):
+            pass
+        worker.join(timeout=grace_seconds)
+        if worker.is_alive():
+            log.warning(
+                "a Kafka call is still blocked after %.0f s; leaving it (unsent rows go next start)", grace_seconds
+            )
+
+    def _loop(self, stop: threading.Event) -> None:
         try:
             while not stop.is_set():
                 stop.wait(self.step())
@@ -260,8 +276,9 @@ def _safe_url(url: str) -> str:
 def main() -> None:
     """Entry point of ``python -m consumers.outbox_relay``."""
     logging.basicConfig(stream=sys.stdout, level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # kafka-python logs every connection at INFO; keep stdout for what the relay does.
-    logging.getLogger("kafka").setLevel(logging.WARNING)
+    # kafka-python logs every failed connection attempt several times; the relay logs each failed
+    # poll once, with the cause, so keep stdout for that.
+    logging.getLogger("kafka").setLevel(logging.CRITICAL)
     settings = Settings.from_env()
     stop = threading.Event()
 
