@@ -11,7 +11,7 @@ import pytest
 
 from batchpoint.config import Ports, Settings
 from batchpoint.errors import PortInUseError
-from batchpoint.stack import Stack
+from batchpoint.stack import Stack, default_services
 from batchpoint.stack.ports import port_in_use
 from batchpoint.stack.process import group_members, pid_alive
 from batchpoint.stack.readiness import topics
@@ -37,12 +37,13 @@ def _get(settings: Settings, port: int, path: str) -> tuple[int, bytes]:
 
 
 def _all_ports(settings: Settings) -> list[int]:
-    return [getattr(settings.ports, f.name) for f in dataclasses.fields(Ports) if f.name != "api"]
+    return [getattr(settings.ports, f.name) for f in dataclasses.fields(Ports)]
 
 
 def test_full_stack_is_healthy_then_stops_without_leftovers(tmp_path: Path) -> None:
     settings = make_settings(tmp_path / "data")
-    stack = Stack(settings, services=("s3", "kafka", "mlflow", "dagster"))
+    services = default_services(settings)
+    stack = Stack(settings, services=services)
     with stack:
         store = _store(settings)
         store.put_bytes(settings.landing_bucket, "hello/world.txt", b"hi")
@@ -54,8 +55,14 @@ def test_full_stack_is_healthy_then_stops_without_leftovers(tmp_path: Path) -> N
         status, body = _get(settings, settings.ports.dagster, "/server_info")
         assert status == 200
         assert b"dagster" in body.lower()
+        if "api" in services:
+            assert _get(settings, settings.ports.api, "/v1/health")[0] == 200
         pids = [pid for group in stack.pids().values() for pid in group]
-        assert len(pids) == 6  # weed, tansu, mlflow, dagster code server + webserver + daemon
+        # weed, tansu, mlflow, dagster code server + webserver + daemon, and one process for each
+        # of publisher, outbox relay and API whose module exists.
+        modules = [s for s in ("publisher", "relay", "api") if s in services]
+        assert {"s3", "kafka", "mlflow", "dagster", "relay"} <= set(services)
+        assert len(pids) == 6 + len(modules)
         assert read_state(settings.data_dir) is not None
     for pid in pids:
         assert not pid_alive(pid), f"process {pid} still running"
