@@ -12,6 +12,7 @@ from pathlib import Path, PurePosixPath
 from typing import TextIO
 
 from batchpoint.errors import ScoringError, SpecError
+from batchpoint.outputs.layout import LATEST_FILE, VERSIONS_FOLDER
 from batchpoint.sdk.entities.job import BatchJob
 from batchpoint.sdk.operations.endpoints import segment
 from batchpoint.sdk.poller import LROPoller
@@ -84,14 +85,27 @@ class JobOperations:
         if output_name not in (None, OUTPUT_NAME):
             raise SpecError("output_name", f"got {output_name!r}", f"`{OUTPUT_NAME}` (a batch job's one output)")
         target = Path(download_path) / "named-outputs" / OUTPUT_NAME
-        for entry in self._api.values(f"/v1/jobs/{segment(name)}/outputs"):
-            relative = PurePosixPath(str(entry["path"]))
+        listed = [PurePosixPath(str(entry["path"])) for entry in self._api.values(f"/v1/jobs/{segment(name)}/outputs")]
+        for remote, relative in output_files(listed):
             if relative.is_absolute() or ".." in relative.parts:
-                raise SpecError("outputs", f"the server listed {str(relative)!r}", "paths inside the job's output")
+                raise SpecError("outputs", f"the server listed {str(remote)!r}", "paths inside the job's output")
             local = target.joinpath(*relative.parts)
             local.parent.mkdir(parents=True, exist_ok=True)
-            url = f"/v1/jobs/{segment(name)}/outputs/" + "/".join(segment(p) for p in relative.parts)
+            url = f"/v1/jobs/{segment(name)}/outputs/" + "/".join(segment(p) for p in remote.parts)
             with self._api.stream(url) as response, local.open("wb") as handle:
                 for block in response.iter_bytes():
                     handle.write(block)
         return target
+
+
+def output_files(listed: list[PurePosixPath]) -> list[tuple[PurePosixPath, PurePosixPath]]:
+    """``(remote, local)`` paths to download: the newest ``versions/<id>/`` folder, flattened.
+
+    A job's output folder keeps each run as ``versions/<id>/`` plus ``latest.json``; Azure users
+    look for ``named-outputs/score/predictions.csv``, so the version folder's files land there.
+    """
+    versions = sorted({p.parts[1] for p in listed if len(p.parts) > 2 and p.parts[0] == VERSIONS_FOLDER})
+    if not versions:
+        return [(p, p) for p in listed if p.name != LATEST_FILE]
+    chosen = (VERSIONS_FOLDER, versions[-1])
+    return [(p, PurePosixPath(*p.parts[2:])) for p in listed if p.parts[:2] == chosen]
