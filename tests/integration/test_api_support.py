@@ -14,12 +14,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import httpx
+import pytest
 import uvicorn
 from fastapi import FastAPI
 
 from batchpoint.api.app import create_app
 from batchpoint.config import Settings
 from batchpoint.management.workspace import Workspace
+from batchpoint.stack import Stack
+from tests.integration.conftest import make_settings
 
 START_TIMEOUT_S = 10.0
 
@@ -61,3 +64,28 @@ def api_client(settings: Settings, *, token: bool = True) -> Iterator[tuple[http
 def registry_only(settings: Settings, tmp: object) -> Settings:
     """``settings`` with a sqlite registry of its own under ``tmp`` (a test's tmp_path)."""
     return dataclasses.replace(settings, registry_url=f"sqlite:///{tmp}/registry.db")
+
+
+_started: dict[str, Settings] = {}
+
+
+@pytest.fixture(scope="session")
+def store_and_models(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
+    """S3 and MLflow for the API tests: the full ``stack`` when this session runs it anyway.
+
+    The API needs no Kafka or Dagster (the relay and the sensor take invocations from the outbox).
+    Cached here so test modules that import this fixture share one stack.
+    """
+    if any("stack" in getattr(item, "fixturenames", ()) for item in request.session.items):
+        yield request.getfixturevalue("stack")
+        return
+    if "settings" in _started:
+        yield _started["settings"]
+        return
+    settings = make_settings(tmp_path_factory.mktemp("api_stack"))
+    with Stack(settings, services=("s3", "mlflow")):
+        _started["settings"] = settings
+        try:
+            yield settings
+        finally:
+            _started.clear()
