@@ -13,7 +13,9 @@ from batchpoint.cli.deployment_commands import batch_deployment
 from batchpoint.cli.endpoint_commands import batch_endpoint
 from batchpoint.cli.job_commands import job
 from batchpoint.cli.model_commands import model
+from batchpoint.cli.serve_command import serve
 from batchpoint.cli.stack_commands import down, status, up
+from batchpoint.cli.token_commands import token
 
 
 @click.group()
@@ -35,6 +37,8 @@ main.add_command(job)
 main.add_command(environment)
 main.add_command(compute)
 main.add_command(data)
+main.add_command(serve)
+main.add_command(token)
 
 
 if __name__ == "__main__":
