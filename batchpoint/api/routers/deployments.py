@@ -6,6 +6,7 @@ from fastapi import APIRouter, Response, status
 
 from batchpoint.api.answers import ValueList, same_key
 from batchpoint.api.deps import WorkspaceDep
+from batchpoint.errors import SpecError
 from batchpoint.specs.deployment import BatchDeployment
 
 router = APIRouter(prefix="/v1/batch-endpoints/{endpoint}/deployments", tags=["batch deployments"])
@@ -18,6 +19,14 @@ def create_or_update_deployment(
     """Create the deployment or replace its spec; the endpoint's first deployment becomes its default."""
     same_key("endpoint_name", deployment.endpoint_name, endpoint)
     same_key("name", deployment.name, name)
+    code = deployment.code_configuration
+    if code is not None and not code.code.startswith("s3://"):
+        # A local path here would name a folder on the server, not on the client.
+        raise SpecError(
+            "code_configuration.code",
+            f"{code.code!r} is not in the datastore",
+            "`s3://<bucket>/<prefix>/` (the SDK and CLI upload a local folder through POST /v1/uploads first)",
+        )
     return workspace.batch_deployments.create_or_update(deployment, set_default=set_default)
 
 

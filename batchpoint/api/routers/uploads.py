@@ -15,7 +15,7 @@ from batchpoint.errors import SpecError
 router = APIRouter(prefix="/v1/uploads", tags=["uploads"])
 
 UPLOADS = "uploads"
-PREFIX_FORM = "a relative folder such as `<upload id>/<sub folder>` (no `..`, no leading `/`)"
+PREFIX_FORM = "a relative folder such as `<upload id>/<sub folder>` (no `..` segments)"
 _SEGMENT = re.compile(r"^[^/\\\x00-\x1f]+$")
 
 
