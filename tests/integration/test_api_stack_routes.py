@@ -106,7 +106,7 @@ def test_uploads_land_under_the_output_bucket(served: tuple[httpx.Client, Worksp
     bucket, key = split_s3_uri(answer.json()["uri"])
     assert bucket == workspace.settings.output_bucket
     assert key.startswith("uploads/") and key.endswith("/a.csv")
-    assert workspace.backends.store.get_bytes(bucket, key) == b"x,y\n1,2\n"
+    assert workspace.store.get_bytes(bucket, key) == b"x,y\n1,2\n"
     nested = client.post("/v1/uploads", params={"prefix": "abc123/sub"}, files={"file": ("b.csv", b"1", "text/csv")})
     assert nested.json()["uri"] == f"s3://{bucket}/uploads/abc123/sub/b.csv"
     for bad in ("../escape", "a/../../b", "a/./b"):
@@ -146,7 +146,7 @@ def test_invoke_then_follow_the_job(served: tuple[httpx.Client, Workspace]) -> N
 
     # What a scoring run leaves in the job's folder.
     bucket, prefix = split_s3_uri(job["output_uri"])
-    store = workspace.backends.store
+    store = workspace.store
     store.put_bytes(bucket, prefix + "predictions.csv", b"m.csv,42\n")
     store.put_bytes(bucket, prefix + "v1/logs/user/job_progress_overview.txt", b"1 of 1 mini-batches\n")
     outputs = {o["path"]: o["size"] for o in client.get(f"/v1/jobs/{name}/outputs").json()["value"]}

@@ -64,7 +64,7 @@ def download_job_output(name: str, path: str, workspace: WorkspaceDep) -> FileRe
     folder = Path(tempfile.mkdtemp(prefix="bp-output-"))
     local = folder / found.name
     try:
-        workspace.backends.store.download(found.bucket, found.key, local)
+        workspace.store.download(found.bucket, found.key, local)
     except BaseException:
         _remove(folder)
         raise

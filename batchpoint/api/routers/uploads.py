@@ -42,5 +42,5 @@ def upload(
         raise SpecError("file", f"has the name {file.filename!r}", "a file name without folders")
     bucket = workspace.settings.output_bucket
     key = "/".join([UPLOADS, *folder, names[0]])
-    workspace.backends.store.put_bytes(bucket, key, file.file.read())
+    workspace.store.put_bytes(bucket, key, file.file.read())
     return Upload(uri=f"s3://{bucket}/{key}")
