@@ -57,8 +57,10 @@ def output_options(func: Callable[P, R]) -> Callable[P, R]:
 
 
 def client() -> MLClient:
-    """The SDK client, configured from BATCHPOINT_API_URL / BATCHPOINT_API_TOKEN / ~/.batchpoint/config.json."""
-    return MLClient()
+    """The SDK client (BATCHPOINT_API_URL, BATCHPOINT_API_TOKEN, ~/.batchpoint/config.json), closed with the command."""
+    ml_client = MLClient()
+    click.get_current_context().call_on_close(ml_client.close)
+    return ml_client
 
 
 def as_data(value: Any) -> Any:

@@ -50,6 +50,12 @@ class ApiTransport:
         """Close the connection pool."""
         self._http.close()
 
+    def __del__(self) -> None:
+        # Azure samples never close their MLClient; do not leave its sockets to the garbage collector.
+        http = getattr(self, "_http", None)
+        if http is not None:
+            http.close()
+
     def request(
         self,
         method: str,

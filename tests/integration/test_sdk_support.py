@@ -1,11 +1,15 @@
 """Helpers of the SDK and CLI tests (no tests here): the API over the stack, a small MLflow model, inputs.
 
-The API runs in-process (uvicorn on a free port, ``create_app`` over a real ``Workspace`` of the
-session stack); clients reach it through ``BATCHPOINT_API_URL`` and a token made by the facade.
+The API runs as its own process (uvicorn over ``create_app`` on a free port, with the session
+stack's settings); clients reach it through ``BATCHPOINT_API_URL`` and a token made by the facade.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import os
+import subprocess
+import sys
 import time
 import warnings
 from collections.abc import Iterator
@@ -13,17 +17,18 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import numpy as np
 import pandas as pd
 import pytest
 from sklearn.linear_model import LogisticRegression
 
-from batchpoint.api.app import create_app
 from batchpoint.config import Settings
 from batchpoint.management.workspace import Workspace
-from tests.integration.test_api_support import served
+from tests.integration.test_api_support import free_port
 
 JOB_TIMEOUT_S = 240.0
+API_START_TIMEOUT_S = 60.0
 FEATURES = ("age", "chol", "thalach")
 
 
@@ -36,12 +41,43 @@ class Api:
 
 
 @contextmanager
-def api_over(settings: Settings) -> Iterator[Api]:
-    """Serve the API over ``settings`` until the block ends, with a fresh token."""
-    workspace = Workspace(settings)
-    _, secret = workspace.tokens.create("sdk-cli-tests")
-    with served(create_app(lambda: workspace)) as url:
+def api_over(settings: Settings, log_dir: Path) -> Iterator[Api]:
+    """Serve the API over ``settings`` on a free port until the block ends, with a fresh token.
+
+    A process of its own (``python -m batchpoint.api``: uvicorn over ``create_app``), so what the
+    server and MLflow print never mixes with the CLI output a test reads.
+    """
+    served_settings = dataclasses.replace(settings, ports=dataclasses.replace(settings.ports, api=free_port()))
+    _, secret = Workspace(settings).tokens.create("sdk-cli-tests")
+    env = {**os.environ, **served_settings.to_env(), **served_settings.s3_env()}
+    log = (log_dir / "api.log").open("wb")
+    process = subprocess.Popen([sys.executable, "-m", "batchpoint.api"], env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://{served_settings.host}:{served_settings.ports.api}"
+    try:
+        _wait_healthy(url, process, log_dir / "api.log")
         yield Api(url, secret)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        log.close()
+
+
+def _wait_healthy(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + API_START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the API exited ({process.returncode}):\n{log.read_text()[-2000:]}")
+        try:
+            if httpx.get(f"{url}/v1/health", timeout=1.0).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"the API is not healthy after {API_START_TIMEOUT_S:.0f} s:\n{log.read_text()[-2000:]}")
 
 
 def use_api(monkeypatch: pytest.MonkeyPatch, api: Api, home: Path) -> None:
