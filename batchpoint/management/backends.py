@@ -7,15 +7,20 @@ its own store.
 from __future__ import annotations
 
 import functools
+import logging
 from typing import TYPE_CHECKING
 
 from batchpoint.config import Settings
+from batchpoint.errors import StackError
 from batchpoint.orchestration.dagster_graphql import DagsterClient
 from batchpoint.registry.store import Registry
 from batchpoint.storage.port import ObjectStore
 
 if TYPE_CHECKING:
     from batchpoint.models.model_registry import ModelRegistry
+
+
+_log = logging.getLogger(__name__)
 
 
 class Backends:
@@ -33,6 +38,18 @@ class Backends:
         self.registry = registry or Registry(settings.registry)
         self._store = store
         self._models = models
+
+    def definitions_changed(self) -> None:
+        """Tell the orchestrator that endpoints or deployments changed, so it rebuilds their assets.
+
+        Best effort: the change is already stored, and a Dagster that is down or slow picks it up
+        when it next loads its code (the invocation sensor also reloads when it meets an unknown
+        endpoint), so a failed reload is logged, never raised.
+        """
+        try:
+            DagsterClient(self.settings.dagster_url, timeout=60.0).reload_location()
+        except StackError as exc:
+            _log.info("Dagster was not reloaded (%s); it picks the change up on its next reload", exc)
 
     @property
     def store(self) -> ObjectStore:

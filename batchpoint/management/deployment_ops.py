@@ -28,7 +28,9 @@ class DeploymentOperations:
         """Validate references, pin versions, store code; the endpoint's first deployment becomes its default."""
         self._b.registry.get_endpoint(deployment.endpoint_name)
         resolved = self.resolve_references(deployment)
-        return self._b.registry.create_or_update_deployment(resolved, set_default=set_default)
+        stored = self._b.registry.create_or_update_deployment(resolved, set_default=set_default)
+        self._b.definitions_changed()
+        return stored
 
     def resolve_references(self, deployment: BatchDeployment) -> BatchDeployment:
         """``deployment`` with model, environment and compute pinned and code in S3."""
@@ -75,3 +77,4 @@ class DeploymentOperations:
                 f"(batchpoint batch-endpoint delete --name {endpoint})"
             )
         self._b.registry.delete_deployment(endpoint, name)
+        self._b.definitions_changed()

@@ -14,7 +14,9 @@ class EndpointOperations:
 
     def create_or_update(self, endpoint: BatchEndpoint) -> BatchEndpoint:
         """Store ``endpoint``; a named default deployment must exist (``SpecError`` otherwise)."""
-        return self._b.registry.create_or_update_endpoint(endpoint)
+        stored = self._b.registry.create_or_update_endpoint(endpoint)
+        self._b.definitions_changed()
+        return stored
 
     def get(self, name: str) -> BatchEndpoint:
         """The endpoint; ``NotFoundError`` naming it otherwise."""
@@ -27,10 +29,13 @@ class EndpointOperations:
     def delete(self, name: str) -> None:
         """Delete the endpoint and its deployments; its jobs stay listed."""
         self._b.registry.delete_endpoint(name)
+        self._b.definitions_changed()
 
     def set_default(self, endpoint: str, deployment: str) -> BatchEndpoint:
         """Make ``deployment`` the one an invocation without ``deployment_name`` uses."""
         current = self._b.registry.get_endpoint(endpoint)
         self._b.registry.get_deployment(endpoint, deployment)
         updated = current.model_copy(update={"defaults": EndpointDefaults(deployment_name=deployment)})
-        return self._b.registry.create_or_update_endpoint(updated)
+        stored = self._b.registry.create_or_update_endpoint(updated)
+        self._b.definitions_changed()  # the default deployment is the predictions asset's code version
+        return stored

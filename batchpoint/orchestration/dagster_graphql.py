@@ -149,6 +149,15 @@ class DagsterClient:
             for r in found.get("results", [])
         ]
 
+    def asset_defined(self, asset_key: list[str]) -> bool:
+        """Whether the loaded definitions hold an asset with this key."""
+        query = (
+            "query($key: AssetKeyInput!) { assetOrError(assetKey: $key) { __typename "
+            "... on Asset { definition { id } } } }"
+        )
+        found = self._call(query, {"key": {"path": asset_key}})["assetOrError"]
+        return found["__typename"] == "Asset" and found.get("definition") is not None
+
     def latest_materialization(self, asset_key: list[str], partition: str) -> dict[str, Any] | None:
         """Metadata of a partition's newest materialisation as ``label -> value`` (plus ``run_id``)."""
         found = self._call(_MATERIALIZATION, {"key": {"path": asset_key}, "partitions": [partition]})["assetOrError"]
