@@ -1,0 +1,147 @@
+"""Code written against ``azure.ai.ml`` runs on batchpoint with only its import lines changed.
+
+The scenario is ours (a clinic's risk model scored in batches), written the way Azure ML SDK v2
+users write batch-endpoint code: register an MLflow model folder, create an endpoint and a compute
+cluster, deploy the model with ``ModelBatchDeployment`` settings, add a scripted deployment in the
+older flat form with an environment from a conda file, make a deployment the default through
+``endpoint.defaults``, invoke with an ``Input`` folder, follow the job and download its outputs.
+The only batchpoint-specific lines are the imports:
+
+    from azure.ai.ml import MLClient, Input            -> from batchpoint.sdk import MLClient, Input
+    from azure.ai.ml.entities import ...               -> from batchpoint.sdk.entities import ...
+    from azure.ai.ml.constants import ...              -> from batchpoint.sdk.constants import ...
+    from azure.identity import DefaultAzureCredential  -> from batchpoint.sdk import DefaultAzureCredential
+"""
+
+from __future__ import annotations
+
+import io
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from batchpoint.config import Settings
+from tests.integration.test_sdk_support import (
+    Api,
+    api_over,
+    use_api,
+    write_conda_file,
+    write_custom_code,
+    write_inputs,
+    write_mlflow_model,
+)
+
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(600)]
+
+
+@pytest.fixture(scope="module")
+def api(stack: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
+    with api_over(stack, tmp_path_factory.mktemp("api")) as served:
+        yield served
+
+
+@pytest.fixture
+def project(api: Api, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A user's project folder: model/, scoring/, env/conda.yml, incoming/ — and the API configured."""
+    use_api(monkeypatch, api, tmp_path / "home")
+    write_mlflow_model(tmp_path / "model")
+    write_custom_code(tmp_path / "scoring")
+    write_conda_file(tmp_path / "env" / "conda.yml")
+    write_inputs(tmp_path / "incoming", files=4, rows=5)
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def test_azure_shaped_code_runs_with_only_imports_changed(project: Path) -> None:
+    from batchpoint.sdk import DefaultAzureCredential, Input, MLClient
+    from batchpoint.sdk.constants import AssetTypes, BatchDeploymentOutputAction
+    from batchpoint.sdk.entities import (
+        AmlCompute,
+        BatchDeployment,
+        BatchEndpoint,
+        BatchRetrySettings,
+        CodeConfiguration,
+        Environment,
+        Model,
+        ModelBatchDeployment,
+        ModelBatchDeploymentSettings,
+    )
+
+    ml_client = MLClient(DefaultAzureCredential(), "my-subscription", "my-resource-group", "my-workspace")
+    suffix = uuid.uuid4().hex[:6]
+
+    risk_model = ml_client.models.create_or_update(
+        Model(
+            name=f"clinic-risk-{suffix}", path="model", type=AssetTypes.MLFLOW_MODEL, description="Risk of readmission"
+        )
+    )
+    assert risk_model.version == "1"
+
+    endpoint = BatchEndpoint(name=f"clinic-risk-{suffix}", description="Nightly readmission risk for new records")
+    ml_client.batch_endpoints.begin_create_or_update(endpoint).result()
+
+    if not any(c.name == "night-pool" for c in ml_client.compute.list()):
+        ml_client.compute.begin_create_or_update(
+            AmlCompute(name="night-pool", min_instances=0, max_instances=4)
+        ).result()
+
+    no_code = ModelBatchDeployment(
+        name="risk-mlflow",
+        endpoint_name=endpoint.name,
+        model=risk_model,
+        compute="night-pool",
+        settings=ModelBatchDeploymentSettings(
+            instance_count=2,
+            max_concurrency_per_instance=1,
+            mini_batch_size=2,
+            output_action=BatchDeploymentOutputAction.APPEND_ROW,
+            output_file_name="predictions.csv",
+            retry_settings=BatchRetrySettings(max_retries=2, timeout=120),
+            logging_level="info",
+        ),
+    )
+    ml_client.batch_deployments.begin_create_or_update(no_code).result()
+
+    scripted = BatchDeployment(
+        name="risk-scripted",
+        endpoint_name=endpoint.name,
+        model=f"azureml:{risk_model.name}@latest",
+        code_configuration=CodeConfiguration(code="scoring", scoring_script="batch_driver.py"),
+        environment=Environment(name=f"risk-env-{suffix}", conda_file="env/conda.yml"),
+        compute="night-pool",
+        instance_count=1,
+        max_concurrency_per_instance=2,
+        mini_batch_size=3,
+        output_action=BatchDeploymentOutputAction.APPEND_ROW,
+        output_file_name="scored.csv",
+        retry_settings=BatchRetrySettings(max_retries=1, timeout=60),
+    )
+    ml_client.batch_deployments.begin_create_or_update(scripted).result()
+    stored = ml_client.batch_deployments.get(name="risk-scripted", endpoint_name=endpoint.name)
+    assert stored.code_configuration.scoring_script == "batch_driver.py"
+    assert str(stored.code_configuration.code).startswith("s3://")
+
+    endpoint = ml_client.batch_endpoints.get(endpoint.name)
+    endpoint.defaults.deployment_name = no_code.name
+    ml_client.batch_endpoints.begin_create_or_update(endpoint).result()
+    assert ml_client.batch_endpoints.get(endpoint.name).defaults.deployment_name == "risk-mlflow"
+
+    job = ml_client.batch_endpoints.invoke(
+        endpoint_name=endpoint.name, input=Input(type=AssetTypes.URI_FOLDER, path="incoming")
+    )
+    ml_client.jobs.stream(job.name)
+    finished = ml_client.jobs.get(job.name)
+    assert finished.status == "Completed"
+    assert job.name in [j.name for j in ml_client.batch_endpoints.list_jobs(endpoint_name=endpoint.name)]
+
+    ml_client.jobs.download(name=job.name, download_path=".", output_name="score")
+    predictions = pd.read_csv(
+        io.StringIO((project / "named-outputs" / "score" / "predictions.csv").read_text()),
+        header=None,
+        names=["prediction", "file"],
+    )
+    assert len(predictions) == 4 * 5
+    assert predictions["file"].nunique() == 4
