@@ -9,6 +9,8 @@ model's Azure ``type`` is kept as a version tag. MLflow errors become ``NotFound
 from __future__ import annotations
 
 import contextlib
+import os
+import re
 import warnings
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -34,6 +36,14 @@ TYPE_TAG = "batchpoint.model_type"
 LATEST = "latest"
 _MLMODEL = "MLmodel"
 _MISSING = {"RESOURCE_DOES_NOT_EXIST", "NOT_FOUND"}
+MLFLOW_HTTP_LIMITS = {
+    "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "2",
+    "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1",
+    "MLFLOW_HTTP_REQUEST_TIMEOUT": "60",
+}
+# MLflow's own alias rule: word characters and hyphens; `v<digits>` would read as a version.
+_ALIAS = re.compile(r"^[A-Za-z0-9_-]{1,255}$")
+_VERSION_LIKE = re.compile(r"^[vV]\d+$")
 Versions = list[ModelVersionInfo]  # named here: the class's own `list` method shadows the builtin
 
 
@@ -42,6 +52,10 @@ class ModelRegistry:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        # MLflow retries a failing call 7 times with exponential backoff, minutes in all: an API
+        # request would hang that long on a server error. A few quick retries, then the error.
+        for variable, value in MLFLOW_HTTP_LIMITS.items():
+            os.environ.setdefault(variable, value)
         self._client = MlflowClient(tracking_uri=settings.mlflow_uri, registry_uri=settings.mlflow_uri)
 
     # ---- create ---------------------------------------------------------------------------
@@ -134,6 +148,9 @@ class ModelRegistry:
         """Point ``alias`` at ``version`` (``@alias`` in deployments then resolves to it)."""
         if alias == LATEST:
             raise SpecError("alias", "`latest` always means the newest version", "another alias name")
+        _check_alias(alias)
+        if not version.isdigit():
+            raise SpecError("version", f"got {version!r}", "a model version number")
         with self._translated(name, str(version)):
             self._client.get_model_version(name, str(version))
             self._client.set_registered_model_alias(name, alias, str(version))
@@ -141,6 +158,7 @@ class ModelRegistry:
 
     def delete_alias(self, name: str, alias: str) -> None:
         """Remove ``alias`` from model ``name``."""
+        _check_alias(alias)
         with self._translated(name, alias):
             self._client.get_model_version_by_alias(name, alias)
             self._client.delete_registered_model_alias(name, alias)
@@ -174,3 +192,10 @@ class ModelRegistry:
             raise ModelError(f"model {what}: the MLflow registry at {self.settings.mlflow_uri} failed: {exc}") from exc
         except OSError as exc:
             raise ModelError(f"model {name}: MLflow at {self.settings.mlflow_uri} failed: {exc}") from exc
+
+
+def _check_alias(alias: str) -> None:
+    if not _ALIAS.match(alias) or _VERSION_LIKE.match(alias):
+        raise SpecError(
+            "alias", f"got {alias!r}", "letters, digits, '_' or '-' (at most 255), not `v<number>` nor `latest`"
+        )
