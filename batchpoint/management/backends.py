@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import threading
 from typing import TYPE_CHECKING
 
 from batchpoint.config import Settings
@@ -36,18 +37,32 @@ class Backends:
     ) -> None:
         self.settings = settings
         self.registry = registry or Registry(settings.registry)
+        self._reload_lock = threading.Lock()
+        self._reload_waiting = False
         self._store = store
         self._models = models
 
     def definitions_changed(self) -> None:
         """Tell the orchestrator that endpoints or deployments changed, so it rebuilds their assets.
 
-        Best effort: the change is already stored, and a Dagster that is down or slow picks it up
-        when it next loads its code (the invocation sensor also reloads when it meets an unknown
-        endpoint), so a failed reload is logged, never raised.
+        Runs in the background: a reload takes seconds (the code server re-imports the
+        definitions) and must not hold up the API call that caused it. Changes made while a reload
+        is waiting to start share it. Best effort: the change is already stored, and a Dagster that
+        is down picks it up when it next loads its code (the invocation sensor also reloads when it
+        meets an endpoint it does not know), so a failed reload is logged, never raised.
         """
+        with self._reload_lock:
+            if self._reload_waiting:
+                return
+            self._reload_waiting = True
+        threading.Thread(target=self._reload_definitions, name="dagster-reload", daemon=True).start()
+
+    def _reload_definitions(self) -> None:
+        with self._reload_lock:
+            # Cleared before reloading: a change made during this reload asks for another one.
+            self._reload_waiting = False
         try:
-            DagsterClient(self.settings.dagster_url, timeout=60.0).reload_location()
+            DagsterClient(self.settings.dagster_url, timeout=120.0).reload_location()
         except StackError as exc:
             _log.info("Dagster was not reloaded (%s); it picks the change up on its next reload", exc)
 

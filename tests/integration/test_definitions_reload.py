@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import time
 import uuid
+from collections.abc import Callable
 
 import pytest
 
@@ -23,6 +25,16 @@ def test_endpoint_changes_reload_dagster_without_a_manual_call(stack: Settings) 
         workspace.batch_endpoints.create_or_update(
             BatchEndpoint.parse({"name": name, "data_arrival": {"prefix": f"{name}/"}})
         )
-        assert dagster.asset_defined(key), "the endpoint's predictions asset is not in Dagster after create"
+        assert _eventually(lambda: dagster.asset_defined(key)), "the endpoint's asset never appeared in Dagster"
         workspace.batch_endpoints.delete(name)
-    assert not dagster.asset_defined(key), "the deleted endpoint's asset is still in Dagster"
+        assert _eventually(lambda: not dagster.asset_defined(key)), "the deleted endpoint's asset stayed in Dagster"
+
+
+def _eventually(check: Callable[[], bool], timeout: float = 90.0) -> bool:
+    """The reload runs in the background; wait for its effect, as a user reloading the UI would."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        time.sleep(0.5)
+    return False
