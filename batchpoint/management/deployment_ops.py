@@ -39,7 +39,16 @@ class DeploymentOperations:
             env = self._environments.resolve(deployment.environment, "environment")
             update["environment"] = f"azureml:{env.name}:{env.version}"
         if deployment.compute is not None:
-            update["compute"] = f"azureml:{self._computes.resolve(deployment.compute, 'compute').name}"
+            compute = self._computes.resolve(deployment.compute, "compute")
+            # Locally a compute pool bounds the worker processes: a deployment may not ask for more
+            # instances than its pool has (Azure refuses the same at deployment time).
+            if deployment.resources.instance_count > compute.max_instances:
+                raise SpecError(
+                    "resources.instance_count",
+                    f"{deployment.resources.instance_count} is more than compute {compute.name!r} allows",
+                    f"at most its max_instances, {compute.max_instances}",
+                )
+            update["compute"] = f"azureml:{compute.name}"
         code = deployment.code_configuration
         if code is not None:
             uri = store_code(

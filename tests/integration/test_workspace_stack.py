@@ -92,6 +92,23 @@ def test_deployment_with_unknown_reference_names_the_field(
     assert ws.batch_deployments.list("sales-forecast") == []
 
 
+def test_deployment_may_not_ask_for_more_instances_than_its_compute(
+    ws: Workspace, tmp_path: Path, unique_name: str
+) -> None:
+    ws.models.create(ModelSpec(name=unique_name, type=ModelType.MLFLOW_MODEL), mlflow_folder(tmp_path / "m"))
+    ws.compute.create_or_update(ComputeSpec.parse({"name": "small-pool", "max_instances": 2}))
+    ws.batch_endpoints.create_or_update(BatchEndpoint.parse({"name": "sales-forecast"}))
+    spec = {"name": "dpl", "endpoint_name": "sales-forecast", "model": f"models:/{unique_name}/1"}
+    with pytest.raises(SpecError, match=r"^resources\.instance_count: 3 is more than compute 'small-pool' allows"):
+        ws.batch_deployments.create_or_update(
+            BatchDeployment.parse({**spec, "compute": "small-pool", "resources": {"instance_count": 3}})
+        )
+    fits = ws.batch_deployments.create_or_update(
+        BatchDeployment.parse({**spec, "compute": "small-pool", "resources": {"instance_count": 2}})
+    )
+    assert fits.resources.instance_count == 2
+
+
 def test_invoke_on_real_s3_writes_the_outbox_payload(ws: Workspace, tmp_path: Path, unique_name: str) -> None:
     bucket = unique_name
     ws.store.ensure_bucket(bucket)
