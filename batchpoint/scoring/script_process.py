@@ -1,0 +1,295 @@
+"""One scoring-script worker: ``script_driver.py`` run by the deployment's Python, spoken to over pipes.
+
+The driver runs in its own process group with stderr (and the script's prints) in a per-process log
+file. A mini-batch with no answer within its timeout has the whole group killed (``MiniBatchTimeout``);
+a driver that dies mid-batch raises ``WorkerCrashed`` with its exit code or signal and the log's tail.
+Both are retriable on a fresh ``ScriptProcess``, whose ``init()`` runs again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import json
+import os
+import queue
+import signal
+import subprocess
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import IO, Any, Literal
+
+from batchpoint.errors import ScoringError
+
+DRIVER = Path(__file__).with_name("script_driver.py")
+OutputAction = Literal["append_row", "summary_only"]
+STDERR_TAIL_BYTES = 4000
+# Inherited variables that would make the deployment's Python see batchpoint's own packages.
+LEAKY_VARIABLES = ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "PYTHONSTARTUP")
+_names = itertools.count()
+
+
+class ScriptWorkerError(ScoringError):
+    """A scoring-script worker failed; ``stderr_tail`` is the end of its process log."""
+
+    def __init__(self, message: str, stderr_tail: str = "") -> None:
+        self.stderr_tail = stderr_tail
+        super().__init__(message + (f"\n--- worker log (tail) ---\n{stderr_tail}" if stderr_tail else ""))
+
+
+class ScriptInitError(ScriptWorkerError):
+    """Importing the script or its ``init()`` failed (or did not finish): no mini-batch can run."""
+
+    def __init__(self, error: str, traceback: str, stderr_tail: str = "") -> None:
+        self.error = error
+        self.traceback = traceback
+        super().__init__(f"init() failed: {error}\n{traceback}".rstrip(), stderr_tail)
+
+
+class MiniBatchTimeout(ScriptWorkerError):  # noqa: N818 -- the name callers and docs use
+    """``run()`` gave no answer within ``retry_settings.timeout``; the worker was killed."""
+
+    retriable = True
+
+    def __init__(self, mini_batch: int, timeout: float, stderr_tail: str = "") -> None:
+        self.mini_batch = mini_batch
+        self.timeout = timeout
+        super().__init__(f"mini-batch {mini_batch}: no answer from run() within {timeout:g}s", stderr_tail)
+
+
+class WorkerCrashed(ScriptWorkerError):  # noqa: N818 -- the name callers and docs use
+    """The worker process exited while scoring a mini-batch (``os._exit``, segfault, OOM kill)."""
+
+    retriable = True
+
+    def __init__(self, mini_batch: int, returncode: int | None, stderr_tail: str = "") -> None:
+        self.mini_batch = mini_batch
+        self.returncode = returncode
+        super().__init__(f"mini-batch {mini_batch}: worker {describe_exit(returncode)}", stderr_tail)
+
+
+class ScriptProtocolError(ScriptWorkerError):
+    """The driver answered something that is not a protocol line for the mini-batch asked."""
+
+
+def describe_exit(returncode: int | None) -> str:
+    """``exited with code 7`` / ``killed by signal SIGKILL`` / ``exited``."""
+    if returncode is None:
+        return "exited"
+    if returncode < 0:
+        try:
+            name = signal.Signals(-returncode).name
+        except ValueError:
+            name = str(-returncode)
+        return f"killed by signal {name}"
+    return f"exited with code {returncode}"
+
+
+def failed_items(file_count: int, items: int) -> int:
+    """Input files counted as failed when ``run()`` returned ``items`` for ``file_count`` inputs (Azure)."""
+    return max(file_count - items, 0)
+
+
+@dataclass(frozen=True)
+class ScriptAnswer:
+    """The driver's answer to one mini-batch: items returned, or the error ``run()`` raised."""
+
+    mini_batch: int
+    ok: bool
+    items: int
+    result_path: str | None
+    error: str | None
+    traceback: str | None
+    seconds: float
+
+    def failed(self, file_count: int) -> int:
+        """Failed items among ``file_count`` inputs: all of them when ``run()`` failed."""
+        return file_count if not self.ok else failed_items(file_count, self.items)
+
+    @classmethod
+    def from_json(cls, message: Mapping[str, Any]) -> ScriptAnswer:
+        """Parse a driver answer line (already decoded)."""
+        ok = bool(message["ok"])
+        return cls(
+            mini_batch=int(message["mini_batch"]),
+            ok=ok,
+            items=int(message.get("items", 0)) if ok else 0,
+            result_path=message.get("result_path"),
+            error=None if ok else str(message.get("error", "run() failed")),
+            traceback=None if ok else message.get("traceback"),
+            seconds=float(message.get("seconds", 0.0)),
+        )
+
+
+def script_environment(model_dir: Path, output_dir: Path, extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The variables a scoring script sees: Azure's names and batchpoint's, plus the deployment's own."""
+    env = dict(extra or {})
+    env.update(
+        AZUREML_MODEL_DIR=str(model_dir),
+        BATCHPOINT_MODEL_DIR=str(model_dir),
+        AZUREML_BI_OUTPUT_PATH=str(output_dir),
+        BATCHPOINT_OUTPUT_DIR=str(output_dir),
+    )
+    return env
+
+
+class ScriptProcess:
+    """One driver process; ``start()`` runs ``init()``, then ``run_mini_batch`` as often as needed."""
+
+    def __init__(
+        self,
+        python: Path,
+        code_dir: Path,
+        entry: str,
+        env: Mapping[str, str],
+        logging_level: str,
+        log_dir: Path,
+        *,
+        name: str | None = None,
+    ) -> None:
+        self.name = name or f"worker-{os.getpid()}-{next(_names)}"
+        log_dir.mkdir(parents=True, exist_ok=True)
+        self.log_path = log_dir / f"{self.name}.stderr.txt"
+        base = {k: v for k, v in os.environ.items() if k not in LEAKY_VARIABLES}
+        self._log = self.log_path.open("ab")
+        self._process = subprocess.Popen(
+            [str(python), str(DRIVER), "--code", str(code_dir), "--entry", entry, "--logging_level", logging_level],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self._log,
+            cwd=code_dir,
+            env={**base, **env, "PYTHONUNBUFFERED": "1"},
+            start_new_session=True,  # its own process group: a kill reaches the script's children too
+            text=True,
+            encoding="utf-8",
+        )
+        self._lines: queue.Queue[str | None] = queue.Queue()
+        self._reader = threading.Thread(target=self._read, name=f"{self.name}-stdout", daemon=True)
+        self._reader.start()
+        self.init_seconds: float | None = None
+
+    @property
+    def pid(self) -> int:
+        """The driver's process id (and process group id)."""
+        return self._process.pid
+
+    @property
+    def returncode(self) -> int | None:
+        """The exit code once the process ended, negative for a signal."""
+        return self._process.poll()
+
+    def _read(self) -> None:
+        stdout = self._process.stdout
+        assert stdout is not None
+        for line in stdout:
+            self._lines.put(line)
+        self._lines.put(None)
+
+    def _next_message(self, timeout: float) -> dict[str, Any] | None:
+        """The next protocol line, ``None`` at end of stream; ``queue.Empty`` after ``timeout``."""
+        line = self._lines.get(timeout=timeout)
+        if line is None:
+            self._lines.put(None)  # later calls see the end too
+            return None
+        try:
+            message: dict[str, Any] = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise ScriptProtocolError(f"driver wrote a non-JSON line: {line[:200]!r}", self.stderr_tail()) from exc
+        return message
+
+    def stderr_tail(self, limit: int = STDERR_TAIL_BYTES) -> str:
+        """The end of this process's log (stderr and the script's prints)."""
+        if not self._log.closed:
+            self._log.flush()
+        with self.log_path.open("rb") as log:
+            log.seek(max(log.seek(0, os.SEEK_END) - limit, 0))
+            return log.read().decode("utf-8", errors="replace")
+
+    def _stdin(self) -> IO[str]:
+        stdin = self._process.stdin
+        assert stdin is not None
+        return stdin
+
+    def start(self, timeout: float) -> None:
+        """Wait for ``init()``; ``ScriptInitError`` (with the script's traceback) if it failed or hung."""
+        try:
+            message = self._next_message(timeout)
+        except queue.Empty:
+            self.kill()
+            raise ScriptInitError(f"init() did not finish within {timeout:g}s", "", self.stderr_tail()) from None
+        if message is None:
+            returncode = self._process.wait()
+            raise ScriptInitError(f"worker {describe_exit(returncode)} before init() finished", "", self.stderr_tail())
+        if "init_error" in message:
+            self._process.wait()
+            raise ScriptInitError(str(message["init_error"]), str(message.get("traceback", "")), self.stderr_tail())
+        if not message.get("ready"):
+            raise ScriptProtocolError(f"expected a ready line, got {message!r}", self.stderr_tail())
+        self.init_seconds = float(message.get("init_seconds", 0.0))
+
+    def run_mini_batch(
+        self,
+        index: int,
+        files: Sequence[str | Path],
+        output: OutputAction,
+        result_path: Path | None,
+        timeout: float,
+    ) -> ScriptAnswer:
+        """Send one mini-batch and wait for its answer; a timeout or crash kills and raises (retriable)."""
+        request = {
+            "mini_batch": index,
+            "files": [str(f) for f in files],
+            "output": output,
+            "result_path": None if result_path is None else str(result_path),
+        }
+        try:
+            stdin = self._stdin()
+            stdin.write(json.dumps(request) + "\n")
+            stdin.flush()
+        except (BrokenPipeError, ValueError):
+            raise WorkerCrashed(index, self._process.wait(), self.stderr_tail()) from None
+        try:
+            message = self._next_message(timeout)
+        except queue.Empty:
+            self.kill()
+            raise MiniBatchTimeout(index, timeout, self.stderr_tail()) from None
+        if message is None:
+            raise WorkerCrashed(index, self._process.wait(), self.stderr_tail())
+        if message.get("mini_batch") != index or "ok" not in message:
+            raise ScriptProtocolError(f"mini-batch {index}: unexpected answer {message!r}", self.stderr_tail())
+        return ScriptAnswer.from_json(message)
+
+    def kill(self) -> None:
+        """Kill the whole process group at once and reap the driver."""
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self._process.pid, signal.SIGKILL)
+        self._process.wait()
+
+    def close(self, grace: float = 10.0) -> int:
+        """Close stdin so the driver runs ``shutdown()`` and exits; kill it after ``grace`` seconds."""
+        with contextlib.suppress(BrokenPipeError, ValueError):
+            self._stdin().close()
+        try:
+            returncode = self._process.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            returncode = self._process.wait()
+        # The group may still hold children the script started.
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self._process.pid, signal.SIGKILL)
+        self._reader.join(timeout=grace)
+        if self._process.stdout is not None:
+            self._process.stdout.close()
+        self._log.close()
+        return returncode
+
+    def __enter__(self) -> ScriptProcess:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
