@@ -13,12 +13,9 @@ Run: ``python -m consumers.outbox_relay`` (settings from ``BATCHPOINT_*``); SIGT
 from __future__ import annotations
 
 import logging
-import signal
-import sys
 import threading
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
-from types import FrameType
 
 import sqlalchemy as sa
 
@@ -28,6 +25,7 @@ from batchpoint.registry import outbox as registry_outbox
 from batchpoint.registry.outbox import OutboxMessage
 from batchpoint.registry.tables import metadata, outbox
 from consumers.kafka_io import FutureRecordMetadata, KafkaError, KafkaProducer, ensure_topics, make_producer
+from consumers.process_lifecycle import start_service
 
 log = logging.getLogger("consumers.outbox_relay")
 
@@ -275,19 +273,8 @@ def _safe_url(url: str) -> str:
 
 def main() -> None:
     """Entry point of ``python -m consumers.outbox_relay``."""
-    logging.basicConfig(stream=sys.stdout, level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # kafka-python logs every failed connection attempt several times; the relay logs each failed
-    # poll once, with the cause, so keep stdout for that.
-    logging.getLogger("kafka").setLevel(logging.CRITICAL)
+    stop = start_service(kafka_log_level=logging.CRITICAL)
     settings = Settings.from_env()
-    stop = threading.Event()
-
-    def _on_signal(signum: int, _frame: FrameType | None) -> None:
-        log.info("received %s; stopping", signal.Signals(signum).name)
-        stop.set()
-
-    signal.signal(signal.SIGTERM, _on_signal)
-    signal.signal(signal.SIGINT, _on_signal)
     relay = OutboxRelay(settings)
     relay.run(stop)
     log.info("stopped after relaying %d row(s)", relay.relayed)

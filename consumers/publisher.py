@@ -15,13 +15,11 @@ import dataclasses
 import logging
 import queue
 import shutil
-import signal
 import subprocess
 import sys
 import threading
 import time
 from pathlib import Path
-from types import FrameType
 
 from batchpoint.config import Settings
 from batchpoint.errors import EventError, NotFoundError, StorageError
@@ -30,6 +28,7 @@ from consumers.checkpoint import Checkpoint
 from consumers.events import ObjectCreated
 from consumers.filer_events import FilerChange, JsonObjectStream, changes
 from consumers.kafka_io import FutureRecordMetadata, KafkaError, KafkaProducer, ensure_topics, make_producer
+from consumers.process_lifecycle import start_service
 from consumers.s3_event_json import encode, message_key
 
 log = logging.getLogger("consumers.publisher")
@@ -189,18 +188,8 @@ def _stop_process(process: subprocess.Popen[str]) -> None:
 
 def main() -> None:
     """Entry point of ``python -m consumers.publisher``."""
-    logging.basicConfig(stream=sys.stdout, level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # kafka-python logs every connection at INFO; keep stdout for what the publisher does.
-    logging.getLogger("kafka").setLevel(logging.WARNING)
+    stop = start_service(kafka_log_level=logging.WARNING)
     settings = Settings.from_env()
-    stop = threading.Event()
-
-    def _on_signal(signum: int, _frame: FrameType | None) -> None:
-        log.info("received %s; stopping", signal.Signals(signum).name)
-        stop.set()
-
-    signal.signal(signal.SIGTERM, _on_signal)
-    signal.signal(signal.SIGINT, _on_signal)
     publisher = FilerPublisher(settings)
     try:
         publisher.run(stop)
