@@ -13,13 +13,20 @@
     ├── EventError                       a bus message cannot be decoded or routed (goes to dead letter)
     ├── ModelError                       a model cannot be resolved or loaded
     └── ScoringError                     scoring a job failed as a whole
-        └── InputFileError               one input file cannot be scored (counted per file, not fatal)
+        ├── InputFileError               one input file cannot be scored (counted per file, not fatal)
+        └── ScriptWorkerError            a scoring-script worker process failed (carries its log tail)
+            ├── ScriptInitError          importing the script or its init() failed
+            ├── MiniBatchTimeout         run() gave no answer within retry_settings.timeout (retriable)
+            ├── WorkerCrashed            the worker exited mid-mini-batch: os._exit, segfault, OOM (retriable)
+            └── ScriptProtocolError      the driver answered something that is not a protocol line
 
 Every class knows whether retrying the same call may succeed (``retriable``); vendor errors are
 translated at the adapter edge and chained with ``raise ... from exc``.
 """
 
 from __future__ import annotations
+
+import signal
 
 
 class BatchpointError(Exception):
@@ -103,3 +110,59 @@ class InputFileError(ScoringError):
         self.file = file
         self.problem = problem
         super().__init__(f"{file}: {problem}")
+
+
+class ScriptWorkerError(ScoringError):
+    """A scoring-script worker failed; ``stderr_tail`` is the end of its process log."""
+
+    def __init__(self, message: str, stderr_tail: str = "") -> None:
+        self.stderr_tail = stderr_tail
+        super().__init__(message + (f"\n--- worker log (tail) ---\n{stderr_tail}" if stderr_tail else ""))
+
+
+class ScriptInitError(ScriptWorkerError):
+    """Importing the script or its ``init()`` failed (or did not finish): no mini-batch can run."""
+
+    def __init__(self, error: str, traceback: str, stderr_tail: str = "") -> None:
+        self.error = error
+        self.traceback = traceback
+        super().__init__(f"init() failed: {error}\n{traceback}".rstrip(), stderr_tail)
+
+
+class MiniBatchTimeout(ScriptWorkerError):  # noqa: N818 -- the name callers and docs use
+    """``run()`` gave no answer within ``retry_settings.timeout``; the worker was killed."""
+
+    retriable = True
+
+    def __init__(self, mini_batch: int, timeout: float, stderr_tail: str = "") -> None:
+        self.mini_batch = mini_batch
+        self.timeout = timeout
+        super().__init__(f"mini-batch {mini_batch}: no answer from run() within {timeout:g}s", stderr_tail)
+
+
+class WorkerCrashed(ScriptWorkerError):  # noqa: N818 -- the name callers and docs use
+    """The worker process exited while scoring a mini-batch (``os._exit``, segfault, OOM kill)."""
+
+    retriable = True
+
+    def __init__(self, mini_batch: int, returncode: int | None, stderr_tail: str = "") -> None:
+        self.mini_batch = mini_batch
+        self.returncode = returncode
+        super().__init__(f"mini-batch {mini_batch}: worker {describe_exit(returncode)}", stderr_tail)
+
+
+class ScriptProtocolError(ScriptWorkerError):
+    """The driver answered something that is not a protocol line for the mini-batch asked."""
+
+
+def describe_exit(returncode: int | None) -> str:
+    """``exited with code 7`` / ``killed by signal SIGKILL`` / ``exited``."""
+    if returncode is None:
+        return "exited"
+    if returncode < 0:
+        try:
+            name = signal.Signals(-returncode).name
+        except ValueError:
+            name = str(-returncode)
+        return f"killed by signal {name}"
+    return f"exited with code {returncode}"
