@@ -1,0 +1,47 @@
+"""Why ``uv pip install`` failed, read from its output: the requirement to blame and the tail."""
+
+from __future__ import annotations
+
+import re
+
+from batchpoint.errors import SpecError
+
+TAIL_LINES = 20
+
+# uv's resolver explanations (plain and fancy output); the first capture names the requirement.
+_CAUSES: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"there is no version of (?P<req>[^\s,]+)"), "no version found"),
+    (re.compile(r"(?P<req>[^\s,]+) was not found in the package registry"), "not found in the package index"),
+    (re.compile(r"(?P<req>[^\s,]+) was not found in the provided package locations"), "not found in the package index"),
+    (re.compile(r"[Ff]ailed to (?:download and )?build `(?P<req>[^`]+)`"), "failed to build"),
+    (re.compile(r"[Ff]ailed to download `(?P<req>[^`]+)`"), "failed to download"),
+    (re.compile(r"[Ff]ailed to (?:fetch|resolve|parse)[^`]*`(?P<req>[^`]+)`"), "failed to fetch"),
+)
+
+
+class EnvironmentBuildError(SpecError):
+    """``uv`` could not build a deployment's environment; names the requirement when uv says which.
+
+    A ``SpecError`` on ``environment.pip_requirements``: the same spec fails the same way again.
+    """
+
+    def __init__(self, requirement: str | None, problem: str, output_tail: str) -> None:
+        self.requirement = requirement
+        self.output_tail = output_tail
+        what = f"{requirement}: {problem}" if requirement else problem
+        super().__init__("environment.pip_requirements", f"{what}\nuv output (last lines):\n{output_tail}")
+
+
+def output_tail(output: str, lines: int = TAIL_LINES) -> str:
+    """The last ``lines`` non-blank lines of a command's output."""
+    kept = [line for line in output.splitlines() if line.strip()]
+    return "\n".join(kept[-lines:])
+
+
+def build_error_from_uv(output: str, step: str) -> EnvironmentBuildError:
+    """The typed error for a failed ``uv`` step, naming the requirement uv blamed if it did."""
+    for pattern, problem in _CAUSES:
+        match = pattern.search(output)
+        if match:
+            return EnvironmentBuildError(match["req"], problem, output_tail(output))
+    return EnvironmentBuildError(None, f"`uv {step}` failed", output_tail(output))

@@ -1,0 +1,154 @@
+"""``EnvironmentBuilder``: one uv virtual environment per distinct environment spec, built once.
+
+Layout under ``cache_root/envs/``::
+
+    <key[:16]>/              the environment (complete: it was renamed into place after its marker)
+        bin/python
+        requirements.txt     what was installed, as given
+        .batchpoint-env.json the marker, written last: key, python, requirements
+    <key[:16]>.lock          fcntl lock: one process builds, the others wait then reuse
+    .build-<key[:16]>-*/     a build in progress (or a crashed one; removed by the next build)
+
+A build is ``uv venv --relocatable --python <interpreter>`` then
+``uv pip install --python <venv python> -r requirements.txt`` in a temporary directory, renamed
+into place; a reused environment costs a ``stat`` and no uv call.
+
+Measured on this machine (2 cores; scikit-learn==1.5.2 + numpy<2 on Python 3.11.7, uv 0.13.9):
+cold build 2.5 s with an empty uv cache (1.5 s with uv's cache warm; ~1 s of either is finding the
+interpreter), cached reuse 0.1-0.2 ms.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from batchpoint.environments.build_errors import EnvironmentBuildError, build_error_from_uv, output_tail
+from batchpoint.environments.interpreters import find_interpreter
+from batchpoint.environments.keys import environment_key
+from batchpoint.environments.uv_binary import find_uv
+from batchpoint.specs.environment import EnvironmentSpec
+
+MARKER = ".batchpoint-env.json"
+BUILD_TIMEOUT_SECONDS = 1800.0
+
+
+@dataclass(frozen=True)
+class BuiltEnvironment:
+    """A ready environment: run ``python`` to score inside it."""
+
+    python: Path
+    root: Path
+    key: str
+    built_now: bool
+    seconds: float
+
+
+def _venv_python(root: Path) -> Path:
+    return root / "bin" / "python"
+
+
+def _requested_python(spec: EnvironmentSpec) -> str:
+    # No version asked: the Python batchpoint runs on (major.minor), so the key says what was built.
+    return spec.python_version or f"{sys.version_info.major}.{sys.version_info.minor}"
+
+
+@contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    with path.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+class EnvironmentBuilder:
+    """Builds and caches environments under ``cache_root/envs`` (e.g. ``Settings.cache_dir``)."""
+
+    def __init__(self, cache_root: Path, uv: str | None = None) -> None:
+        self.envs_dir = cache_root / "envs"
+        self._uv_name = uv
+        self._uv: list[str] | None = None
+
+    @property
+    def uv(self) -> list[str]:
+        """The uv command prefix, looked up on first build (reuse never needs it)."""
+        if self._uv is None:
+            self._uv = find_uv(self._uv_name)
+        return self._uv
+
+    def key(self, spec: EnvironmentSpec) -> str:
+        """The content key of ``spec`` (see ``environment_key``)."""
+        return environment_key(spec.installable_requirements, _requested_python(spec))
+
+    def ensure(self, spec: EnvironmentSpec) -> BuiltEnvironment:
+        """The environment for ``spec``: reused if complete, else built once (other processes wait)."""
+        started = time.monotonic()
+        key = self.key(spec)
+        root = self.envs_dir / key[:16]
+        if (root / MARKER).is_file():
+            return BuiltEnvironment(_venv_python(root), root, key, False, time.monotonic() - started)
+        self.envs_dir.mkdir(parents=True, exist_ok=True)
+        with _locked(self.envs_dir / f"{key[:16]}.lock"):
+            built_now = not (root / MARKER).is_file()  # another process may have finished meanwhile
+            if built_now:
+                self._build(spec, key, root)
+        return BuiltEnvironment(_venv_python(root), root, key, built_now, time.monotonic() - started)
+
+    def _build(self, spec: EnvironmentSpec, key: str, root: Path) -> None:
+        interpreter = find_interpreter(_requested_python(spec), self.uv)  # SpecError lists what exists
+        for stale in [root, *self.envs_dir.glob(f".build-{key[:16]}-*")]:
+            shutil.rmtree(stale, ignore_errors=True)  # incomplete: no marker, or a crashed build
+        staging = Path(tempfile.mkdtemp(prefix=f".build-{key[:16]}-", dir=self.envs_dir))
+        try:
+            self._uv_run(
+                ["venv", "--no-project", "--relocatable", "--python", str(interpreter.path), str(staging / "venv")]
+            )
+            venv = staging / "venv"
+            requirements = venv / "requirements.txt"
+            requirements.write_text("".join(f"{r.strip()}\n" for r in spec.installable_requirements))
+            if spec.installable_requirements:
+                self._uv_run(["pip", "install", "--python", str(_venv_python(venv)), "-r", str(requirements)])
+            marker = {
+                "key": key,
+                "python": interpreter.version_text,
+                "requirements": spec.installable_requirements,
+            }
+            (venv / MARKER).write_text(json.dumps(marker, indent=2))  # last: only complete envs have it
+            os.rename(venv, root)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+
+    def _uv_run(self, args: list[str]) -> None:
+        # Never the project's venv or pyproject: each command names its target, run from the cache dir.
+        env = {k: v for k, v in os.environ.items() if k != "VIRTUAL_ENV"}
+        env.update(UV_PYTHON_DOWNLOADS="never", NO_COLOR="1")
+        command = [*self.uv, *args]
+        try:
+            done = subprocess.run(
+                command,
+                check=False,
+                capture_output=True,
+                text=True,
+                env=env,
+                cwd=self.envs_dir,
+                timeout=BUILD_TIMEOUT_SECONDS,
+            )
+        except subprocess.TimeoutExpired as exc:
+            partial = exc.stderr.decode(errors="replace") if isinstance(exc.stderr, bytes) else (exc.stderr or "")
+            raise EnvironmentBuildError(
+                None, f"`uv {args[0]}` took over {BUILD_TIMEOUT_SECONDS:.0f} s", output_tail(partial)
+            ) from exc
+        if done.returncode != 0:
+            raise build_error_from_uv(done.stderr + done.stdout, " ".join(args[:2]))
