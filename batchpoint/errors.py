@@ -4,6 +4,7 @@
 
     BatchpointError                      (retriable: False unless a subclass says so)
     ├── SpecError                        a spec (YAML/JSON/Python) is invalid; names the field and the valid form
+    │   └── EnvironmentBuildError        uv could not build a deployment's environment; names the requirement
     ├── NotFoundError                    an entity (endpoint, deployment, model, version) does not exist
     ├── ConflictError                    an operation contradicts the current state (delete the default ...)
     ├── AuthenticationError              the API refused the bearer token (missing, wrong or revoked)
@@ -46,6 +47,19 @@ class SpecError(BatchpointError, ValueError):
         if valid_form:
             message += f" (expected {valid_form})"
         super().__init__(message)
+
+
+class EnvironmentBuildError(SpecError):
+    """``uv`` could not build a deployment's environment; names the requirement when uv says which.
+
+    A ``SpecError`` on ``environment.pip_requirements``: the same spec fails the same way again.
+    """
+
+    def __init__(self, requirement: str | None, problem: str, output_tail: str) -> None:
+        self.requirement = requirement
+        self.output_tail = output_tail
+        what = f"{requirement}: {problem}" if requirement else problem
+        super().__init__("environment.pip_requirements", f"{what}\nuv output (last lines):\n{output_tail}")
 
 
 class NotFoundError(BatchpointError, LookupError):

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 
-from batchpoint.errors import SpecError
+from batchpoint.errors import EnvironmentBuildError
+
+__all__ = ["EnvironmentBuildError", "build_error_from_uv", "output_tail"]
 
 TAIL_LINES = 20
 
@@ -17,19 +19,6 @@ _CAUSES: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"[Ff]ailed to download `(?P<req>[^`]+)`"), "failed to download"),
     (re.compile(r"[Ff]ailed to (?:fetch|resolve|parse)[^`]*`(?P<req>[^`]+)`"), "failed to fetch"),
 )
-
-
-class EnvironmentBuildError(SpecError):
-    """``uv`` could not build a deployment's environment; names the requirement when uv says which.
-
-    A ``SpecError`` on ``environment.pip_requirements``: the same spec fails the same way again.
-    """
-
-    def __init__(self, requirement: str | None, problem: str, output_tail: str) -> None:
-        self.requirement = requirement
-        self.output_tail = output_tail
-        what = f"{requirement}: {problem}" if requirement else problem
-        super().__init__("environment.pip_requirements", f"{what}\nuv output (last lines):\n{output_tail}")
 
 
 def output_tail(output: str, lines: int = TAIL_LINES) -> str:
