@@ -7,7 +7,6 @@ key is the job name too, so a message the relay delivered twice gives one run.
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections import defaultdict
 from collections.abc import Mapping
@@ -15,7 +14,7 @@ from collections.abc import Mapping
 import dagster as dg
 
 from batchpoint.errors import BatchpointError, NotFoundError
-from batchpoint.orchestration.dagster_graphql import DagsterClient
+from batchpoint.orchestration.dagster_graphql import reload_in_background
 from batchpoint.specs.job import InvocationMessage, JobStatus
 from consumers.invocation_intake import take_invocations
 from dagster_project.invocation_assets import InvocationDefinitions
@@ -48,7 +47,7 @@ def build_invocation_sensor(built: Mapping[str, InvocationDefinitions], platform
             return
         asked_reload_at[0] = time.monotonic()
         # In a thread: the reload replaces this very process's definitions; the tick must not wait on it.
-        threading.Thread(target=_reload, args=(settings.dagster_url,), daemon=True).start()
+        reload_in_background(settings.dagster_url, timeout=10.0)
 
     @dg.sensor(
         name=SENSOR_NAME,
@@ -117,10 +116,3 @@ def _fail_job(platform: Platform, message: InvocationMessage, error: str, contex
         platform.workspace.jobs.record_finished(message.job_name, status=JobStatus.FAILED, error=error)
     except BatchpointError as exc:
         context.log.warning(f"could not record job {message.job_name} as failed: {exc}")
-
-
-def _reload(dagster_url: str) -> None:
-    try:
-        DagsterClient(dagster_url, timeout=10.0).reload_location()
-    except BatchpointError as exc:
-        log.warning("asking Dagster to reload the definitions failed: %s", exc)

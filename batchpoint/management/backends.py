@@ -7,21 +7,16 @@ its own store.
 from __future__ import annotations
 
 import functools
-import logging
 import threading
 from typing import TYPE_CHECKING
 
 from batchpoint.config import Settings
-from batchpoint.errors import StackError
-from batchpoint.orchestration.dagster_graphql import DagsterClient
+from batchpoint.orchestration.dagster_graphql import DagsterClient, reload_in_background
 from batchpoint.registry.store import Registry
 from batchpoint.storage.port import ObjectStore
 
 if TYPE_CHECKING:
     from batchpoint.models.model_registry import ModelRegistry
-
-
-_log = logging.getLogger(__name__)
 
 
 class Backends:
@@ -55,16 +50,12 @@ class Backends:
             if self._reload_waiting:
                 return
             self._reload_waiting = True
-        threading.Thread(target=self._reload_definitions, name="dagster-reload", daemon=True).start()
+        reload_in_background(self.settings.dagster_url, timeout=120.0, on_start=self._reload_starting)
 
-    def _reload_definitions(self) -> None:
+    def _reload_starting(self) -> None:
         with self._reload_lock:
-            # Cleared before reloading: a change made during this reload asks for another one.
+            # Cleared as the reload starts: a change made during this reload asks for another one.
             self._reload_waiting = False
-        try:
-            DagsterClient(self.settings.dagster_url, timeout=120.0).reload_location()
-        except StackError as exc:
-            _log.info("Dagster was not reloaded (%s); it picks the change up on its next reload", exc)
 
     @property
     def store(self) -> ObjectStore:

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import json
+import logging
+import threading
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from batchpoint.errors import StackError
 
+_log = logging.getLogger(__name__)
 LOCATION_NAME = "batchpoint"
 
 _RELOAD = """
@@ -188,3 +192,26 @@ class DagsterClient:
             elif event.get("level") == "ERROR" and event.get("message"):
                 messages.append(str(event["message"]).strip())
         return messages
+
+
+def reload_in_background(
+    dagster_url: str, *, timeout: float = 60.0, on_start: Callable[[], None] | None = None
+) -> threading.Thread:
+    """Reload the code location on a daemon thread; a failure is logged, never raised.
+
+    A reload takes seconds (the code server re-imports the definitions), and its callers (an API
+    request, a sensor tick inside the very code server being reloaded) must not wait on it.
+    ``on_start`` runs on the thread just before the reload is asked for.
+    """
+
+    def _reload() -> None:
+        if on_start is not None:
+            on_start()
+        try:
+            DagsterClient(dagster_url, timeout=timeout).reload_location()
+        except StackError as exc:
+            _log.info("Dagster was not reloaded (%s); it picks the change up on its next reload", exc)
+
+    thread = threading.Thread(target=_reload, name="dagster-reload", daemon=True)
+    thread.start()
+    return thread
