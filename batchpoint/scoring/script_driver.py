@@ -1,20 +1,29 @@
-"""The worker side of a custom scoring script: runs in the deployment's own environment.
+"""The worker side of a scoring script: runs in the deployment's own environment.
 
 Standalone on purpose: the environment may hold its own pandas / scikit-learn and no batchpoint, so
-this file imports only the standard library (pandas, numpy or pyarrow only arrive through what the
-user's ``run()`` returns). ``ScriptProcess`` starts it as::
+this file imports only the standard library. pandas arrives through what the user's ``run()``
+returns, or is imported lazily when a request asks for Parquet results. ``ScriptProcess`` starts it as::
 
     <env python> script_driver.py --code DIR --entry score.py --logging_level info
 
 Protocol, one JSON object per line:
 
-- driver → parent, once: ``{"ready": true, "init_seconds": s}``, or ``{"init_error": msg, "traceback": tb}``
-  and exit code 3 when importing the script or its ``init()`` failed.
+- driver → parent, once: ``{"ready": true, "init_seconds": s, "pid": p}``, or
+  ``{"init_error": msg, "traceback": tb}`` and exit code 3 when importing the script or its ``init()`` failed.
 - parent → driver: ``{"mini_batch": i, "files": [paths], "output": "append_row"|"summary_only",
-  "result_path": path|null}``.
-- driver → parent: ``{"mini_batch": i, "ok": true, "items": n, "result_path": path, "seconds": s}`` or
+  "result_path": path|null, "result_format": "rows"|"parquet"}`` (``result_format`` defaults to ``"rows"``).
+- driver → parent: ``{"mini_batch": i, "ok": true, "items": n, "result_path": path|null,
+  "format": "rows"|"parquet"|"arrow", "seconds": s}`` (plus ``"files"`` for ``batchpoint_run``) or
   ``{"mini_batch": i, "ok": false, "error": msg, "traceback": tb, "seconds": s}``.
 - stdin closed: ``shutdown()`` if the script defines it, then exit 0 (4 if ``shutdown()`` raised).
+
+Results of ``run(files)``: ``"rows"`` writes Azure's text format (``write_rows``); ``"parquet"`` writes
+the result with ``DataFrame.to_parquet`` (a list or array becomes the one column ``value``).
+
+batchpoint's own extension: a script defining ``batchpoint_run(files, result_path)`` has it called
+instead of ``run()``. It writes its own result file and returns ``{"items": n, "files": [{"path": p,
+"rows": r, "error": str|null}, ...], "format": "arrow"}`` (optionally ``"result_path"``: ``null`` when it
+wrote nothing); the driver passes ``items``, ``files``, ``format`` and ``result_path`` through.
 
 The protocol owns the original stdout; file descriptor 1 is pointed at stderr so the script's prints
 (and C libraries writing to fd 1) land in the process log instead of corrupting answers.
@@ -38,10 +47,20 @@ from typing import IO, Any
 INIT_FAILED_EXIT_CODE = 3
 SHUTDOWN_FAILED_EXIT_CODE = 4
 OUTPUT_ACTIONS = ("append_row", "summary_only")
+RESULT_FORMATS = ("rows", "parquet")
+HOOK = "batchpoint_run"
+HOOK_SHAPE = '{"items": n, "files": [{"path": p, "rows": r, "error": str | None}, ...], "format": "arrow"}'
+VALUE_COLUMN = "value"
 
 
 class RunResultError(Exception):
-    """``run()`` returned something that is not rows: ``None``, a scalar, a string, a dict."""
+    """A result the driver cannot use: ``run()`` returned no rows (``None``, a scalar, a string, a dict),
+    or ``batchpoint_run()`` returned something other than its documented dict.
+    """
+
+
+class MissingPackageError(Exception):
+    """The environment lacks a package the requested result format needs (pandas, pyarrow)."""
 
 
 def take_protocol_streams() -> tuple[IO[str], IO[str]]:
@@ -63,6 +82,16 @@ def send(out: IO[str], message: dict[str, Any]) -> None:
     out.flush()
 
 
+def forget_own_folder() -> None:
+    """Take this file's folder off ``sys.path``, where Python put it as the script's own folder.
+
+    batchpoint's modules beside it (``results``, ``progress``, ``signature`` ...) must not shadow the
+    environment's packages of the same name.
+    """
+    own = Path(__file__).resolve().parent
+    sys.path[:] = [entry for entry in sys.path if entry == "" or Path(entry).resolve() != own]
+
+
 def load_script(code_dir: Path, entry: str) -> ModuleType:
     """Import ``code_dir/entry`` as a module named after its file, with ``code_dir`` on ``sys.path``."""
     path = (code_dir / entry).resolve()
@@ -73,7 +102,7 @@ def load_script(code_dir: Path, entry: str) -> ModuleType:
     module = importlib.util.module_from_spec(spec)
     sys.modules[path.stem] = module
     spec.loader.exec_module(module)
-    if not callable(getattr(module, "run", None)):
+    if not callable(getattr(module, "run", None)) and not callable(getattr(module, HOOK, None)):
         raise AttributeError(f"scoring script {path} must define run(mini_batch)")
     return module
 
@@ -115,6 +144,51 @@ def write_rows(result: object, path: Path) -> int:
     return items
 
 
+def parquet_pandas() -> Any:
+    """pandas, once pyarrow (its Parquet engine) is known to be importable too.
+
+    Called before ``run()``: a result that cannot be written is not worth computing.
+    """
+    try:
+        pandas = importlib.import_module("pandas")
+        importlib.import_module("pyarrow")
+    except ImportError as exc:
+        raise MissingPackageError(missing_package_message(exc)) from exc
+    return pandas
+
+
+def missing_package_message(exc: ImportError) -> str:
+    """What to add to the environment when writing Parquet fails for want of a package."""
+    return (
+        "Parquet results (output_file_name ending in .parquet) need pandas and pyarrow in the scoring "
+        f"environment; add `pandas` and `pyarrow` to the environment's pip dependencies ({exc!r})"
+    )
+
+
+def write_parquet(result: object, path: Path, pandas: Any) -> int:
+    """Write ``result`` as a Parquet file at ``path``; return how many items (rows) it holds.
+
+    DataFrame: its columns (names made text, as Parquet requires), no index. List/array/Series: the
+    one column ``value``. Written to a temporary name then renamed, like ``write_rows``.
+    """
+    if is_dataframe(result):
+        frame: Any = result
+        frame = frame.rename(columns=str)
+    else:
+        rows = rows_of(result)
+        # A 1-D array or Series keeps its dtype; anything else goes through its Python elements.
+        values = result if getattr(result, "ndim", None) == 1 else rows
+        frame = pandas.DataFrame({VALUE_COLUMN: pandas.Series(values)})
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.name + ".partial")
+    try:
+        frame.to_parquet(partial, engine="pyarrow", index=False)
+    except ImportError as exc:  # pandas found pyarrow too old, or not at all
+        raise MissingPackageError(missing_package_message(exc)) from exc
+    os.replace(partial, path)
+    return len(frame)
+
+
 def count_items(result: object) -> int:
     """Items in ``result`` without writing it (``summary_only``)."""
     if is_dataframe(result):
@@ -122,17 +196,53 @@ def count_items(result: object) -> int:
     return len(rows_of(result))
 
 
+def call_run(script: ModuleType, files: list[str], result_path: str | None, result_format: str) -> dict[str, Any]:
+    """Call ``run(files)`` and write its result; the answer's ``items``, ``result_path`` and ``format``."""
+    pandas = parquet_pandas() if result_path and result_format == "parquet" else None
+    result = script.run(files)
+    if not result_path:
+        items = count_items(result)
+    elif pandas is not None:
+        items = write_parquet(result, Path(result_path), pandas)
+    else:
+        items = write_rows(result, Path(result_path))
+    return {"items": items, "result_path": result_path, "format": result_format}
+
+
+def hook_answer(value: object, result_path: str | None) -> dict[str, Any]:
+    """The answer fields from what ``batchpoint_run()`` returned; ``RunResultError`` if it is malformed.
+
+    ``result_path`` is the path it was given; its own ``"result_path"`` (``None``: nothing written) wins.
+    """
+    try:
+        fields: Any = value  # checked by use: anything else raises below
+        files = [{"path": str(f["path"]), "rows": int(f["rows"]), "error": f.get("error")} for f in fields["files"]]
+        answer = {"items": int(fields["items"]), "result_path": fields.get("result_path", result_path)}
+    except (AttributeError, KeyError, TypeError, ValueError) as exc:
+        raise RunResultError(f"batchpoint_run() must return {HOOK_SHAPE}; got {value!r:.300} ({exc!r})") from exc
+    if answer["result_path"] is not None and not Path(answer["result_path"]).is_file():
+        raise RunResultError(f"batchpoint_run() reported result_path {answer['result_path']} but wrote no such file")
+    return {**answer, "format": str(fields.get("format", "arrow")), "files": files}
+
+
 def run_mini_batch(script: ModuleType, request: dict[str, Any]) -> dict[str, Any]:
-    """Call ``run(files)`` for one request and build its answer; never raises for the script's faults."""
+    """Score one request with ``batchpoint_run()`` or ``run()``; never raises for the script's faults."""
     index = request.get("mini_batch")
     started = time.perf_counter()
     try:
         output = request.get("output", "append_row")
         if output not in OUTPUT_ACTIONS:
             raise ValueError(f"output must be one of {OUTPUT_ACTIONS}, got {output!r}")
-        result = script.run(list(request["files"]))
+        result_format = request.get("result_format", "rows")
+        if result_format not in RESULT_FORMATS:
+            raise ValueError(f"result_format must be one of {RESULT_FORMATS}, got {result_format!r}")
+        files = [str(f) for f in request["files"]]
         result_path: str | None = request.get("result_path") if output == "append_row" else None
-        items = write_rows(result, Path(result_path)) if result_path else count_items(result)
+        hook = getattr(script, HOOK, None)
+        if callable(hook):
+            fields = hook_answer(hook(files, result_path), result_path)
+        else:
+            fields = call_run(script, files, result_path, result_format)
     except Exception as exc:
         return {
             "mini_batch": index,
@@ -141,13 +251,7 @@ def run_mini_batch(script: ModuleType, request: dict[str, Any]) -> dict[str, Any
             "traceback": traceback.format_exc(),
             "seconds": time.perf_counter() - started,
         }
-    return {
-        "mini_batch": index,
-        "ok": True,
-        "items": items,
-        "result_path": result_path,
-        "seconds": time.perf_counter() - started,
-    }
+    return {"mini_batch": index, "ok": True, **fields, "seconds": time.perf_counter() - started}
 
 
 def requests(proto_in: IO[str]) -> Iterator[dict[str, Any]]:
@@ -170,6 +274,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 def main(argv: list[str]) -> int:
     """Import the script, ``init()`` it, serve mini-batches until stdin closes; return the exit code."""
     args = parse_args(argv)
+    forget_own_folder()
     proto_in, proto_out = take_protocol_streams()
     level = str(args.logging_level).upper()
     logging.basicConfig(level=getattr(logging, level, logging.INFO), stream=sys.stderr)

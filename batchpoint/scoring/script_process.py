@@ -3,7 +3,8 @@
 The driver runs in its own process group with stderr (and the script's prints) in a per-process log
 file. A mini-batch with no answer within its timeout has the whole group killed (``MiniBatchTimeout``);
 a driver that dies mid-batch raises ``WorkerCrashed`` with its exit code or signal and the log's tail.
-Both are retriable on a fresh ``ScriptProcess``, whose ``init()`` runs again.
+Both are retriable on a fresh ``ScriptProcess``, whose ``init()`` runs again. Answers are
+``ScriptAnswer`` (``script_answers.py``, re-exported here).
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ import signal
 import subprocess
 import threading
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Any, Literal
@@ -30,8 +30,10 @@ from batchpoint.errors import (
     WorkerCrashed,
     describe_exit,
 )
+from batchpoint.scoring.script_answers import FileOutcome, ScriptAnswer, failed_items
 
 __all__ = [
+    "FileOutcome",
     "MiniBatchTimeout",
     "ScriptAnswer",
     "ScriptInitError",
@@ -45,46 +47,11 @@ __all__ = [
 
 DRIVER = Path(__file__).with_name("script_driver.py")
 OutputAction = Literal["append_row", "summary_only"]
+RESULT_FORMATS = ("rows", "parquet")
 STDERR_TAIL_BYTES = 4000
 # Inherited variables that would make the deployment's Python see batchpoint's own packages.
 LEAKY_VARIABLES = ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "PYTHONSTARTUP")
 _names = itertools.count()
-
-
-def failed_items(file_count: int, items: int) -> int:
-    """Input files counted as failed when ``run()`` returned ``items`` for ``file_count`` inputs (Azure)."""
-    return max(file_count - items, 0)
-
-
-@dataclass(frozen=True)
-class ScriptAnswer:
-    """The driver's answer to one mini-batch: items returned, or the error ``run()`` raised."""
-
-    mini_batch: int
-    ok: bool
-    items: int
-    result_path: str | None
-    error: str | None
-    traceback: str | None
-    seconds: float
-
-    def failed(self, file_count: int) -> int:
-        """Failed items among ``file_count`` inputs: all of them when ``run()`` failed."""
-        return file_count if not self.ok else failed_items(file_count, self.items)
-
-    @classmethod
-    def from_json(cls, message: Mapping[str, Any]) -> ScriptAnswer:
-        """Parse a driver answer line (already decoded)."""
-        ok = bool(message["ok"])
-        return cls(
-            mini_batch=int(message["mini_batch"]),
-            ok=ok,
-            items=int(message.get("items", 0)) if ok else 0,
-            result_path=message.get("result_path"),
-            error=None if ok else str(message.get("error", "run() failed")),
-            traceback=None if ok else message.get("traceback"),
-            seconds=float(message.get("seconds", 0.0)),
-        )
 
 
 def script_environment(model_dir: Path, output_dir: Path, extra: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -200,13 +167,22 @@ class ScriptProcess:
         output: OutputAction,
         result_path: Path | None,
         timeout: float,
+        *,
+        result_format: str = "rows",
     ) -> ScriptAnswer:
-        """Send one mini-batch and wait for its answer; a timeout or crash kills and raises (retriable)."""
+        """Send one mini-batch and wait for its answer; a timeout or crash kills and raises (retriable).
+
+        ``result_format`` is how the driver writes what ``run()`` returns: Azure's text rows or Parquet
+        (a script defining ``batchpoint_run`` writes its own result and ignores it).
+        """
+        if result_format not in RESULT_FORMATS:
+            raise ValueError(f"result_format must be one of {', '.join(RESULT_FORMATS)}, got {result_format!r}")
         request = {
             "mini_batch": index,
             "files": [str(f) for f in files],
             "output": output,
             "result_path": None if result_path is None else str(result_path),
+            "result_format": result_format,
         }
         try:
             stdin = self._stdin()
