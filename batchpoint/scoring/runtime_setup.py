@@ -1,0 +1,98 @@
+"""``prepare_runtime``: turn a deployment and its resolved model into the ``WorkerRuntime`` a job runs.
+
+An MLflow no-code deployment runs the built-in scorer in batchpoint's own interpreter. A custom
+deployment runs its ``scoring_script`` from its code folder (fetched from S3 once per URI) in its
+environment (built once per content key by ``EnvironmentBuilder``), or in batchpoint's interpreter
+when it names none.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from batchpoint.config import Settings
+from batchpoint.environments.builder import EnvironmentBuilder
+from batchpoint.errors import ModelError, SpecError
+from batchpoint.management.code_upload import CODE_FORMS
+from batchpoint.models.resolved import ResolvedModel
+from batchpoint.scoring.code_cache import fetch_code
+from batchpoint.scoring.runtime import BUILTIN_DIR, MLFLOW_SCORER, WorkerRuntime
+from batchpoint.specs.deployment import BatchDeployment, CodeConfiguration
+from batchpoint.specs.environment import EnvironmentSpec
+from batchpoint.storage.port import ObjectStore
+
+
+def prepare_runtime(
+    deployment: BatchDeployment,
+    model: ResolvedModel,
+    *,
+    settings: Settings,
+    store: ObjectStore,
+    environment: EnvironmentSpec | None,
+    builder: EnvironmentBuilder | None = None,
+) -> WorkerRuntime:
+    """The runtime for ``deployment`` scoring with ``model``: code fetched, environment built or reused.
+
+    ``environment`` is the deployment's resolved environment; it must be given when the deployment
+    names one, and is not used by a no-code deployment (the built-in scorer needs batchpoint's own
+    packages). Raises ``ModelError`` for a no-code deployment of a custom model, ``SpecError`` when
+    the code folder or scoring script is missing, ``EnvironmentBuildError`` when uv cannot build.
+    """
+    code = deployment.code_configuration
+    if code is None:
+        if model.kind != "mlflow_model":
+            raise ModelError(
+                f"deployment {deployment.name}: model {model.uri} is a {model.kind}, and a deployment without "
+                "code_configuration can only score an MLflow model; add code_configuration "
+                "(code and scoring_script) to score it with your own script"
+            )
+        return WorkerRuntime(
+            kind="mlflow",
+            python=Path(sys.executable),
+            code_dir=BUILTIN_DIR,
+            entry=MLFLOW_SCORER,
+            model_dir=model.model_dir,
+        )
+    code_dir, code_uri = _code_folder(code, store, settings.cache_dir)
+    python, environment_key = Path(sys.executable), None
+    if environment is not None:
+        built = (builder or EnvironmentBuilder(settings.cache_dir)).ensure(environment)
+        python, environment_key = built.python, built.key
+    elif deployment.environment:
+        # Scoring in batchpoint's interpreter instead would hide a missing environment until import time.
+        raise SpecError(
+            "environment",
+            f"deployment {deployment.name} names {deployment.environment} but it was not resolved to an "
+            "environment spec to build",
+            "the deployment's environment resolved through the workspace, or no environment",
+        )
+    return WorkerRuntime(
+        kind="script",
+        python=python,
+        code_dir=code_dir,
+        entry=code.scoring_script,
+        model_dir=model.model_dir,
+        environment_key=environment_key,
+        code_uri=code_uri,
+    )
+
+
+def _code_folder(code: CodeConfiguration, store: ObjectStore, cache_dir: Path) -> tuple[Path, str]:
+    """The local folder holding the scoring code, and the URI (or local path) it came from."""
+    if code.code.startswith("s3://"):
+        folder, uri = fetch_code(code.code, store, cache_dir), code.code
+    else:
+        # A local folder: what tests and local development point at directly.
+        folder = Path(code.code).resolve()
+        uri = str(folder)
+        if not folder.is_dir():
+            raise SpecError("code_configuration.code", f"{code.code} is not a folder", CODE_FORMS)
+    script = (folder / code.scoring_script).resolve()
+    if not script.is_relative_to(folder.resolve()) or not script.is_file():
+        raise SpecError(
+            "code_configuration.scoring_script",
+            f"{code.scoring_script} is not a file in {code.code}",
+            "the script's path relative to code_configuration.code",
+        )
+    return folder, uri
