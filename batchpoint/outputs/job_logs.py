@@ -4,13 +4,22 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from batchpoint.scoring.mini_batch_record import MiniBatchRecord
 from batchpoint.scoring.results import FileResult
 
+# Tracebacks repeat across attempts and mini-batches; past this many, the rest are counted only.
+MAX_REPORTS = 50
 
-def job_error_text(files: Sequence[FileResult], job_error: str | None) -> str:
-    """``job_error.txt``: the job-level error, then one line per failed file: ``s3://... : problem``."""
+
+def job_error_text(files: Sequence[FileResult], job_error: str | None, records: Sequence[MiniBatchRecord] = ()) -> str:
+    """``job_error.txt``: the job-level error, then each failed mini-batch (why, its files), then
+    files that failed outside any mini-batch record (never scored)."""
     lines = [f"job failed: {job_error}"] if job_error else []
-    lines += [f"{f.uri}: {f.error}" for f in files if not f.ok]
+    recorded: set[str] = set()
+    for record in records:
+        lines += record.error_lines()
+        recorded.update(f.key for f in record.files)
+    lines += [f"{f.uri}: {f.error}" for f in files if not f.ok and f.key not in recorded]
     return "\n".join(lines) + "\n" if lines else "no errors\n"
 
 
@@ -24,21 +33,39 @@ def job_result_text(
     error_threshold: int,
     job_error: str | None,
     latest_note: str,
+    rows: int | None = None,
+    failed_items: int | None = None,
+    records: Sequence[MiniBatchRecord] = (),
+    init_errors: Sequence[str] = (),
 ) -> str:
-    """``job_result.txt``: outcome, counts, the threshold rule and every error from init()/run()."""
+    """``job_result.txt``: outcome, counts, the threshold rule and every error from init() and run()."""
     failed = [f for f in files if not f.ok]
+    items = len(failed) if failed_items is None else failed_items
     threshold = "any number (-1)" if error_threshold == -1 else str(error_threshold)
+    failed_batches = [r for r in records if r.failed]
     lines = [
         f"status: {status}",
         f"job: {job_id}",
         f"version: {version_id}",
-        f"files: {len(files)} ({len(files) - len(failed)} succeeded, {len(failed)} failed; tolerated: {threshold})",
-        f"mini-batches: {mini_batches}",
-        f"rows: {sum(f.rows for f in files)}",
+        f"files: {len(files)} ({len(files) - len(failed)} succeeded, {len(failed)} failed)",
+        f"failed items: {items} (tolerated: {threshold})",
+        f"mini-batches: {mini_batches} ({len(records)} done, {len(failed_batches)} with failed items)",
+        f"rows: {sum(f.rows or 0 for f in files) if rows is None else rows}",
         f"latest: {latest_note}",
     ]
     if job_error:
         lines += ["", f"job error: {job_error}"]
+    reports = [f"init() failed:\n{_indent(e)}" for e in init_errors]
+    reports += [report for record in records for report in record.attempt_reports()]
+    if reports:
+        lines += ["", "errors from init() and run():"]
+        lines += reports[:MAX_REPORTS]
+        if len(reports) > MAX_REPORTS:
+            lines.append(f"... and {len(reports) - MAX_REPORTS} more")
     if failed:
         lines += ["", "failed files:"] + [f"  {f.uri}: {f.error}" for f in failed]
     return "\n".join(lines) + "\n"
+
+
+def _indent(text: str) -> str:
+    return "\n".join(f"    {line}" for line in text.rstrip().splitlines())

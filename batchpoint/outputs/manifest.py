@@ -16,7 +16,9 @@ from batchpoint.scoring.planning import JobPlan
 from batchpoint.scoring.results import FileResult
 from batchpoint.specs.deployment import BatchDeployment
 
-MANIFEST_FORMAT = 1
+MANIFEST_FORMAT = 2
+# ``csv``: the MLflow scorer's comma-separated rows; ``rows``: a script's space-separated rows (Azure).
+OUTPUT_DELIMITERS = {"csv": ",", "rows": " "}
 
 
 @dataclass(frozen=True)
@@ -63,10 +65,21 @@ def build_manifest(
     output_uri: str,
     output_columns: Sequence[str],
     logs: dict[str, str],
+    rows: int | None = None,
+    failed_items: int | None = None,
+    mini_batches: Sequence[dict[str, Any]] = (),
+    runtime: dict[str, Any] | None = None,
+    output_format: str = "csv",
+    extra_outputs: Sequence[str] = (),
 ) -> dict[str, Any]:
-    """The manifest as a JSON-ready dict (see ``docs`` of the output layout for the fields)."""
-    rows = sum(f.rows for f in files)
+    """The manifest as a JSON-ready dict (see ``docs`` of the output layout for the fields).
+
+    ``rows`` and ``failed_items`` default to the sums over ``files``; a scoring script's rows and
+    short returns are only known per mini-batch, so its job passes them.
+    """
     failed = sum(1 for f in files if not f.ok)
+    rows = sum(f.rows or 0 for f in files) if rows is None else rows
+    failed_items = failed if failed_items is None else failed_items
     return {
         "format": MANIFEST_FORMAT,
         "job_id": job_id,
@@ -77,11 +90,13 @@ def build_manifest(
         "error": error,
         "deployment": deployment_facts(deployment),
         "model": model.to_dict(),
+        "runtime": runtime,
         "inputs": [f.to_dict() for f in files],
         "totals": {
             "files": len(files),
             "succeeded_files": len(files) - failed,
             "failed_files": failed,
+            "failed_items": failed_items,
             "rows": rows,
             "mini_batches": plan.mini_batch_count,
             "input_bytes": plan.total_bytes,
@@ -103,11 +118,13 @@ def build_manifest(
         },
         "output": {
             "uri": output_uri,
-            "format": "csv",
-            "delimiter": ",",
+            "format": output_format,
+            "delimiter": OUTPUT_DELIMITERS.get(output_format),
             "header": False,
             "columns": list(output_columns),
+            "files": list(extra_outputs),
         },
+        "mini_batches": list(mini_batches),
         "logs": logs,
     }
 

@@ -1,21 +1,18 @@
-"""The one entry point of a scoring job: plan, score in a worker pool, write a new output version.
+"""The one entry point of a scoring job: plan, score in a pool of script workers, write a new version.
 
-The orchestrator (the Dagster asset) resolves the model and lists the inputs, then calls
-``run_scoring_job`` once per run.
+The orchestrator (a Dagster asset) resolves the model, prepares the ``WorkerRuntime`` (the
+deployment's environment and script, or the built-in MLflow scorer) and lists the inputs, then
+calls ``run_scoring_job`` once per run. See ``docs/scoring-runtime.md`` for the rules.
 """
 
 from __future__ import annotations
 
-import itertools
 import logging
 import shutil
 import time
-from collections import deque
-from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from typing import Any, Literal
+from pathlib import Path
 
 from batchpoint.config import Settings
 from batchpoint.errors import ScoringError
@@ -23,49 +20,26 @@ from batchpoint.models.resolved import ResolvedModel
 from batchpoint.outputs.job_logs import job_error_text, job_result_text
 from batchpoint.outputs.layout import JOB_ERROR_LOG, JOB_PROGRESS_LOG, JOB_RESULT_LOG, OutputLayout, new_version_id
 from batchpoint.outputs.manifest import Timings, build_manifest
-from batchpoint.outputs.predictions_file import PredictionsFile
+from batchpoint.outputs.merged_output import MergedOutput
 from batchpoint.outputs.publishing import publish_version
 from batchpoint.outputs.versions import read_latest, within_threshold
+from batchpoint.scoring.input_staging import InputStager
+from batchpoint.scoring.job_result import JobResult, JobStatus
 from batchpoint.scoring.job_tracking import JobTracker
-from batchpoint.scoring.planning import MiniBatch, plan_job
+from batchpoint.scoring.planning import plan_job
+from batchpoint.scoring.pool_run import pool_settings, score_in_order
 from batchpoint.scoring.progress import JobProgress
-from batchpoint.scoring.results import FileResult, MiniBatchResult
-from batchpoint.scoring.worker_config import S3StoreFactory, WorkerConfig
-from batchpoint.scoring.worker_pool import WorkerPool
-from batchpoint.specs.deployment import BatchDeployment
+from batchpoint.scoring.results import FileResult
+from batchpoint.scoring.runtime import WorkerRuntime
+from batchpoint.scoring.script_pool import ScriptPool
+from batchpoint.scoring.script_process import script_environment
+from batchpoint.scoring.worker_config import THREAD_LIMITS
+from batchpoint.specs.deployment import BatchDeployment, BatchDeploymentOutputAction
 from batchpoint.storage.port import ObjectInfo, ObjectStore
 
-JobStatus = Literal["Completed", "Failed"]
+__all__ = ["JobResult", "JobStatus", "run_scoring_job"]
 
-
-@dataclass(frozen=True)
-class JobResult:
-    """What a scoring job did; ``manifest`` is the JSON written next to the predictions."""
-
-    status: JobStatus
-    job_id: str
-    version_id: str
-    output_uri: str
-    manifest_uri: str
-    latest_moved: bool
-    files: tuple[FileResult, ...]
-    rows: int
-    failed_files: int
-    mini_batches: int
-    seconds: float
-    worker_startup_seconds: float
-    manifest: dict[str, Any]
-    preview: tuple[dict[str, Any], ...]
-    error: str | None
-
-    def preview_markdown(self) -> str:
-        """The first rows of the predictions as a Markdown table."""
-        if not self.preview:
-            return "_no rows_"
-        columns = list(self.preview[0])
-        lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
-        lines += ["| " + " | ".join(str(row.get(c, "")) for c in columns) + " |" for row in self.preview]
-        return "\n".join(lines)
+WORKER_LOGS = "logs/user/stdout"
 
 
 def run_scoring_job(
@@ -78,20 +52,18 @@ def run_scoring_job(
     inputs: Sequence[ObjectInfo],
     partition: str,
     job_id: str,
+    runtime: WorkerRuntime,
     progress: Callable[[JobProgress], None] | None = None,
     log: logging.Logger,
-    worker_store: Callable[[], ObjectStore] | None = None,
     layout: OutputLayout | None = None,
 ) -> JobResult:
-    """Score ``inputs`` with ``model`` and write them as a new version of ``endpoint_name``/``partition``.
+    """Score ``inputs`` with ``runtime`` and write them as a new version of ``endpoint_name``/``partition``.
 
-    Bad files are counted against ``error_threshold`` and named in ``job_error.txt``; a model that
-    cannot load or a crashed worker fails the job. Either way the version is written for diagnosis,
-    and ``latest`` moves only for a ``Completed`` job. ``worker_store`` builds each worker's own store
-    (default: S3 at ``settings``). ``layout`` puts the outputs in another folder than the endpoint's
+    Failed items (bad files, failed or short mini-batches) count against ``error_threshold``; once it
+    is exceeded the job stops and fails. A version is written either way, for diagnosis, and
+    ``latest`` moves only for a ``Completed`` job. ``layout`` puts the outputs in another folder than
     ``<endpoint>/<partition>/`` of the output bucket (an invoked job's own folder). Raises
-    ``ScoringError`` when there is nothing to score, and ``StorageError`` when the version cannot be
-    written.
+    ``ScoringError`` when there is nothing to score, ``StorageError`` when the version cannot be written.
     """
     if not inputs:
         raise ScoringError(f"no input files for {endpoint_name} {partition}: nothing to score")
@@ -100,70 +72,46 @@ def run_scoring_job(
     layout = layout or OutputLayout(settings.output_bucket, endpoint_name, partition)
     version_id = new_version_id(job_id, started_at)
     store.ensure_bucket(layout.bucket)
-    staging = settings.cache_dir / "staging" / version_id
+    work = settings.cache_dir / "jobs" / version_id
     output_file = deployment.settings.output_file_name
+    summary_only = deployment.settings.output_action is BatchDeploymentOutputAction.SUMMARY_ONLY
     workers = min(deployment.workers, plan.mini_batch_count)
+    bi_output = work / "bi_output"
     log.info(
-        f"job {job_id}: {plan.file_count} files in {plan.mini_batch_count} mini-batches, {workers} workers, "
-        f"model {model.uri}, output {layout.uri(layout.version_prefix(version_id))}"
+        f"job {job_id}: {plan.file_count} files in {plan.mini_batch_count} mini-batches, {workers} workers "
+        f"running {runtime.entry} ({runtime.kind}), model {model.uri}, "
+        f"output {layout.uri(layout.version_prefix(version_id))}"
     )
-    config = WorkerConfig(
-        model_path=model.local_path,
-        signature=model.signature,
-        store_factory=worker_store or S3StoreFactory.from_settings(settings),
-        environment=dict(deployment.settings.environment_variables),
-    )
-    job_error: str | None = None
-    startup = 0.0
     scoring_started = time.perf_counter()
     try:
-        with PredictionsFile(staging / output_file) as out:
-            tracker = JobTracker(job_id, plan, out, log, store, layout, version_id, progress)
+        with MergedOutput(work / "output" / output_file) as out:
+            tracker = JobTracker(job_id, plan, log, store, layout, version_id, progress)
+            stager = InputStager(store, work / "inputs")
             try:
-                with WorkerPool(config, workers) as pool:
-                    startup = pool.start().seconds
-                    log.info(f"job {job_id}: {workers} workers ready in {startup:.2f} s")
-                    for result in _in_order(pool, plan.mini_batches, window=2 * workers):
-                        tracker.add(result)
-            except Exception as exc:
-                # The job as a whole failed (model load, worker crash): record it, never hide it.
-                job_error = f"{type(exc).__name__}: {exc}"
-                log.error(f"job {job_id} failed: {job_error}")
+                rules = pool_settings(deployment, runtime)
+                env = _worker_env(runtime, deployment, bi_output)
+                pool = ScriptPool(runtime, workers, rules, env=env, work_dir=work, stager=stager, log=log)
+                job_error = score_in_order(pool, plan, out, tracker, deployment.settings.error_threshold)
+            finally:
+                stager.close()
+        startup = pool.first_ready_seconds or 0.0
         # Worker start-up is reported on its own; rows/s is the rate of the warm workers.
         scoring_seconds = max(time.perf_counter() - scoring_started - startup, 0.0)
+        job_error = job_error or _init_failure(pool, log, job_id)
         files = tracker.files(job_error)
-        failed = sum(1 for f in files if not f.ok)
+        failed = tracker.failed_items + sum(1 for f in files if not f.ok and f.key not in _recorded(tracker))
         threshold = deployment.settings.error_threshold
         if job_error is None and not within_threshold(failed, threshold):
-            job_error = f"{failed} of {len(files)} files failed, more than error_threshold {threshold}"
-            log.error(f"job {job_id} failed: {job_error}")
+            job_error = f"{failed} failed items, more than error_threshold {threshold}"
         status: JobStatus = "Failed" if job_error else "Completed"
-        current = read_latest(store, layout)
-        newer = current is not None and current.version_id > version_id
-        latest_note = (
-            f"not moved: the job failed ({job_error})"
-            if job_error
-            else f"not moved: newer version {current.version_id} is latest"
-            if newer and current
-            else f"moved to {version_id}"
-        )
-        tracker.report()
-        logs = {
-            JOB_ERROR_LOG: job_error_text(files, job_error),
-            JOB_PROGRESS_LOG: tracker.progress_text(),
-            JOB_RESULT_LOG: job_result_text(
-                status=status,
-                job_id=job_id,
-                version_id=version_id,
-                files=files,
-                mini_batches=plan.mini_batch_count,
-                error_threshold=threshold,
-                job_error=job_error,
-                latest_note=latest_note,
-            ),
-        }
+        latest_note = _latest_note(store, layout, version_id, job_error)
+        if not tracker.progress_lines:
+            tracker.report()  # no mini-batch finished: the overview still says where the job got to
+        logs = _job_logs(tracker, files, job_error, status, threshold, latest_note, out.rows, failed, pool)
+        extra, worker_logs = _local_files(bi_output) if summary_only else {}, _worker_logs(pool)
         timings = Timings(started_at, datetime.now(UTC), startup, scoring_seconds)
-        output_uri = layout.uri(layout.key(version_id, output_file))
+        has_predictions = not summary_only and (status == "Completed" or out.rows > 0)
+        output_uri = _output_uri(layout, version_id, output_file if has_predictions else None)
         manifest = build_manifest(
             job_id=job_id,
             endpoint=endpoint_name,
@@ -178,22 +126,29 @@ def run_scoring_job(
             timings=timings,
             output_uri=output_uri,
             output_columns=out.columns,
-            logs={name: layout.uri(layout.key(version_id, name)) for name in logs},
+            logs={name: layout.uri(layout.key(version_id, name)) for name in [*logs, *worker_logs]},
+            rows=out.rows,
+            failed_items=failed,
+            mini_batches=[r.to_dict() for r in tracker.ordered()],
+            runtime=runtime.to_dict(),
+            output_format="summary_only" if summary_only else out.format or "csv",
+            extra_outputs=[layout.uri(layout.key(version_id, name)) for name in extra],
         )
         moved = publish_version(
             store,
             layout,
             version_id=version_id,
             job_id=job_id,
-            predictions=out.path,
+            predictions=out.path if has_predictions else None,
             output_file_name=output_file,
             logs=logs,
             manifest=manifest,
             make_latest=status == "Completed",
+            files={**extra, **worker_logs},
         )
     finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    log.info(f"job {job_id} {status}: {out.rows} rows, {failed} failed files, {timings.seconds:.1f} s; {latest_note}")
+        shutil.rmtree(work, ignore_errors=True)
+    log.info(f"job {job_id} {status}: {out.rows} rows, {failed} failed items, {timings.seconds:.1f} s; {latest_note}")
     return JobResult(
         status=status,
         job_id=job_id,
@@ -208,19 +163,90 @@ def run_scoring_job(
         seconds=timings.seconds,
         worker_startup_seconds=startup,
         manifest=manifest,
-        preview=tuple(tracker.preview),
+        preview=tuple(out.preview),
         error=job_error,
     )
 
 
-def _in_order(pool: WorkerPool, mini_batches: Sequence[MiniBatch], window: int) -> Iterator[MiniBatchResult]:
-    """Results in mini-batch order (a deterministic output file), at most ``window`` in flight."""
-    remaining = iter(mini_batches)
-    queue: deque[Future[MiniBatchResult]] = deque(pool.submit(mb) for mb in itertools.islice(remaining, window))
-    while queue:
-        result = queue.popleft().result()
-        following = next(remaining, None)
-        if following is not None:
-            # Before yielding: the pool keeps working while the caller writes this result.
-            queue.append(pool.submit(following))
-        yield result
+def _output_uri(layout: OutputLayout, version_id: str, output_file: str | None) -> str:
+    """The predictions file's URI; the version folder when there is none.
+
+    ``summary_only`` writes no predictions file, and a failed job with no rows writes none either,
+    so an empty file is never mistaken for a result.
+    """
+    if output_file is None:
+        return layout.uri(layout.version_prefix(version_id))
+    return layout.uri(layout.key(version_id, output_file))
+
+
+def _worker_env(runtime: WorkerRuntime, deployment: BatchDeployment, bi_output: Path) -> dict[str, str]:
+    """What every worker process sees: thread limits, the deployment's variables, Azure's paths."""
+    bi_output.mkdir(parents=True, exist_ok=True)
+    extra = {**THREAD_LIMITS, **deployment.settings.environment_variables}
+    return script_environment(runtime.model_dir, bi_output, extra)
+
+
+def _init_failure(pool: ScriptPool, log: logging.Logger, job_id: str) -> str | None:
+    """The job's error when no worker could run ``init()``."""
+    if not (pool.gave_up and pool.init_errors):
+        return None
+    error = f"init() failed in every worker: {pool.init_errors[-1].error}"
+    log.error(f"job {job_id} failed: {error}")
+    return error
+
+
+def _latest_note(store: ObjectStore, layout: OutputLayout, version_id: str, job_error: str | None) -> str:
+    """What happens to ``latest``, in words, for ``job_result.txt``."""
+    if job_error:
+        return f"not moved: the job failed ({job_error})"
+    current = read_latest(store, layout)
+    if current is not None and current.version_id > version_id:
+        return f"not moved: newer version {current.version_id} is latest"
+    return f"moved to {version_id}"
+
+
+def _job_logs(
+    tracker: JobTracker,
+    files: Sequence[FileResult],
+    job_error: str | None,
+    status: str,
+    threshold: int,
+    latest_note: str,
+    rows: int,
+    failed: int,
+    pool: ScriptPool,
+) -> dict[str, str]:
+    """The three job logs users look for, by their path inside the version."""
+    records = tracker.ordered()
+    return {
+        JOB_ERROR_LOG: job_error_text(files, job_error, records),
+        JOB_PROGRESS_LOG: tracker.progress_text(),
+        JOB_RESULT_LOG: job_result_text(
+            status=status,
+            job_id=tracker.job_id,
+            version_id=tracker.version_id,
+            files=files,
+            mini_batches=tracker.plan.mini_batch_count,
+            error_threshold=threshold,
+            job_error=job_error,
+            latest_note=latest_note,
+            rows=rows,
+            failed_items=failed,
+            records=records,
+            init_errors=[f"{e.error}\n{e.traceback}" for e in pool.init_errors],
+        ),
+    }
+
+
+def _recorded(tracker: JobTracker) -> set[str]:
+    return {f.key for r in tracker.records.values() for f in r.files}
+
+
+def _worker_logs(pool: ScriptPool) -> dict[str, Path]:
+    """Each worker slot's stdout/stderr log, by its path inside the version."""
+    return {f"{WORKER_LOGS}/{p.name.removesuffix('.stderr.txt')}.txt": p for p in sorted(pool.log_dir.glob("*.txt"))}
+
+
+def _local_files(root: Path) -> dict[str, Path]:
+    """Every file under ``root`` by its path relative to it, for upload."""
+    return {p.relative_to(root).as_posix(): p for p in sorted(root.rglob("*")) if p.is_file()}

@@ -7,7 +7,11 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class JobProgress:
-    """Counts so far; ``str()`` is the line written to ``job_progress_overview.txt``."""
+    """Counts so far; ``str()`` is the line written to ``job_progress_overview.txt``.
+
+    ``failed_files`` counts failed items (Azure's unit for ``error_threshold``): a failed file, or
+    one missing from what ``run()`` returned.
+    """
 
     job_id: str
     mini_batches_done: int
@@ -17,6 +21,7 @@ class JobProgress:
     failed_files: int
     rows: int
     elapsed_seconds: float
+    failed_mini_batches: int = 0
 
     @property
     def fraction(self) -> float:
@@ -25,7 +30,7 @@ class JobProgress:
 
     def __str__(self) -> str:
         return (
-            f"mini-batches {self.mini_batches_done}/{self.mini_batches} ({self.fraction:.0%}), "
-            f"files {self.files_done}/{self.files} ({self.failed_files} failed), "
-            f"rows {self.rows}, {self.elapsed_seconds:.1f} s"
+            f"mini-batches {self.mini_batches_done}/{self.mini_batches} ({self.fraction:.0%}, "
+            f"{self.failed_mini_batches} failed), files {self.files_done}/{self.files} "
+            f"({self.failed_files} failed items), rows {self.rows}, {self.elapsed_seconds:.1f} s"
         )

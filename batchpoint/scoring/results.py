@@ -16,7 +16,8 @@ class FileResult:
     key: str
     etag: str
     size: int
-    rows: int
+    rows: int | None
+    """Rows predicted for this file; ``None`` when a scoring script's rows are counted per mini-batch."""
     error: str | None
     seconds: float
 

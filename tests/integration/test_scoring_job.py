@@ -30,7 +30,8 @@ from batchpoint.outputs.layout import JOB_ERROR_LOG, JOB_RESULT_LOG, OutputLayou
 from batchpoint.outputs.versions import list_versions, read_latest
 from batchpoint.scoring.job import JobResult, run_scoring_job
 from batchpoint.scoring.progress import JobProgress
-from batchpoint.specs.deployment import BatchDeployment
+from batchpoint.scoring.runtime_setup import prepare_runtime
+from batchpoint.specs.deployment import BatchDeployment, BatchRetrySettings
 from batchpoint.specs.model_ref import parse_model_ref
 from batchpoint.storage.port import ObjectInfo
 from batchpoint.storage.s3 import S3Store
@@ -148,12 +149,14 @@ def deployment(model_uri: str, error_threshold: int) -> BatchDeployment:
 def score(settings: Settings, store: S3Store, model_uri: str, inputs: list[ObjectInfo], threshold: int) -> JobResult:
     model = resolve_model(parse_model_ref(model_uri), settings)
     seen: list[JobProgress] = []
+    spec = deployment(model_uri, threshold)
     result = run_scoring_job(
         store=store,
         settings=settings,
         endpoint_name="sales-forecast",
-        deployment=deployment(model_uri, threshold),
+        deployment=spec,
         model=model,
+        runtime=prepare_runtime(spec, model, settings=settings, store=store, environment=None),
         inputs=inputs,
         partition="2026-11",
         job_id=f"job-threshold-{threshold}",
@@ -212,6 +215,7 @@ def test_scores_every_good_file_and_names_every_bad_one(
         "files": 8,
         "succeeded_files": 5,
         "failed_files": 3,
+        "failed_items": 3,
         "rows": 25,
         "mini_batches": 4,
         "input_bytes": sum(f.size for f in inputs),
@@ -242,7 +246,9 @@ def test_model_resolution(settings: Settings, registered: str) -> None:
     assert newest.signature is not None
     assert newest.signature.names == ("price", "units")
     assert (newest.local_path / "MLmodel").is_file()
-    assert newest.local_path == settings.cache_dir / "models" / MODEL / newest.version
+    # Azure's layout: AZUREML_MODEL_DIR holds the model in one subfolder.
+    assert newest.model_dir == settings.cache_dir / "models" / MODEL / newest.version
+    assert newest.local_path == newest.model_dir / "model"
     marker = newest.local_path / "cached-marker"
     marker.write_text("x")
     again = resolve_model(parse_model_ref(f"azureml:{MODEL}:{newest.version}"), settings)
@@ -250,7 +256,7 @@ def test_model_resolution(settings: Settings, registered: str) -> None:
     assert marker.exists(), "a cached version must not be downloaded again"
     first = resolve_model(parse_model_ref(f"models:/{MODEL}/1"), settings)
     assert first.version == "1"
-    assert not any(p.name.startswith(".") for p in Path(first.local_path).parent.iterdir())
+    assert not any(p.name.startswith(".") for p in first.model_dir.parent.iterdir())
 
 
 @pytest.mark.parametrize("ref", [f"models:/{MODEL}/999", f"models:/{MODEL}@champion", "models:/no-such-model/1"])
@@ -268,15 +274,21 @@ def test_a_model_that_cannot_load_fails_the_job_visibly(
     store.put_bytes(unique_name, "sales/2026-11/part-000.csv", b"price,units\n1.0,2\n")
     inputs = list(store.list(unique_name, "sales/2026-11/"))
     good = resolve_model(parse_model_ref(registered), settings)
-    (tmp_path / "MLmodel").write_text("flavors: {}\n")  # an MLmodel with no python_function flavor
-    broken = dataclasses.replace(good, local_path=tmp_path)
+    (tmp_path / "model").mkdir()
+    (tmp_path / "model" / "MLmodel").write_text("flavors: {}\n")  # an MLmodel with no python_function flavor
+    broken = dataclasses.replace(good, local_path=tmp_path / "model", model_dir=tmp_path)
+    spec = deployment(registered, -1)
+    spec = spec.model_copy(
+        update={"settings": spec.settings.model_copy(update={"retry_settings": BatchRetrySettings(max_retries=1)})}
+    )
 
     result = run_scoring_job(
         store=store,
         settings=settings,
         endpoint_name="sales-forecast",
-        deployment=deployment(registered, -1),
+        deployment=spec,
         model=broken,
+        runtime=prepare_runtime(spec, broken, settings=settings, store=store, environment=None),
         inputs=inputs,
         partition="2026-11",
         job_id="job-broken-model",
@@ -288,7 +300,7 @@ def test_a_model_that_cannot_load_fails_the_job_visibly(
     assert "init() failed" in result.error
     assert not result.latest_moved
     assert result.rows == 0
-    assert all(f.error and f.error.startswith("not scored: ModelError") for f in result.files)
+    assert all(f.error and "init() failed" in f.error and "python_function" in f.error for f in result.files)
     layout = OutputLayout(settings.output_bucket, "sales-forecast", "2026-11")
     job_error = store.get_bytes(layout.bucket, layout.key(result.version_id, JOB_ERROR_LOG)).decode()
     assert "init() failed" in job_error

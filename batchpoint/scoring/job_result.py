@@ -1,0 +1,43 @@
+"""``JobResult``: what a scoring job did, as the orchestrator reports it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from batchpoint.scoring.results import FileResult
+
+JobStatus = Literal["Completed", "Failed"]
+
+
+@dataclass(frozen=True)
+class JobResult:
+    """What a scoring job did; ``manifest`` is the JSON written next to the predictions.
+
+    ``failed_files`` counts failed items (Azure's unit for ``error_threshold``).
+    """
+
+    status: JobStatus
+    job_id: str
+    version_id: str
+    output_uri: str
+    manifest_uri: str
+    latest_moved: bool
+    files: tuple[FileResult, ...]
+    rows: int
+    failed_files: int
+    mini_batches: int
+    seconds: float
+    worker_startup_seconds: float
+    manifest: dict[str, Any]
+    preview: tuple[dict[str, Any], ...]
+    error: str | None
+
+    def preview_markdown(self) -> str:
+        """The first rows of the predictions as a Markdown table."""
+        if not self.preview:
+            return "_no rows_"
+        columns = list(self.preview[0])
+        lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+        lines += ["| " + " | ".join(str(row.get(c, "")) for c in columns) + " |" for row in self.preview]
+        return "\n".join(lines)

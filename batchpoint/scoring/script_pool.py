@@ -1,0 +1,359 @@
+"""``ScriptPool``: a job's worker processes, each running ``init()`` once, fed mini-batches with retries.
+
+One thread per worker slot owns one ``ScriptProcess`` at a time. A slot takes the next mini-batch
+from a shared queue, waits for its files (``InputStager``) and sends it. What can go wrong, and
+what the slot does (Azure's rules, see ``docs/scoring-runtime.md``):
+
+- ``run()`` raised: the mini-batch goes back to the queue until it has had ``1 + max_retries`` attempts;
+- no answer within ``timeout``, or the process died (``os._exit``, a signal, OOM): the process is
+  killed and replaced (its successor runs ``init()`` again), and the mini-batch is retried likewise;
+- ``init()`` failed: the slot starts a new process up to ``max_retries`` times, then gives up; when
+  every slot has given up, the mini-batches left end as not run, with the ``init()`` error.
+
+``stop(reason)`` (error threshold exceeded) lets no new attempt start and kills running ones.
+Outcomes come back in completion order from ``run``; messages for the user's log come back on the
+caller's thread, because Dagster's logger is not ours to call from worker threads.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import queue
+import threading
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from batchpoint.errors import MiniBatchTimeout, ScriptInitError, ScriptWorkerError, WorkerCrashed
+from batchpoint.scoring.input_staging import InputStager, StagedMiniBatch
+from batchpoint.scoring.planning import MiniBatch
+from batchpoint.scoring.runtime import WorkerRuntime
+from batchpoint.scoring.script_process import OutputAction, ScriptAnswer, ScriptProcess
+
+RESULT_SUFFIXES = {"rows": ".txt", "parquet": ".parquet", "arrow": ".arrow"}
+
+
+@dataclass(frozen=True)
+class PoolSettings:
+    """The deployment settings a pool obeys."""
+
+    output_action: OutputAction
+    result_format: str
+    timeout: float
+    max_retries: int
+    init_timeout: float
+    logging_level: str
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """One failed attempt at a mini-batch: where, what, and the traceback or the worker's log tail."""
+
+    number: int
+    worker: str
+    kind: str
+    """``run`` (run() raised), ``timeout``, ``crash`` or ``protocol``."""
+    error: str
+    detail: str
+
+    def line(self, attempts: int) -> str:
+        """``attempt 2/4 on worker-1: timeout: ...``."""
+        return f"attempt {self.number}/{attempts} on {self.worker}: {self.kind}: {self.error}"
+
+
+@dataclass(frozen=True)
+class MiniBatchOutcome:
+    """The final state of a mini-batch: the answer of its successful attempt, or why it has none."""
+
+    mini_batch: MiniBatch
+    staged: StagedMiniBatch | None
+    answer: ScriptAnswer | None
+    failures: tuple[Attempt, ...]
+    worker: str | None
+    not_run: str | None = None
+    """Why no attempt was made or finished (the job stopped, no worker could start)."""
+
+    @property
+    def ok(self) -> bool:
+        """True when ``run()`` answered."""
+        return self.answer is not None and self.answer.ok
+
+
+@dataclass
+class _Task:
+    mini_batch: MiniBatch
+    failures: list[Attempt] = field(default_factory=list)
+
+
+class ScriptPool:
+    """``slots`` worker processes of ``runtime``; ``run(mini_batches)`` yields each one's outcome."""
+
+    def __init__(
+        self,
+        runtime: WorkerRuntime,
+        slots: int,
+        settings: PoolSettings,
+        *,
+        env: Mapping[str, str],
+        work_dir: Path,
+        stager: InputStager,
+        log: logging.Logger,
+    ) -> None:
+        if slots < 1:
+            raise ValueError(f"slots must be >= 1, got {slots}")
+        self.runtime = runtime
+        self.slots = slots
+        self.settings = settings
+        self.log_dir = work_dir / "worker-logs"
+        self.results_dir = work_dir / "results"
+        self.results_dir.mkdir(parents=True, exist_ok=True)
+        self._env = dict(env)
+        self._stager = stager
+        self._log = log
+        self._tasks: queue.Queue[_Task | None] = queue.Queue()
+        self._events: queue.Queue[MiniBatchOutcome | tuple[int, str]] = queue.Queue()
+        self._lock = threading.Lock()
+        self._running: dict[str, ScriptProcess] = {}
+        self._stop_reason: str | None = None
+        self._alive = slots
+        self._started_at = time.perf_counter()
+        self._order: list[MiniBatch] = []
+        self._prefetched = 0
+        self._taken = 0
+        self.init_errors: list[ScriptInitError] = []
+        self.first_ready_seconds: float | None = None
+        self.init_seconds: list[float] = []
+
+    @property
+    def gave_up(self) -> bool:
+        """True when every slot gave up because ``init()`` kept failing."""
+        with self._lock:
+            return self._alive == 0
+
+    @property
+    def attempts_allowed(self) -> int:
+        """Attempts per mini-batch: one plus ``max_retries``."""
+        return 1 + self.settings.max_retries
+
+    def result_path(self, mini_batch: MiniBatch) -> Path:
+        """Where the driver writes this mini-batch's rows."""
+        kind = "arrow" if self.runtime.builtin else self.settings.result_format
+        return self.results_dir / f"mb-{mini_batch.index:06d}{RESULT_SUFFIXES[kind]}"
+
+    def run(self, mini_batches: Sequence[MiniBatch]) -> Iterator[MiniBatchOutcome]:
+        """Score every mini-batch; yield outcomes as they become final (completion order)."""
+        self._order = list(mini_batches)
+        self._started_at = time.perf_counter()
+        for mini_batch in mini_batches:
+            self._tasks.put(_Task(mini_batch))
+        self._prefetch_ahead()
+        threads = [
+            threading.Thread(target=self._slot, args=(f"worker-{i}",), name=f"slot-{i}", daemon=True)
+            for i in range(self.slots)
+        ]
+        for thread in threads:
+            thread.start()
+        remaining = len(mini_batches)
+        try:
+            while remaining:
+                event = self._events.get()
+                if isinstance(event, MiniBatchOutcome):
+                    remaining -= 1
+                    self._stager.release(event.mini_batch)
+                    yield event
+                else:
+                    self._log.log(*event)
+        finally:
+            if remaining:
+                self.stop("the job was interrupted")
+            for _ in threads:
+                self._tasks.put(None)
+            for thread in threads:
+                thread.join()
+
+    def stop(self, reason: str) -> None:
+        """Start no new attempt; kill the running ones (their mini-batches end as not run)."""
+        with self._lock:
+            if self._stop_reason is None:
+                self._stop_reason = reason
+            running = list(self._running.values())
+        for process in running:
+            process.kill()
+
+    # ---- the worker slot -------------------------------------------------------------------
+    def _slot(self, name: str) -> None:
+        process: ScriptProcess | None = None
+        init_failures = 0
+        try:
+            while True:
+                task = self._tasks.get()
+                if task is None:
+                    return
+                if self._stop_reason is not None:
+                    self._finish(task, None, None, name, not_run=self._stop_reason)
+                    continue
+                if process is None:
+                    try:
+                        process = self._start(name)
+                    except ScriptInitError as exc:
+                        self._tasks.put(task)  # not the mini-batch's fault: another try, maybe elsewhere
+                        if self._stop_reason is not None:
+                            continue  # killed because the job stops, not a failing init()
+                        init_failures += 1
+                        if self._init_failed(name, exc, init_failures):
+                            return
+                        continue
+                process = self._attempt(task, process, name)
+        finally:
+            if process is not None:
+                with self._lock:
+                    self._running.pop(name, None)
+                process.close()
+
+    def _start(self, name: str) -> ScriptProcess:
+        runtime = self.runtime
+        process = ScriptProcess(
+            runtime.python,
+            runtime.code_dir,
+            runtime.entry,
+            self._env,
+            self.settings.logging_level,
+            self.log_dir,
+            name=name,
+        )
+        with self._lock:
+            self._running[name] = process
+            stopping = self._stop_reason is not None
+        if stopping:
+            process.kill()
+        try:
+            process.start(self.settings.init_timeout)
+        except ScriptInitError:
+            with self._lock:
+                self._running.pop(name, None)
+            process.close()
+            raise
+        with self._lock:
+            self.init_seconds.append(process.init_seconds or 0.0)
+            if self.first_ready_seconds is None:
+                self.first_ready_seconds = time.perf_counter() - self._started_at
+        self._say(logging.INFO, f"{name} ready (pid {process.pid}, init() {process.init_seconds or 0.0:.2f} s)")
+        return process
+
+    def _init_failed(self, name: str, exc: ScriptInitError, failures: int) -> bool:
+        """Record an init() failure; True when this slot gives up (after ``max_retries`` restarts)."""
+        with self._lock:
+            self.init_errors.append(exc)
+            gives_up = failures > self.settings.max_retries
+            if gives_up:
+                self._alive -= 1
+            last = gives_up and self._alive == 0
+        self._say(logging.ERROR, f"{name}: init() failed (start {failures}/{self.attempts_allowed}): {exc.error}")
+        if last:
+            # Nobody is left to take the queue: end every mini-batch still in it.
+            reason = f"no worker could start: init() failed: {exc.error}"
+            while True:
+                try:
+                    task = self._tasks.get_nowait()
+                except queue.Empty:
+                    break
+                if task is None:
+                    self._tasks.put(None)  # the caller's end-of-work marker is for another thread
+                    break
+                self._finish(task, None, None, name, not_run=reason)
+        return gives_up
+
+    def _attempt(self, task: _Task, process: ScriptProcess, name: str) -> ScriptProcess | None:
+        """One attempt at ``task`` on ``process``; the process to keep using (``None``: it was lost)."""
+        mini_batch = task.mini_batch
+        self._count_taken(task)
+        staged = self._stager.get(mini_batch)
+        if not staged.local:
+            self._finish(task, staged, None, name)  # every file failed to download: nothing to run
+            return process
+        number = len(task.failures) + 1
+        try:
+            answer = process.run_mini_batch(
+                mini_batch.index,
+                staged.paths,
+                self.settings.output_action,
+                self.result_path(mini_batch),
+                self.settings.timeout,
+                result_format=self.settings.result_format,
+            )
+        except ScriptWorkerError as exc:
+            with self._lock:
+                self._running.pop(name, None)
+            process.close(grace=0)
+            kind = (
+                "timeout"
+                if isinstance(exc, MiniBatchTimeout)
+                else "crash"
+                if isinstance(exc, WorkerCrashed)
+                else "protocol"
+            )
+            headline = str(exc).split("\n", 1)[0]
+            self._failed(task, staged, Attempt(number, name, kind, headline, exc.stderr_tail), name)
+            return None
+        if answer.ok:
+            self._finish(task, staged, answer, name)
+        else:
+            error = answer.error or "run() failed"
+            self._failed(task, staged, Attempt(number, name, "run", error, answer.traceback or ""), name)
+        return process
+
+    def _failed(self, task: _Task, staged: StagedMiniBatch, attempt: Attempt, name: str) -> None:
+        # Users know their files by URI, not by the staging path run() was given.
+        for info in task.mini_batch.files:
+            local = staged.local.get(info.key)
+            if local is not None:
+                uri = f"s3://{info.bucket}/{info.key}"
+                attempt = dataclasses.replace(
+                    attempt,
+                    error=attempt.error.replace(str(local), uri),
+                    detail=attempt.detail.replace(str(local), uri),
+                )
+        if self._stop_reason is not None:
+            # Killed because the job stops: not a failure of the script, so not recorded as one.
+            self._finish(task, staged, None, name, not_run=self._stop_reason)
+            return
+        task.failures.append(attempt)
+        files = ", ".join(info.name for info in task.mini_batch.files)
+        line = f"mini-batch {task.mini_batch.index} ({files}) {attempt.line(self.attempts_allowed)}"
+        if attempt.number < self.attempts_allowed:
+            self._say(logging.WARNING, f"{line}; retrying")
+            self._tasks.put(task)
+        else:
+            self._say(logging.ERROR, f"{line}; no retries left")
+            self._finish(task, staged, None, name)
+
+    def _finish(
+        self,
+        task: _Task,
+        staged: StagedMiniBatch | None,
+        answer: ScriptAnswer | None,
+        worker: str | None,
+        not_run: str | None = None,
+    ) -> None:
+        self._events.put(MiniBatchOutcome(task.mini_batch, staged, answer, tuple(task.failures), worker, not_run))
+
+    def _say(self, level: int, message: str) -> None:
+        self._events.put((level, message))
+
+    def _count_taken(self, task: _Task) -> None:
+        if not task.failures:
+            with self._lock:
+                self._taken += 1
+        self._prefetch_ahead()
+
+    def _prefetch_ahead(self) -> None:
+        # Files for the next few mini-batches download while the current ones are scored; a bound
+        # keeps a large job from copying its whole input to local disk.
+        window = 2 * self.slots
+        with self._lock:
+            start, end = self._prefetched, min(len(self._order), self._taken + window)
+            self._prefetched = max(start, end)
+        for mini_batch in self._order[start:end]:
+            self._stager.prefetch(mini_batch)
