@@ -14,6 +14,7 @@ from batchpoint.storage.port import ObjectInfo, ObjectStore
 from dagster_project.invocation_progress import result_progress
 from dagster_project.platform_resource import Platform
 from dagster_project.scoring_step import log_and_record_progress, result_metadata
+from dagster_project.worker_runtime import worker_runtime
 
 
 def list_invocation_inputs(store: ObjectStore, message: InvocationMessage) -> list[ObjectInfo]:
@@ -84,6 +85,8 @@ def _score(context: dg.AssetExecutionContext, platform: Platform, message: Invoc
         f"{deployment.name!r} (model {model.uri}, mini_batch_size {deployment.settings.mini_batch_size}"
         f"{', overrides ' + str(overrides) if overrides else ''}) into {message.output_path}"
     )
+    runtime = worker_runtime(platform, deployment, model)
+    context.log.info(f"worker runtime: {runtime.to_dict()}")
     return run_scoring_job(
         store=platform.store,
         settings=platform.settings,
@@ -93,6 +96,7 @@ def _score(context: dg.AssetExecutionContext, platform: Platform, message: Invoc
         inputs=inputs,
         partition=name,
         job_id=name,
+        runtime=runtime,
         progress=log_and_record_progress(context, platform, name),
         log=context.log,
         layout=OutputLayout.at(message.output_path, endpoint, name),

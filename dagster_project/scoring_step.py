@@ -21,6 +21,7 @@ from batchpoint.specs.job import InputType, JobInput, JobStatus
 from batchpoint.storage.port import ObjectInfo
 from dagster_project.invocation_progress import progress_recorder, result_progress
 from dagster_project.platform_resource import Platform
+from dagster_project.worker_runtime import worker_runtime
 
 
 def score_partition(
@@ -89,6 +90,8 @@ def _score(
         f"{deployment.settings.max_concurrency_per_instance} processes, "
         f"mini_batch_size {deployment.settings.mini_batch_size})"
     )
+    runtime = worker_runtime(platform, deployment, model)
+    context.log.info(f"worker runtime: {runtime.to_dict()}")
     result = run_scoring_job(
         store=platform.store,
         settings=platform.settings,
@@ -98,6 +101,7 @@ def _score(
         inputs=inputs,
         partition=partition,
         job_id=context.run_id,
+        runtime=runtime,
         progress=log_and_record_progress(context, platform, job_name),
         log=context.log,
     )
