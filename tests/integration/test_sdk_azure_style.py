@@ -145,3 +145,22 @@ def test_azure_shaped_code_runs_with_only_imports_changed(project: Path) -> None
     )
     assert len(predictions) == 4 * 5
     assert predictions["file"].nunique() == 4
+
+    # The scripted deployment, named on the call: its conda environment is built (once), its script
+    # runs in it, and its rows come back in Azure's custom-script form (space-separated, no header).
+    scripted_job = ml_client.batch_endpoints.invoke(
+        endpoint_name=endpoint.name,
+        deployment_name="risk-scripted",
+        input=Input(type=AssetTypes.URI_FOLDER, path="incoming"),
+    )
+    ml_client.jobs.stream(scripted_job.name)
+    assert ml_client.jobs.get(scripted_job.name).status == "Completed"
+    ml_client.jobs.download(name=scripted_job.name, download_path="scripted", output_name="score")
+    scored = project / "scripted" / "named-outputs" / "score"
+    rows = (scored / "scored.csv").read_text().splitlines()
+    assert len(rows) == 4 * 5
+    # age chol thalach file prediction
+    assert {len(row.split(" ")) for row in rows} == {5}
+    assert {row.split(" ")[3] for row in rows} == {f"heart-unlabeled-{i}.csv" for i in range(4)}
+    assert "no errors" in (scored / "logs" / "user" / "job_error.txt").read_text()
+    assert "status: Completed" in (scored / "logs" / "user" / "job_result.txt").read_text()
