@@ -27,6 +27,18 @@ class DataArrivalTrigger(Spec):
     start_month: str = Field(default="2020-01", pattern=r"^\d{4}-(0[1-9]|1[0-2])$")
 
 
+class OutputPolicy(Spec):
+    """How an endpoint's output versions are kept and built (batchpoint's own fields).
+
+    ``keep_versions``: versions kept per partition (the one ``latest`` points at is never deleted);
+    ``None`` keeps all. ``incremental``: a run reuses the previous version's rows for files whose
+    ETag did not change and scores only new or changed files.
+    """
+
+    keep_versions: int | None = Field(default=None, ge=1)
+    incremental: bool = False
+
+
 class EndpointDefaults(Spec):
     """Azure: ``defaults``."""
 
@@ -40,4 +52,5 @@ class BatchEndpoint(Spec):
     description: str = ""
     defaults: EndpointDefaults = Field(default_factory=EndpointDefaults)
     data_arrival: DataArrivalTrigger | None = None
+    outputs: OutputPolicy = Field(default_factory=OutputPolicy)
     tags: dict[str, str] = Field(default_factory=dict)
