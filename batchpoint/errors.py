@@ -7,6 +7,7 @@
     │   └── EnvironmentBuildError        uv could not build a deployment's environment; names the requirement
     ├── NotFoundError                    an entity (endpoint, deployment, model, version) does not exist
     ├── ConflictError                    an operation contradicts the current state (delete the default ...)
+    │   └── RollbackRefusedError         ``latest`` cannot point at a version that did not complete
     ├── AuthenticationError              the API refused the bearer token (missing, wrong or revoked)
     ├── StackError                       the embedded stack cannot start or is not healthy
     │   └── PortInUseError               a configured port is taken; names the port and the setting
@@ -76,6 +77,17 @@ class NotFoundError(BatchpointError, LookupError):
 
 class ConflictError(BatchpointError):
     """The operation contradicts the current state."""
+
+
+class RollbackRefusedError(ConflictError):
+    """``latest`` may only point at a Completed version; names the version and the ones that qualify."""
+
+    def __init__(self, version_id: str, status: str, completed: list[str]) -> None:
+        self.version_id = version_id
+        self.status = status
+        self.completed = completed
+        choices = ", ".join(completed) if completed else "none yet"
+        super().__init__(f"version {version_id!r} is {status}; latest can point only at a Completed version: {choices}")
 
 
 class AuthenticationError(BatchpointError):

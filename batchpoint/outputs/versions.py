@@ -50,15 +50,16 @@ def read_latest(store: ObjectStore, layout: OutputLayout) -> LatestPointer | Non
         return None
 
 
-def move_latest(store: ObjectStore, layout: OutputLayout, pointer: LatestPointer) -> bool:
+def move_latest(store: ObjectStore, layout: OutputLayout, pointer: LatestPointer, *, force: bool = False) -> bool:
     """Point ``latest`` at ``pointer`` unless it already points at a newer version; True if moved.
 
     Version ids sort by start time, so a re-run that started earlier but finished later does not
     hide the newer output. (Check-then-write, not atomic: two jobs finishing in the same instant on
     one partition could still race; the orchestrator runs one job per partition at a time.)
+    ``force`` moves it anyway: a rollback to an older version is a person's decision, not a race.
     """
     current = read_latest(store, layout)
-    if current is not None and current.version_id > pointer.version_id:
+    if not force and current is not None and current.version_id > pointer.version_id:
         return False
     store.put_bytes(layout.bucket, layout.latest_key, pointer.to_json(), "application/json")
     return True
