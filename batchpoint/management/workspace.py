@@ -24,6 +24,7 @@ from batchpoint.management.deployment_ops import DeploymentOperations
 from batchpoint.management.endpoint_ops import EndpointOperations
 from batchpoint.management.job_ops import JobOperations
 from batchpoint.management.model_ops import ModelOperations
+from batchpoint.management.output_ops import OutputOperations
 from batchpoint.management.token_ops import TokenOperations
 from batchpoint.registry.store import Registry
 from batchpoint.storage.port import ObjectStore
@@ -53,6 +54,7 @@ class Workspace:
         self.data = DataOperations(self.backends)
         self.jobs = JobOperations(self.backends)
         self.tokens = TokenOperations(self.backends)
+        self.outputs = OutputOperations(self.backends)
 
     @property
     def store(self) -> ObjectStore:
