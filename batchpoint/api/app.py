@@ -20,12 +20,13 @@ from batchpoint.api.routers import (
     health,
     jobs,
     models,
+    outputs,
     uploads,
 )
 from batchpoint.api.workspace_holder import WorkspaceFactory, WorkspaceHolder
 from batchpoint.specs.model_ref import VALID_FORMS
 
-_PROTECTED = (endpoints, deployments, models, environments, computes, data_assets, jobs, uploads)
+_PROTECTED = (endpoints, deployments, models, environments, computes, data_assets, jobs, uploads, outputs)
 _ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": ErrorBody, "description": text}
     for code, text in {
