@@ -1,0 +1,71 @@
+"""Run tags: what a scoring run reads from them, and the core's Dagster names matching the Dagster layer's."""
+
+import pytest
+
+from batchpoint.errors import SpecError
+from batchpoint.orchestration.run_tags import predictions_asset_path, scoring_job_name, scoring_tags
+from dagster_project.naming import job_name, predictions_key
+from dagster_project.run_tags import RunChoices, run_choices
+
+
+@pytest.mark.parametrize("endpoint", ["sales-forecast", "a1-b2-c3", "plain"])
+def test_core_names_are_the_dagster_layers(endpoint: str) -> None:
+    assert predictions_asset_path(endpoint) == list(predictions_key(endpoint).path)
+    assert scoring_job_name(endpoint) == job_name(endpoint)
+
+
+@pytest.mark.parametrize(
+    ("tags", "configured", "expected"),
+    [
+        # data arrival: no tags, no config
+        ({}, None, RunChoices(None, True, False, None)),
+        ({"dagster/backfill": "abc"}, None, RunChoices(None, True, False, "abc")),
+        ({"batchpoint/deployment": "blue"}, None, RunChoices("blue", True, False, None)),
+        ({"batchpoint/deployment": "green"}, None, RunChoices("green", False, False, None)),
+        (
+            {"batchpoint/deployment": "green", "batchpoint/promote": "true"},
+            None,
+            RunChoices("green", True, False, None),
+        ),
+        ({"batchpoint/promote": "false"}, None, RunChoices(None, False, False, None)),
+        ({"batchpoint/promote": "False"}, None, RunChoices(None, False, False, None)),
+        ({"batchpoint/rescore": "failed-files"}, None, RunChoices(None, True, True, None)),
+        ({}, "green", RunChoices("green", False, False, None)),
+        ({"batchpoint/deployment": "green"}, "green", RunChoices("green", False, False, None)),
+    ],
+)
+def test_run_choices(tags: dict[str, str], configured: str | None, expected: RunChoices) -> None:
+    assert run_choices(tags, configured_deployment=configured, default_deployment="blue") == expected
+
+
+def test_tags_written_by_a_backfill_read_back_the_same() -> None:
+    tags = scoring_tags(endpoint="e", deployment="green", promote=True, failed_only=True)
+    assert tags == {
+        "batchpoint/endpoint": "e",
+        "batchpoint/deployment": "green",
+        "batchpoint/promote": "true",
+        "batchpoint/rescore": "failed-files",
+    }
+    assert run_choices(tags, configured_deployment=None, default_deployment="blue") == RunChoices(
+        "green", True, True, None
+    )
+    plain = scoring_tags(endpoint="e", deployment="blue", promote=False, failed_only=False)
+    assert "batchpoint/rescore" not in plain
+    assert run_choices(plain, configured_deployment=None, default_deployment="blue").promote is False
+
+
+@pytest.mark.parametrize(
+    ("tags", "configured", "field", "form"),
+    [
+        ({"batchpoint/promote": "yes"}, None, "tags.batchpoint/promote", '"true"'),
+        ({"batchpoint/rescore": "everything"}, None, "tags.batchpoint/rescore", "failed-files"),
+        ({"batchpoint/deployment": "green"}, "red", "tags.batchpoint/deployment", "one deployment"),
+    ],
+)
+def test_bad_tags_name_the_tag_and_the_valid_form(
+    tags: dict[str, str], configured: str | None, field: str, form: str
+) -> None:
+    with pytest.raises(SpecError) as caught:
+        run_choices(tags, configured_deployment=configured, default_deployment="blue")
+    assert caught.value.field == field
+    assert form in str(caught.value.valid_form)
