@@ -25,6 +25,7 @@ from batchpoint.sdk.operations.endpoints import BatchEndpointOperations
 from batchpoint.sdk.operations.environments import EnvironmentOperations
 from batchpoint.sdk.operations.jobs import JobOperations
 from batchpoint.sdk.operations.models import ModelOperations
+from batchpoint.sdk.operations.outputs import OutputOperations
 from batchpoint.sdk.poller import LROPoller
 from batchpoint.sdk.transport import ApiTransport
 
@@ -59,6 +60,7 @@ class MLClient:
         self.compute = ComputeOperations(self._transport)
         self.data = DataOperations(self._transport)
         self.jobs = JobOperations(self._transport)
+        self.outputs = OutputOperations(self._transport)
 
     @classmethod
     def from_config(cls, credential: Any = None, *, path: str | Path | None = None, **kwargs: Any) -> MLClient:

@@ -15,6 +15,7 @@ from batchpoint.sdk.entities.environment import Environment
 from batchpoint.sdk.entities.inputs import Input
 from batchpoint.sdk.entities.job import BatchJob, Job, SystemData
 from batchpoint.sdk.entities.model import Model
+from batchpoint.sdk.entities.output_version import OutputVersion
 
 __all__ = [
     "AmlCompute",
@@ -32,6 +33,7 @@ __all__ = [
     "Model",
     "ModelBatchDeployment",
     "ModelBatchDeploymentSettings",
+    "OutputVersion",
     "ResourceConfiguration",
     "SystemData",
 ]
