@@ -13,6 +13,7 @@ from batchpoint.cli.deployment_commands import batch_deployment
 from batchpoint.cli.endpoint_commands import batch_endpoint
 from batchpoint.cli.job_commands import job
 from batchpoint.cli.model_commands import model
+from batchpoint.cli.output_commands import output
 from batchpoint.cli.serve_command import serve
 from batchpoint.cli.stack_commands import down, status, up
 from batchpoint.cli.token_commands import token
@@ -39,6 +40,7 @@ main.add_command(compute)
 main.add_command(data)
 main.add_command(serve)
 main.add_command(token)
+main.add_command(output)
 
 
 if __name__ == "__main__":
