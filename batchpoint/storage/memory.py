@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 from batchpoint.errors import NotFoundError
@@ -11,10 +12,14 @@ from batchpoint.storage.port import ObjectInfo
 
 
 class MemoryStore:
-    """Objects in a dict; ETags are MD5 hex digests as S3 gives for single-part uploads."""
+    """Objects in a dict; ETags are MD5 hex digests as S3 gives for single-part uploads.
+
+    ``last_modified`` is the time of the write; tests may set it (``set_last_modified``) to age an object.
+    """
 
     def __init__(self) -> None:
         self._buckets: dict[str, dict[str, bytes]] = {}
+        self._modified: dict[tuple[str, str], datetime] = {}
 
     def ensure_bucket(self, bucket: str) -> None:
         self._buckets.setdefault(bucket, {})
@@ -25,7 +30,13 @@ class MemoryStore:
         return self._buckets[bucket]
 
     def _info(self, bucket: str, key: str, data: bytes) -> ObjectInfo:
-        return ObjectInfo(bucket, key, hashlib.md5(data, usedforsecurity=False).hexdigest(), len(data))
+        digest = hashlib.md5(data, usedforsecurity=False).hexdigest()
+        return ObjectInfo(bucket, key, digest, len(data), self._modified.get((bucket, key)))
+
+    def set_last_modified(self, bucket: str, key: str, when: datetime) -> None:
+        """Pretend ``key`` was last written at ``when`` (it must exist)."""
+        self.get_bytes(bucket, key)
+        self._modified[(bucket, key)] = when
 
     def list(self, bucket: str, prefix: str) -> Iterator[ObjectInfo]:
         objects = self._bucket(bucket)
@@ -44,6 +55,7 @@ class MemoryStore:
 
     def put_bytes(self, bucket: str, key: str, data: bytes, content_type: str = "") -> ObjectInfo:
         self._bucket(bucket)[key] = bytes(data)
+        self._modified[(bucket, key)] = datetime.now(UTC)
         return self._info(bucket, key, data)
 
     def download(self, bucket: str, key: str, path: Path) -> ObjectInfo:
@@ -57,3 +69,4 @@ class MemoryStore:
 
     def delete(self, bucket: str, key: str) -> None:
         self._bucket(bucket).pop(key, None)
+        self._modified.pop((bucket, key), None)

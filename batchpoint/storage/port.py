@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Protocol
 
@@ -16,6 +17,8 @@ class ObjectInfo:
     key: str
     etag: str
     size: int
+    last_modified: datetime | None = field(default=None, compare=False)
+    """When the store last wrote the object (UTC), where the store says; not part of its identity."""
 
     @property
     def name(self) -> str:

@@ -65,7 +65,13 @@ class S3Store:
         try:
             for page in paginator.paginate(Bucket=bucket, Prefix=prefix):
                 for item in page.get("Contents", []):
-                    yield ObjectInfo(bucket, item["Key"], _etag(item.get("ETag", "")), int(item.get("Size", 0)))
+                    yield ObjectInfo(
+                        bucket,
+                        item["Key"],
+                        _etag(item.get("ETag", "")),
+                        int(item.get("Size", 0)),
+                        item.get("LastModified"),
+                    )
         except (ClientError, BotoCoreError) as exc:
             raise self._fail(exc, "listing", bucket, prefix) from exc
 
@@ -74,7 +80,9 @@ class S3Store:
             resp = self._client.head_object(Bucket=bucket, Key=key)
         except (ClientError, BotoCoreError) as exc:
             raise self._fail(exc, "reading metadata of", bucket, key) from exc
-        return ObjectInfo(bucket, key, _etag(resp.get("ETag", "")), int(resp.get("ContentLength", 0)))
+        return ObjectInfo(
+            bucket, key, _etag(resp.get("ETag", "")), int(resp.get("ContentLength", 0)), resp.get("LastModified")
+        )
 
     def get_bytes(self, bucket: str, key: str) -> bytes:
         try:
