@@ -1,0 +1,141 @@
+"""Reconciliation: which landed months ``latest`` does not cover, and why (pure)."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from batchpoint.reconciliation import LatestInputs, check_month, landing_months, month_of, reconcile, state_digest
+from batchpoint.storage.port import ObjectInfo
+
+NOW = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
+OLD = NOW - timedelta(hours=1)
+GRACE = 60.0
+
+
+def _file(
+    name: str, etag: str = "e1", month: str = "2026-11", age: timedelta | None = timedelta(hours=1)
+) -> ObjectInfo:
+    modified = None if age is None else NOW - age
+    return ObjectInfo("landing", f"sales/{month}/{name}", etag, 10, modified)
+
+
+def _latest(*files: tuple[str, str], status: str = "succeeded", version: str = "v1") -> LatestInputs:
+    manifest = {"inputs": [{"uri": f"s3://landing/sales/2026-11/{n}", "etag": e, "status": status} for n, e in files]}
+    return LatestInputs.of(version, manifest)
+
+
+@pytest.mark.parametrize(
+    ("key", "month"),
+    [
+        ("sales/2026-11/a.csv", "2026-11"),
+        ("sales/2026-11/sub/a.csv", "2026-11"),  # scored by the month's run too (it lists the whole folder)
+        ("sales/2026-11/", None),  # folder marker
+        ("sales/2026-11/sub/", None),
+        ("sales/a.csv", None),  # not in a month folder
+        ("sales/2026-13/a.csv", None),
+        ("sales/eu/2026-11/a.csv", None),  # another endpoint's deeper prefix
+        ("other/2026-11/a.csv", None),
+    ],
+)
+def test_month_of_follows_the_routing_rule(key: str, month: str | None) -> None:
+    assert month_of("sales/", key) == month
+
+
+def test_landing_months_groups_one_listing_by_month() -> None:
+    listing = [
+        _file("a.csv", month="2026-10"),
+        _file("b.csv"),
+        _file("c.csv"),
+        ObjectInfo("landing", "sales/x", "e", 1),
+    ]
+    months = landing_months(listing, "sales/")
+    assert {m: [o.name for o in files] for m, files in months.items()} == {
+        "2026-10": ["a.csv"],
+        "2026-11": ["b.csv", "c.csv"],
+    }
+
+
+@pytest.mark.parametrize(
+    ("files", "latest", "unscored", "changed"),
+    [
+        pytest.param([_file("a.csv"), _file("b.csv")], None, ["a.csv", "b.csv"], [], id="no-latest-yet"),
+        pytest.param([_file("a.csv")], _latest(("a.csv", "e1")), [], [], id="in-sync"),
+        pytest.param([_file("a.csv"), _file("b.csv")], _latest(("a.csv", "e1")), ["b.csv"], [], id="new-file"),
+        pytest.param([_file("a.csv", "e2")], _latest(("a.csv", "e1")), [], ["a.csv"], id="overwritten"),
+        pytest.param(
+            [_file("a.csv")], _latest(("a.csv", "e1"), status="failed"), [], [], id="failed-before-is-no-reason"
+        ),
+        pytest.param([_file("a.csv")], _latest(("a.csv", "e1"), ("gone.csv", "e9")), [], [], id="removed-is-no-reason"),
+        pytest.param(
+            [_file("a.csv", "e2"), _file("b.csv"), _file("c.csv", age=None)],
+            _latest(("a.csv", "e1"), ("c.csv", "e1")),
+            ["b.csv"],
+            ["a.csv"],
+            id="mixed",
+        ),
+    ],
+)
+def test_check_month_names_unscored_and_changed_files(
+    files: list[ObjectInfo], latest: LatestInputs | None, unscored: list[str], changed: list[str]
+) -> None:
+    check = check_month("2026-11", files, latest, NOW, GRACE)
+    assert [u.rsplit("/", 1)[1] for u in check.unscored] == unscored
+    assert [u.rsplit("/", 1)[1] for u in check.changed] == changed
+    assert check.needs_run is bool(unscored or changed)
+    assert check.files == len(files)
+
+
+@pytest.mark.parametrize(
+    ("ages", "settling"),
+    [
+        pytest.param([timedelta(seconds=5), timedelta(seconds=59)], True, id="all-reasons-recent"),
+        pytest.param([timedelta(seconds=5), timedelta(seconds=60)], False, id="one-reason-past-grace"),
+        pytest.param([timedelta(seconds=5), None], False, id="unknown-age-counts-as-old"),
+    ],
+)
+def test_recent_files_are_left_to_the_arrival_sensor(ages: list[timedelta | None], settling: bool) -> None:
+    files = [_file("old.csv"), *(_file(f"new-{i}.csv", age=age) for i, age in enumerate(ages))]
+    check = check_month("2026-11", files, _latest(("old.csv", "e1")), NOW, GRACE)
+    assert check.settling is settling
+    assert check.needs_run is not settling
+
+
+def test_a_month_in_sync_is_not_settling_whatever_the_age_of_its_files() -> None:
+    check = check_month("2026-11", [_file("a.csv", age=timedelta(seconds=1))], _latest(("a.csv", "e1")), NOW, GRACE)
+    assert (check.settling, check.needs_run) == (False, False)
+
+
+def test_reconcile_returns_only_months_needing_a_run_oldest_first() -> None:
+    listing = {
+        "2026-11": [_file("b.csv")],
+        "2026-09": [_file("a.csv", month="2026-09")],
+        "2026-10": [_file("a.csv", month="2026-10")],
+    }
+    latest = {
+        "2026-10": LatestInputs("v1", {"s3://landing/sales/2026-10/a.csv": "e1"}),
+        "2026-11": _latest(("a.csv", "e1")),
+    }
+    checks = reconcile(listing, latest, NOW, GRACE)
+    assert [(c.partition, len(c.unscored)) for c in checks] == [("2026-09", 1), ("2026-11", 1)]
+
+
+@pytest.mark.parametrize(
+    ("other", "same"),
+    [
+        pytest.param(([_file("b.csv"), _file("a.csv")], "v1"), True, id="order-does-not-matter"),
+        pytest.param(([_file("a.csv", age=timedelta(0)), _file("b.csv")], "v1"), True, id="time-does-not-matter"),
+        pytest.param(([_file("a.csv", "e2"), _file("b.csv")], "v1"), False, id="etag"),
+        pytest.param(([_file("a.csv")], "v1"), False, id="file-removed"),
+        pytest.param(([_file("a.csv"), _file("b.csv")], "v2"), False, id="latest-moved"),
+        pytest.param(([_file("a.csv"), _file("b.csv")], None), False, id="no-latest"),
+    ],
+)
+def test_the_state_digest_changes_with_files_and_latest(other: tuple[list[ObjectInfo], str | None], same: bool) -> None:
+    base = state_digest([_file("a.csv"), _file("b.csv")], "v1")
+    assert (state_digest(*other) == base) is same
+
+
+def test_describe_counts_and_names_the_first_files() -> None:
+    files = [_file(f"p{i}.csv") for i in range(5)] + [_file("a.csv", "e2")]
+    check = check_month("2026-11", files, _latest(("a.csv", "e1")), NOW, GRACE)
+    assert check.describe() == ("2026-11: 5 unscored (p0.csv, p1.csv, p2.csv, … 2 more), 1 changed (a.csv) of 6 files")
