@@ -14,6 +14,8 @@ Three result forms arrive from the workers (``docs/scoring-runtime.md``):
 from __future__ import annotations
 
 import shutil
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -23,32 +25,60 @@ import pyarrow.ipc as pa_ipc
 import pyarrow.parquet as pq
 
 from batchpoint.errors import ScoringError
+from batchpoint.outputs.lineage import LineageConstants, LineageWriter, assemble, predictions_part, with_lineage
 from batchpoint.outputs.predictions_file import PredictionsFile
 
 PREVIEW_ROWS = 10
 
 
 class MergedOutput:
-    """Appends result files to one local output file; counts rows and keeps a small preview."""
+    """Appends result files to one local output file; counts rows and keeps a small preview.
 
-    def __init__(self, path: Path) -> None:
+    With ``lineage_path`` and ``constants``, Arrow results also go to the typed lineage Parquet
+    (``outputs/lineage.py``). With ``deferred``, Arrow results go only to a partial lineage file and
+    ``finish_with`` writes both files at the end, with rows reused from an earlier version woven in.
+    """
+
+    def __init__(
+        self,
+        path: Path,
+        *,
+        lineage_path: Path | None = None,
+        constants: LineageConstants | None = None,
+        deferred: bool = False,
+    ) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self.rows = 0
         self.columns: tuple[str, ...] = ()
         self.format: str | None = None
         self.preview: list[dict[str, Any]] = []
+        self.lineage_path = lineage_path if constants is not None else None
+        self._constants = constants
+        self._deferred = deferred and self.lineage_path is not None
+        self._lineage: LineageWriter | None = None
+        if self.lineage_path is not None:
+            target = self.lineage_path.with_name(self.lineage_path.name + ".partial") if self._deferred else None
+            self._lineage = LineageWriter(target or self.lineage_path)
         self._csv: PredictionsFile | None = None
         self._parquet: pq.ParquetWriter | None = None
         self._schema: pa.Schema | None = None
         path.touch()
 
-    def add(self, result: Path | None, result_format: str, items: int) -> int:
-        """Append ``result`` (``items`` rows for the ``rows`` form); return the rows appended."""
+    @property
+    def has_lineage(self) -> bool:
+        """True when a lineage Parquet file was written (or will be, for a deferred output)."""
+        return self._lineage is not None and (self._lineage.exists or self._deferred)
+
+    def add(self, result: Path | None, result_format: str, items: int, files: Sequence[tuple[str, int]] = ()) -> int:
+        """Append ``result`` (``items`` rows for the ``rows`` form); return the rows appended.
+
+        ``files`` (``(input_uri, rows)`` in row order) feeds the lineage columns of Arrow results.
+        """
         if result is None or not result.exists():
             return 0
         if result_format == "arrow":
-            added = self._add_arrow(result)
+            added = self._add_arrow(result, files)
         elif result_format == "rows":
             added = self._add_rows(result, items)
         elif result_format == "parquet":
@@ -59,15 +89,46 @@ class MergedOutput:
         self.rows += added
         return added
 
-    def _add_arrow(self, result: Path) -> int:
+    def _add_arrow(self, result: Path, files: Sequence[tuple[str, int]]) -> int:
         with pa_ipc.open_stream(result) as reader:
             table = reader.read_all()
+        if self._lineage is not None and self._constants is not None:
+            try:
+                self._lineage.write(with_lineage(table, files, self._constants, datetime.now(UTC)))
+            except ValueError as exc:
+                raise ScoringError(f"cannot attribute the predictions to their input files: {exc}") from exc
+        if self._deferred:
+            self.columns = tuple(table.column_names)
+        else:
+            self._write_csv(table)
+        self._keep_preview(table)
+        return int(table.num_rows)
+
+    def _write_csv(self, table: pa.Table) -> None:
         if self._csv is None:
             self._csv = PredictionsFile(self.path)
         self._csv.append(table)
         self.columns = self._csv.columns
-        self._keep_preview(table)
-        return int(table.num_rows)
+
+    def finish_with(self, reused: pa.Table | None, file_order: Mapping[str, int]) -> None:
+        """Deferred output: write the CSV and lineage Parquet from the new rows and ``reused`` rows,
+        in the order a full run writes them (``file_order`` of ``input_uri``)."""
+        if not self._deferred or self._lineage is None or self.lineage_path is None:
+            return
+        self._lineage.close()
+        partial = self._lineage.path
+        tables = [pq.read_table(partial)] if self._lineage.exists else []
+        partial.unlink(missing_ok=True)
+        tables += [reused] if reused is not None else []
+        table = assemble(tables, file_order)
+        self._lineage = LineageWriter(self.lineage_path)
+        self.preview = []
+        if table is None:
+            return
+        self._lineage.write(table)
+        self._write_csv(predictions_part(table))
+        self.rows = int(table.num_rows)
+        self._keep_preview(predictions_part(table))
 
     def _add_rows(self, result: Path, items: int) -> int:
         with result.open("rb") as source, self.path.open("ab") as out:
@@ -102,7 +163,9 @@ class MergedOutput:
             self.preview += table.slice(0, PREVIEW_ROWS - len(self.preview)).to_pylist()
 
     def close(self) -> None:
-        """Finish the file (a Parquet footer needs writing)."""
+        """Finish the files (a Parquet footer needs writing)."""
+        if self._lineage is not None:
+            self._lineage.close()
         if self._csv is not None:
             self._csv.close()
         if self._parquet is not None:

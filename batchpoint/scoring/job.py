@@ -2,7 +2,8 @@
 
 The orchestrator (a Dagster asset) resolves the model, prepares the ``WorkerRuntime`` (the
 deployment's environment and script, or the built-in MLflow scorer) and lists the inputs, then
-calls ``run_scoring_job`` once per run. See ``docs/scoring-runtime.md`` for the rules.
+calls ``run_scoring_job`` once per run. See ``docs/scoring-runtime.md`` for the scoring rules and
+``docs/backfills-and-versions.md`` for promotion, reuse and retention.
 """
 
 from __future__ import annotations
@@ -11,25 +12,28 @@ import logging
 import shutil
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 from batchpoint.config import Settings
 from batchpoint.errors import ScoringError
 from batchpoint.models.resolved import ResolvedModel
-from batchpoint.outputs.job_logs import job_error_text, job_result_text
-from batchpoint.outputs.layout import JOB_ERROR_LOG, JOB_PROGRESS_LOG, JOB_RESULT_LOG, OutputLayout, new_version_id
+from batchpoint.outputs.layout import OutputLayout, new_version_id
+from batchpoint.outputs.lineage import LineageConstants, lineage_file_name
 from batchpoint.outputs.manifest import Timings, build_manifest
 from batchpoint.outputs.merged_output import MergedOutput
 from batchpoint.outputs.publishing import publish_version
-from batchpoint.outputs.versions import read_latest, within_threshold
+from batchpoint.outputs.versions import within_threshold
+from batchpoint.scoring import job_outputs
 from batchpoint.scoring.input_staging import InputStager
 from batchpoint.scoring.job_result import JobResult, JobStatus
 from batchpoint.scoring.job_tracking import JobTracker
-from batchpoint.scoring.planning import plan_job
+from batchpoint.scoring.planning import JobPlan, plan_job
 from batchpoint.scoring.pool_run import pool_settings, score_in_order
 from batchpoint.scoring.progress import JobProgress
 from batchpoint.scoring.results import FileResult
+from batchpoint.scoring.reuse import Reused, ReuseMode, find_reusable
 from batchpoint.scoring.runtime import WorkerRuntime
 from batchpoint.scoring.script_pool import ScriptPool
 from batchpoint.scoring.script_process import script_environment
@@ -37,9 +41,18 @@ from batchpoint.scoring.worker_config import THREAD_LIMITS
 from batchpoint.specs.deployment import BatchDeployment, BatchDeploymentOutputAction
 from batchpoint.storage.port import ObjectInfo, ObjectStore
 
-__all__ = ["JobResult", "JobStatus", "run_scoring_job"]
+__all__ = ["JobResult", "JobStatus", "ReuseMode", "run_scoring_job"]
 
-WORKER_LOGS = "logs/user/stdout"
+
+@dataclass(frozen=True)
+class _Scored:
+    """What the scoring phase left: the pool (for its logs), the tracker, the error if any."""
+
+    pool: ScriptPool
+    tracker: JobTracker
+    error: str | None
+    startup: float
+    seconds: float
 
 
 def run_scoring_job(
@@ -56,62 +69,68 @@ def run_scoring_job(
     progress: Callable[[JobProgress], None] | None = None,
     log: logging.Logger,
     layout: OutputLayout | None = None,
+    promote: bool = True,
+    reuse: ReuseMode | None = None,
+    keep_versions: int | None = None,
 ) -> JobResult:
     """Score ``inputs`` with ``runtime`` and write them as a new version of ``endpoint_name``/``partition``.
 
     Failed items (bad files, failed or short mini-batches) count against ``error_threshold``; once it
-    is exceeded the job stops and fails. A version is written either way, for diagnosis, and
-    ``latest`` moves only for a ``Completed`` job. ``layout`` puts the outputs in another folder than
-    ``<endpoint>/<partition>/`` of the output bucket (an invoked job's own folder). Raises
-    ``ScoringError`` when there is nothing to score, ``StorageError`` when the version cannot be written.
+    is exceeded the job stops and fails. A version is written either way, for diagnosis; ``latest``
+    moves only for a ``Completed`` job with ``promote``. ``reuse`` carries over an earlier version's
+    rows for unchanged files (``scoring/reuse.py``); ``keep_versions`` prunes older versions after
+    publishing. ``layout`` puts the outputs in another folder than ``<endpoint>/<partition>/`` of the
+    output bucket (an invoked job's own folder). Raises ``ScoringError`` when there is nothing to
+    score, ``StorageError`` when the version cannot be written.
     """
     if not inputs:
         raise ScoringError(f"no input files for {endpoint_name} {partition}: nothing to score")
     started_at = datetime.now(UTC)
-    plan = plan_job(inputs, deployment.settings.mini_batch_size, deployment.resources.instance_count)
     layout = layout or OutputLayout(settings.output_bucket, endpoint_name, partition)
     version_id = new_version_id(job_id, started_at)
     store.ensure_bucket(layout.bucket)
+    reused = _reusable(store, layout, reuse, runtime, list(inputs), log)
+    plan = plan_job([i for i in inputs if reused is None or i.key not in reused.files], *_plan_settings(deployment))
     work = settings.cache_dir / "jobs" / version_id
     output_file = deployment.settings.output_file_name
     summary_only = deployment.settings.output_action is BatchDeploymentOutputAction.SUMMARY_ONLY
-    workers = min(deployment.workers, plan.mini_batch_count)
-    bi_output = work / "bi_output"
+    lineage_name = lineage_file_name(output_file) if runtime.builtin else None
     log.info(
-        f"job {job_id}: {plan.file_count} files in {plan.mini_batch_count} mini-batches, {workers} workers "
-        f"running {runtime.entry} ({runtime.kind}), model {model.uri}, "
-        f"output {layout.uri(layout.version_prefix(version_id))}"
+        f"job {job_id}: {plan.file_count} files to score in {plan.mini_batch_count} mini-batches"
+        f"{f' ({len(reused.files)} reused from {reused.version_id})' if reused else ''}, "
+        f"{min(deployment.workers, max(plan.mini_batch_count, 1))} workers running {runtime.entry} "
+        f"({runtime.kind}), model {model.uri}, output {layout.uri(layout.version_prefix(version_id))}"
     )
-    scoring_started = time.perf_counter()
     try:
-        with MergedOutput(work / "output" / output_file) as out:
-            tracker = JobTracker(job_id, plan, log, store, layout, version_id, progress)
-            stager = InputStager(store, work / "inputs")
-            try:
-                rules = pool_settings(deployment, runtime)
-                env = _worker_env(runtime, deployment, bi_output)
-                pool = ScriptPool(runtime, workers, rules, env=env, work_dir=work, stager=stager, log=log)
-                job_error = score_in_order(pool, plan, out, tracker, deployment.settings.error_threshold)
-            finally:
-                stager.close()
-        startup = pool.first_ready_seconds or 0.0
-        # Worker start-up is reported on its own; rows/s is the rate of the warm workers.
-        scoring_seconds = max(time.perf_counter() - scoring_started - startup, 0.0)
-        job_error = job_error or _init_failure(pool, log, job_id)
-        files = tracker.files(job_error)
-        failed = tracker.failed_items + sum(1 for f in files if not f.ok and f.key not in _recorded(tracker))
+        with MergedOutput(
+            work / "output" / output_file,
+            lineage_path=work / "output" / lineage_name if lineage_name else None,
+            constants=LineageConstants(model.name, model.version, deployment.name, job_id),
+            deferred=reused is not None,
+        ) as out:
+            scored = _score(store, deployment, runtime, plan, out, work, log, job_id, layout, version_id, progress)
+            out.finish_with(reused.rows if reused else None, _file_order(inputs))
+        tracker, pool = scored.tracker, scored.pool
+        job_error = scored.error or _init_failure(pool, log, job_id)
+        files = _all_files(inputs, tracker.files(job_error), reused)
+        failed = tracker.failed_items + sum(
+            1 for f in files if not f.ok and f.key not in job_outputs.recorded_keys(tracker)
+        )
         threshold = deployment.settings.error_threshold
         if job_error is None and not within_threshold(failed, threshold):
             job_error = f"{failed} failed items, more than error_threshold {threshold}"
         status: JobStatus = "Failed" if job_error else "Completed"
-        latest_note = _latest_note(store, layout, version_id, job_error)
+        latest_note = job_outputs.latest_note(store, layout, version_id, job_error, promote)
         if not tracker.progress_lines:
             tracker.report()  # no mini-batch finished: the overview still says where the job got to
-        logs = _job_logs(tracker, files, job_error, status, threshold, latest_note, out.rows, failed, pool)
-        extra, worker_logs = _local_files(bi_output) if summary_only else {}, _worker_logs(pool)
-        timings = Timings(started_at, datetime.now(UTC), startup, scoring_seconds)
+        logs = job_outputs.job_logs(tracker, files, job_error, status, threshold, latest_note, out.rows, failed, pool)
+        extra = job_outputs.local_files(work / "bi_output") if summary_only else {}
+        if out.has_lineage and lineage_name and out.lineage_path is not None:
+            extra[lineage_name] = out.lineage_path
+        worker_logs = job_outputs.worker_logs(pool)
+        timings = Timings(started_at, datetime.now(UTC), scored.startup, scored.seconds)
         has_predictions = not summary_only and (status == "Completed" or out.rows > 0)
-        output_uri = _output_uri(layout, version_id, output_file if has_predictions else None)
+        output_uri = job_outputs.output_uri_of(layout, version_id, output_file if has_predictions else None)
         manifest = build_manifest(
             job_id=job_id,
             endpoint=endpoint_name,
@@ -121,7 +140,7 @@ def run_scoring_job(
             error=job_error,
             deployment=deployment,
             model=model,
-            plan=plan,
+            plan=plan_job(inputs, *_plan_settings(deployment)),
             files=files,
             timings=timings,
             output_uri=output_uri,
@@ -134,6 +153,9 @@ def run_scoring_job(
             output_format="summary_only" if summary_only else out.format or "csv",
             extra_outputs=[layout.uri(layout.key(version_id, name)) for name in extra],
         )
+        manifest["promoted"] = promote
+        manifest["reused"] = reused.to_dict() if reused else None
+        manifest["lineage_uri"] = layout.uri(layout.key(version_id, lineage_name)) if lineage_name in extra else None
         moved = publish_version(
             store,
             layout,
@@ -143,11 +165,13 @@ def run_scoring_job(
             output_file_name=output_file,
             logs=logs,
             manifest=manifest,
-            make_latest=status == "Completed",
+            make_latest=status == "Completed" and promote,
             files={**extra, **worker_logs},
         )
     finally:
         shutil.rmtree(work, ignore_errors=True)
+    if keep_versions is not None:
+        job_outputs.prune(store, layout, keep_versions, log)
     log.info(f"job {job_id} {status}: {out.rows} rows, {failed} failed items, {timings.seconds:.1f} s; {latest_note}")
     return JobResult(
         status=status,
@@ -161,22 +185,79 @@ def run_scoring_job(
         failed_files=failed,
         mini_batches=plan.mini_batch_count,
         seconds=timings.seconds,
-        worker_startup_seconds=startup,
+        worker_startup_seconds=scored.startup,
         manifest=manifest,
         preview=tuple(out.preview),
         error=job_error,
     )
 
 
-def _output_uri(layout: OutputLayout, version_id: str, output_file: str | None) -> str:
-    """The predictions file's URI; the version folder when there is none.
+def _score(
+    store: ObjectStore,
+    deployment: BatchDeployment,
+    runtime: WorkerRuntime,
+    plan: JobPlan,
+    out: MergedOutput,
+    work: Path,
+    log: logging.Logger,
+    job_id: str,
+    layout: OutputLayout,
+    version_id: str,
+    progress: Callable[[JobProgress], None] | None,
+) -> _Scored:
+    """The scoring phase: the pool scores the plan's mini-batches into ``out``."""
+    started = time.perf_counter()
+    tracker = JobTracker(job_id, plan, log, store, layout, version_id, progress)
+    stager = InputStager(store, work / "inputs")
+    workers = min(deployment.workers, max(plan.mini_batch_count, 1))
+    env = _worker_env(runtime, deployment, work / "bi_output")
+    pool = ScriptPool(
+        runtime, workers, pool_settings(deployment, runtime), env=env, work_dir=work, stager=stager, log=log
+    )
+    try:
+        error = score_in_order(pool, plan, out, tracker, deployment.settings.error_threshold)
+    finally:
+        stager.close()
+    startup = pool.first_ready_seconds or 0.0
+    # Worker start-up is reported on its own; rows/s is the rate of the warm workers.
+    return _Scored(pool, tracker, error, startup, max(time.perf_counter() - started - startup, 0.0))
 
-    ``summary_only`` writes no predictions file, and a failed job with no rows writes none either,
-    so an empty file is never mistaken for a result.
-    """
-    if output_file is None:
-        return layout.uri(layout.version_prefix(version_id))
-    return layout.uri(layout.key(version_id, output_file))
+
+def _plan_settings(deployment: BatchDeployment) -> tuple[int, int]:
+    return deployment.settings.mini_batch_size, deployment.resources.instance_count
+
+
+def _reusable(
+    store: ObjectStore,
+    layout: OutputLayout,
+    reuse: ReuseMode | None,
+    runtime: WorkerRuntime,
+    inputs: list[ObjectInfo],
+    log: logging.Logger,
+) -> Reused | None:
+    if reuse is None:
+        return None
+    if not runtime.builtin:
+        log.info(f"{reuse}: a scoring script's rows are not attributed to files, so every file is scored")
+        return None
+    return find_reusable(store, layout, reuse, inputs, log)
+
+
+def _file_order(inputs: Sequence[ObjectInfo]) -> dict[str, int]:
+    """Input URI → position in the order a full run scores them (bucket, key)."""
+    ordered = sorted({(i.bucket, i.key) for i in inputs})
+    return {f"s3://{bucket}/{key}": n for n, (bucket, key) in enumerate(ordered)}
+
+
+def _all_files(
+    inputs: Sequence[ObjectInfo], scored: Sequence[FileResult], reused: Reused | None
+) -> tuple[FileResult, ...]:
+    """Every input's result in full-run order: the scored ones and the reused ones."""
+    by_key = {f.key: f for f in scored}
+    if reused is not None:
+        by_key.update(reused.files)
+    order = _file_order(inputs)
+    return tuple(sorted(by_key.values(), key=lambda f: order.get(f.uri, len(order))))
 
 
 def _worker_env(runtime: WorkerRuntime, deployment: BatchDeployment, bi_output: Path) -> dict[str, str]:
@@ -193,60 +274,3 @@ def _init_failure(pool: ScriptPool, log: logging.Logger, job_id: str) -> str | N
     error = f"init() failed in every worker: {pool.init_errors[-1].error}"
     log.error(f"job {job_id} failed: {error}")
     return error
-
-
-def _latest_note(store: ObjectStore, layout: OutputLayout, version_id: str, job_error: str | None) -> str:
-    """What happens to ``latest``, in words, for ``job_result.txt``."""
-    if job_error:
-        return f"not moved: the job failed ({job_error})"
-    current = read_latest(store, layout)
-    if current is not None and current.version_id > version_id:
-        return f"not moved: newer version {current.version_id} is latest"
-    return f"moved to {version_id}"
-
-
-def _job_logs(
-    tracker: JobTracker,
-    files: Sequence[FileResult],
-    job_error: str | None,
-    status: str,
-    threshold: int,
-    latest_note: str,
-    rows: int,
-    failed: int,
-    pool: ScriptPool,
-) -> dict[str, str]:
-    """The three job logs users look for, by their path inside the version."""
-    records = tracker.ordered()
-    return {
-        JOB_ERROR_LOG: job_error_text(files, job_error, records),
-        JOB_PROGRESS_LOG: tracker.progress_text(),
-        JOB_RESULT_LOG: job_result_text(
-            status=status,
-            job_id=tracker.job_id,
-            version_id=tracker.version_id,
-            files=files,
-            mini_batches=tracker.plan.mini_batch_count,
-            error_threshold=threshold,
-            job_error=job_error,
-            latest_note=latest_note,
-            rows=rows,
-            failed_items=failed,
-            records=records,
-            init_errors=[f"{e.error}\n{e.traceback}" for e in pool.init_errors],
-        ),
-    }
-
-
-def _recorded(tracker: JobTracker) -> set[str]:
-    return {f.key for r in tracker.records.values() for f in r.files}
-
-
-def _worker_logs(pool: ScriptPool) -> dict[str, Path]:
-    """Each worker slot's stdout/stderr log, by its path inside the version."""
-    return {f"{WORKER_LOGS}/{p.name.removesuffix('.stderr.txt')}.txt": p for p in sorted(pool.log_dir.glob("*.txt"))}
-
-
-def _local_files(root: Path) -> dict[str, Path]:
-    """Every file under ``root`` by its path relative to it, for upload."""
-    return {p.relative_to(root).as_posix(): p for p in sorted(root.rglob("*")) if p.is_file()}

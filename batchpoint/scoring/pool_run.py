@@ -61,10 +61,29 @@ def merge_outcome(out: MergedOutput, outcome: MiniBatchOutcome) -> tuple[int, Mi
     if answer is None or not answer.ok or not answer.result_path:
         return 0, outcome
     try:
-        return out.add(Path(answer.result_path), answer.format, answer.items), outcome
+        rows = out.add(Path(answer.result_path), answer.format, answer.items, _row_sources(outcome))
+        return rows, outcome
     except ScoringError as exc:
         attempt = Attempt(len(outcome.failures) + 1, outcome.worker or "-", "output", str(exc), "")
         failed = dataclasses.replace(outcome, answer=None, failures=(*outcome.failures, attempt))
         return 0, failed
     finally:
         Path(answer.result_path).unlink(missing_ok=True)
+
+
+def _row_sources(outcome: MiniBatchOutcome) -> list[tuple[str, int]]:
+    """``(input_uri, rows)`` of the files that produced rows, in the order their rows were written.
+
+    The built-in scorer writes the rows of its successful files in mini-batch order.
+    """
+    answer, staged = outcome.answer, outcome.staged
+    if answer is None or not answer.files or staged is None:
+        return []
+    by_path = {o.path: o for o in answer.files}
+    sources: list[tuple[str, int]] = []
+    for info in outcome.mini_batch.files:
+        local = staged.local.get(info.key)
+        found = by_path.get(str(local)) if local is not None else None
+        if found is not None and found.ok and found.rows:
+            sources.append((f"s3://{info.bucket}/{info.key}", found.rows))
+    return sources

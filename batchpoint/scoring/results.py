@@ -20,6 +20,8 @@ class FileResult:
     """Rows predicted for this file; ``None`` when a scoring script's rows are counted per mini-batch."""
     error: str | None
     seconds: float
+    reused_from: str | None = None
+    """The version whose rows were reused for this unchanged file (incremental runs)."""
 
     @property
     def ok(self) -> bool:
@@ -46,6 +48,7 @@ class FileResult:
             "rows": self.rows,
             "error": self.error,
             "seconds": round(self.seconds, 6),
+            **({"reused_from": self.reused_from} if self.reused_from else {}),
         }
 
 

@@ -305,3 +305,93 @@ def test_a_model_that_cannot_load_fails_the_job_visibly(
     job_error = store.get_bytes(layout.bucket, layout.key(result.version_id, JOB_ERROR_LOG)).decode()
     assert "init() failed" in job_error
     assert read_latest(store, layout) is None
+
+
+def _job(
+    settings: Settings,
+    store: S3Store,
+    model_uri: str,
+    inputs: list[ObjectInfo],
+    job_id: str,
+    *,
+    reuse: str | None = None,
+    promote: bool = True,
+) -> JobResult:
+    model = resolve_model(parse_model_ref(model_uri), settings)
+    spec = deployment(model_uri, -1)
+    return run_scoring_job(
+        store=store,
+        settings=settings,
+        endpoint_name="sales-forecast",
+        deployment=spec,
+        model=model,
+        runtime=prepare_runtime(spec, model, settings=settings, store=store, environment=None),
+        inputs=inputs,
+        partition="2026-11",
+        job_id=job_id,
+        log=logging.getLogger("test.scoring"),
+        reuse=reuse,  # type: ignore[arg-type]
+        promote=promote,
+    )
+
+
+def _predictions(store: S3Store, result: JobResult) -> bytes:
+    bucket, _, key = result.output_uri.removeprefix("s3://").partition("/")
+    return store.get_bytes(bucket, key)
+
+
+def test_incremental_and_failed_only_runs_equal_a_full_rescore(
+    settings: Settings, registered: str, unique_name: str
+) -> None:
+    settings = dataclasses.replace(settings, output_bucket=f"{unique_name}-out")
+    store = S3Store(settings.s3_url, settings.access_key, settings.secret_key, settings.region)
+    put_inputs(store, unique_name)
+    store.delete(unique_name, "sales/2026-11/notes.txt")
+    store.delete(unique_name, "sales/2026-11/part-006-empty.csv")
+    first = _job(settings, store, registered, list(store.list(unique_name, "sales/2026-11/")), "job-first")
+    assert first.status == "Completed"
+    assert first.failed_files == 1  # part-005-missing.csv lacks a column
+    lineage_uri = first.manifest["lineage_uri"]
+    assert lineage_uri and lineage_uri.endswith("/predictions.parquet")
+    lineage = pq.read_table(io.BytesIO(store.get_bytes(*lineage_uri.removeprefix("s3://").split("/", 1))))
+    assert lineage.column_names[-8:] == [
+        "file",
+        "input_uri",
+        "row_index",
+        "model_name",
+        "model_version",
+        "deployment",
+        "job_id",
+        "scored_at",
+    ]
+    assert lineage.num_rows == first.rows
+    assert set(lineage["job_id"].to_pylist()) == {"job-first"}
+
+    # Fix the failed file: a failed-files run scores only it and reuses every other file's rows.
+    store.put_bytes(unique_name, "sales/2026-11/part-005-missing.csv", features(4, seed=9).to_csv(index=False).encode())
+    inputs = list(store.list(unique_name, "sales/2026-11/"))
+    fixed = _job(settings, store, registered, inputs, "job-fixed", reuse="failed-files")
+    assert fixed.status == "Completed"
+    assert fixed.mini_batches == 1
+    assert fixed.manifest["reused"]["files"] == len(GOOD)
+    full = _job(settings, store, registered, inputs, "job-full")
+    assert _predictions(store, fixed) == _predictions(store, full)
+
+    # Change one file and add one: an incremental run scores those two only, same result as in full.
+    store.put_bytes(unique_name, "sales/2026-11/part-001.csv", features(6, seed=77).to_csv(index=False).encode())
+    store.put_bytes(unique_name, "sales/2026-11/part-000a.csv", features(3, seed=78).to_csv(index=False).encode())
+    inputs = list(store.list(unique_name, "sales/2026-11/"))
+    incremental = _job(settings, store, registered, inputs, "job-incremental", reuse="incremental")
+    full = _job(settings, store, registered, inputs, "job-full-2", promote=False)
+    assert incremental.manifest["reused"]["files"] == len(GOOD)  # 4 unchanged GOOD files + the fixed one
+    assert sum(1 for f in incremental.files if f.reused_from) == len(GOOD)
+    assert _predictions(store, incremental) == _predictions(store, full)
+    assert incremental.rows == full.rows
+
+    # A run that does not promote leaves latest where it was.
+    assert full.status == "Completed"
+    assert not full.latest_moved
+    assert full.manifest["promoted"] is False
+    latest = read_latest(store, OutputLayout(settings.output_bucket, "sales-forecast", "2026-11"))
+    assert latest is not None
+    assert latest.version_id == incremental.version_id

@@ -1,0 +1,130 @@
+"""The typed Parquet form of an MLflow deployment's predictions, with a lineage column set per row.
+
+``<stem>.parquet`` sits beside the Azure-format ``<stem>.csv``: the prediction columns typed as the
+model returned them, then ``file`` (the input's base name, as in the CSV), ``input_uri``,
+``row_index`` (0-based within the input file), ``model_name``, ``model_version``, ``deployment``,
+``job_id`` and ``scored_at``. Rows reused from an earlier version keep that version's lineage
+(they were scored by that job), which is what makes incremental runs auditable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from types import TracebackType
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+LINEAGE_COLUMNS = ("input_uri", "row_index", "model_name", "model_version", "deployment", "job_id", "scored_at")
+
+
+def lineage_file_name(output_file_name: str) -> str | None:
+    """``predictions.csv`` → ``predictions.parquet``; ``None`` when the output is Parquet already."""
+    stem, dot, suffix = output_file_name.rpartition(".")
+    if suffix.lower() == "parquet":
+        return None
+    return f"{stem if dot else output_file_name}.parquet"
+
+
+@dataclass(frozen=True)
+class LineageConstants:
+    """The columns every row of one job shares."""
+
+    model_name: str
+    model_version: str
+    deployment: str
+    job_id: str
+
+
+def with_lineage(
+    predictions: pa.Table, files: Sequence[tuple[str, int]], constants: LineageConstants, scored_at: datetime
+) -> pa.Table:
+    """``predictions`` (rows of ``files`` in order: ``(input_uri, rows)``) with the lineage columns.
+
+    Raises ``ValueError`` when the rows of ``files`` do not add up to the table's rows.
+    """
+    counts = [rows for _, rows in files]
+    if sum(counts) != predictions.num_rows:
+        raise ValueError(f"{predictions.num_rows} prediction rows but the files account for {sum(counts)}")
+    n = predictions.num_rows
+    uris = np.repeat(np.array([uri for uri, _ in files], dtype=object), counts) if files else np.array([], object)
+    index = np.concatenate([np.arange(c, dtype=np.int64) for c in counts]) if counts else np.array([], np.int64)
+    columns = {
+        "input_uri": pa.array(uris, type=pa.string()),
+        "row_index": pa.array(index, type=pa.int64()),
+        "model_name": pa.array([constants.model_name] * n, type=pa.string()),
+        "model_version": pa.array([constants.model_version] * n, type=pa.string()),
+        "deployment": pa.array([constants.deployment] * n, type=pa.string()),
+        "job_id": pa.array([constants.job_id] * n, type=pa.string()),
+        "scored_at": pa.array([scored_at.astimezone(UTC)] * n, type=pa.timestamp("ms", tz="UTC")),
+    }
+    table = predictions
+    for name, values in columns.items():
+        table = table.append_column(name, values)
+    return table
+
+
+def predictions_part(lineage: pa.Table) -> pa.Table:
+    """The Azure-format columns of a lineage table: predictions, then ``file``."""
+    return lineage.drop_columns([c for c in LINEAGE_COLUMNS if c in lineage.column_names])
+
+
+def assemble(tables: Sequence[pa.Table], file_order: Mapping[str, int]) -> pa.Table | None:
+    """Rows of ``tables`` in the order a full run writes them: by input file (``file_order`` of
+    ``input_uri``), then ``row_index``. ``None`` when there are no rows."""
+    present = [t for t in tables if t.num_rows]
+    if not present:
+        return None
+    table = pa.concat_tables(present, promote_options="permissive")
+    order = pa.array([file_order.get(u, len(file_order)) for u in table["input_uri"].to_pylist()], pa.int64())
+    keyed = table.append_column("__order", order)
+    indices = pc.sort_indices(keyed, sort_keys=[("__order", "ascending"), ("row_index", "ascending")])
+    return table.take(indices)
+
+
+def rows_of_files(lineage: pa.Table, uris: set[str]) -> pa.Table:
+    """The rows of ``lineage`` whose ``input_uri`` is one of ``uris``."""
+    mask = pc.is_in(lineage["input_uri"], value_set=pa.array(sorted(uris), pa.string()))
+    return lineage.filter(mask)
+
+
+class LineageWriter:
+    """Streams lineage tables into one Parquet file (row groups), unifying to the first schema."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self.rows = 0
+        self._writer: pq.ParquetWriter | None = None
+        self._schema: pa.Schema | None = None
+
+    def write(self, table: pa.Table) -> None:
+        """Append ``table``'s rows."""
+        if self._writer is None or self._schema is None:
+            self._schema = table.schema
+            self._writer = pq.ParquetWriter(self.path, self._schema)
+        self._writer.write_table(table.cast(self._schema))
+        self.rows += table.num_rows
+
+    def close(self) -> None:
+        """Write the footer; an empty file gets none (``exists`` tells whether there is one)."""
+        if self._writer is not None:
+            self._writer.close()
+
+    @property
+    def exists(self) -> bool:
+        """True once any table was written."""
+        return self._writer is not None
+
+    def __enter__(self) -> LineageWriter:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
