@@ -218,8 +218,9 @@ def _score(
         error = score_in_order(pool, plan, out, tracker, deployment.settings.error_threshold)
     finally:
         stager.close()
-    startup = pool.first_ready_seconds or 0.0
-    # Worker start-up is reported on its own; rows/s is the rate of the warm workers.
+    # Worker start-up (until every worker is ready) is reported on its own, so rows/s is the rate
+    # of warm workers; when fewer came up (init() failing), until the first was.
+    startup = pool.all_ready_seconds or pool.first_ready_seconds or 0.0
     return _Scored(pool, tracker, error, startup, max(time.perf_counter() - started - startup, 0.0))
 
 

@@ -124,6 +124,8 @@ class ScriptPool:
         self._taken = 0
         self.init_errors: list[ScriptInitError] = []
         self.first_ready_seconds: float | None = None
+        self.all_ready_seconds: float | None = None
+        """When the first ``slots`` workers had all finished ``init()`` (later replacements not counted)."""
         self.init_seconds: list[float] = []
 
     @property
@@ -237,8 +239,11 @@ class ScriptPool:
             raise
         with self._lock:
             self.init_seconds.append(process.init_seconds or 0.0)
+            elapsed = time.perf_counter() - self._started_at
             if self.first_ready_seconds is None:
-                self.first_ready_seconds = time.perf_counter() - self._started_at
+                self.first_ready_seconds = elapsed
+            if self.all_ready_seconds is None and len(self.init_seconds) >= self.slots:
+                self.all_ready_seconds = elapsed
         self._say(logging.INFO, f"{name} ready (pid {process.pid}, init() {process.init_seconds or 0.0:.2f} s)")
         return process
 
