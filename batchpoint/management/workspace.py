@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 from batchpoint.config import Settings
 from batchpoint.management.asset_ops import ComputeOperations, DataOperations, EnvironmentOperations
 from batchpoint.management.backends import Backends
+from batchpoint.management.backfill_ops import BackfillOperations
 from batchpoint.management.deployment_ops import DeploymentOperations
 from batchpoint.management.endpoint_ops import EndpointOperations
 from batchpoint.management.job_ops import JobOperations
@@ -55,6 +56,7 @@ class Workspace:
         self.jobs = JobOperations(self.backends)
         self.tokens = TokenOperations(self.backends)
         self.outputs = OutputOperations(self.backends)
+        self.backfills = BackfillOperations(self.backends)
 
     @property
     def store(self) -> ObjectStore:

@@ -88,6 +88,10 @@ class DagsterClient:
         data: dict[str, Any] = payload["data"]
         return data
 
+    def execute(self, query: str, variables: dict[str, Any]) -> dict[str, Any]:
+        """Run one GraphQL query or mutation, its ``data``; ``StackError`` if Dagster is down or refuses it."""
+        return self._call(query, variables)
+
     def reload_location(self) -> None:
         """Reload the code location so new or changed endpoints become assets, jobs and sensors."""
         result = self._call(_RELOAD, {"name": self.location})["reloadRepositoryLocation"]
