@@ -79,6 +79,8 @@ class Settings:
     arrival_settle_seconds: float = 2.0
     arrival_max_wait_seconds: float = 60.0
     sensor_interval_seconds: int = 2
+    # Reconciliation: how often every landing folder is compared with its months' `latest` outputs.
+    reconcile_interval_seconds: int = 30
     # HTTPS API: TLS when both are set (paths to a PEM certificate and its key).
     tls_cert: str = ""
     tls_key: str = ""

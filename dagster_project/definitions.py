@@ -1,5 +1,6 @@
 """Dagster definitions built from the registry: per batch endpoint a monthly predictions asset and job
-(data arrival) and an invocation asset and job (one partition per invoked job); the two sensors."""
+(data arrival) and an invocation asset and job (one partition per invoked job); the sensors: data arrival,
+reconciliation of landing folders with their outputs, invocations."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from dagster_project.endpoint_assets import build_endpoint_definitions
 from dagster_project.invocation_assets import build_invocation_definitions
 from dagster_project.invocation_sensor import build_invocation_sensor
 from dagster_project.platform_resource import Platform
+from dagster_project.reconciliation_sensor import build_reconciliation_sensor
 
 
 def build_definitions(platform: Platform) -> dg.Definitions:
@@ -19,7 +21,11 @@ def build_definitions(platform: Platform) -> dg.Definitions:
     built = {e.name: build_endpoint_definitions(e, platform) for e in endpoints}
     invoked = {e.name: build_invocation_definitions(e, platform) for e in endpoints}
     triggered = [e for e in endpoints if e.data_arrival is not None]
-    sensors = [build_arrival_sensor(triggered, built, platform)] if triggered else []
+    sensors = (
+        [build_arrival_sensor(triggered, built, platform), build_reconciliation_sensor(triggered, built, platform)]
+        if triggered
+        else []
+    )
     # Always there, even with no endpoint: an invocation of an endpoint created since this load
     # is held by it, which asks for the reload that brings the endpoint's job.
     sensors.append(build_invocation_sensor(invoked, platform))

@@ -1,0 +1,161 @@
+"""The reconciliation sensor: each landing folder compared with its months' ``latest`` outputs.
+
+The data-arrival sensor only knows what Kafka tells it. This sensor catches what it missed (events
+lost while the broker or the publisher was down, a queued run cancelled): every
+``reconcile_interval_seconds`` it lists each watched landing folder once, reads the ``latest``
+pointer of each month found there, and asks for a run of the months in which
+``batchpoint.reconciliation`` finds unscored or changed files.
+
+- Files written less than ``grace_seconds`` ago are left to the data-arrival sensor.
+- A month with a run still queued or running is skipped; it is looked at again once the run ended.
+- The run key is the digest of the month's listing and ``latest`` version: one request per state,
+  so a run that fails is not asked for again until a file or ``latest`` changes.
+- Month folders outside the endpoint's partitions (before its ``start_month``, in the future) are
+  not looked at; the data-arrival sensor dead-letters their events with the reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+
+import dagster as dg
+
+from batchpoint.config import Settings
+from batchpoint.errors import NotFoundError, StorageError
+from batchpoint.outputs.layout import OutputLayout
+from batchpoint.outputs.versions import read_latest, read_manifest
+from batchpoint.reconciliation import LatestInputs, landing_months, reconcile
+from batchpoint.specs.endpoint import BatchEndpoint
+from batchpoint.storage.port import ObjectInfo, ObjectStore
+from dagster_project.endpoint_assets import EndpointDefinitions
+from dagster_project.partition_runs import IN_FLIGHT, PartitionRun, runs_by_partition
+from dagster_project.platform_resource import Platform
+
+SENSOR_NAME = "reconciliation"
+TRIGGER = "reconciliation"
+
+
+def grace_seconds(settings: Settings) -> float:
+    """How long a landed file is left to the data-arrival sensor before reconciliation counts it.
+
+    That sensor asks for a month at the latest ``arrival_max_wait_seconds`` after its first event;
+    two of its ticks on top cover the publisher's delay and a clock that differs a little from S3's.
+    """
+    return settings.arrival_max_wait_seconds + settings.arrival_settle_seconds + 2 * settings.sensor_interval_seconds
+
+
+class LatestReader:
+    """Reads a month's ``latest`` pointer each time, its version's manifest once (manifests never change)."""
+
+    def __init__(self, store: ObjectStore, bucket: str) -> None:
+        self._store = store
+        self._bucket = bucket
+        self._known: dict[tuple[str, str], LatestInputs] = {}
+
+    def read(self, endpoint: str, month: str) -> LatestInputs | None:
+        """What ``latest`` of ``endpoint``/``month`` scored; ``None`` when there is no ``latest``."""
+        layout = OutputLayout(self._bucket, endpoint, month)
+        pointer = read_latest(self._store, layout)
+        if pointer is None:
+            return None
+        known = self._known.get((endpoint, month))
+        if known is None or known.version_id != pointer.version_id:
+            known = LatestInputs.of(pointer.version_id, read_manifest(self._store, layout, pointer.version_id))
+            self._known[(endpoint, month)] = known
+        return known
+
+
+def build_reconciliation_sensor(
+    endpoints: list[BatchEndpoint], built: Mapping[str, EndpointDefinitions], platform: Platform
+) -> dg.SensorDefinition:
+    """One sensor for every endpoint with a data-arrival trigger."""
+    settings = platform.settings
+    watched = [e for e in endpoints if e.data_arrival is not None]
+    reader = LatestReader(platform.store, settings.output_bucket)
+
+    @dg.sensor(
+        name=SENSOR_NAME,
+        jobs=[built[e.name].job for e in watched],
+        minimum_interval_seconds=settings.reconcile_interval_seconds,
+        default_status=dg.DefaultSensorStatus.RUNNING,
+        description=(
+            "Asks for a run of every month whose landed files (key and ETag) are not all in its latest "
+            "output: catches what the data-arrival sensor missed."
+        ),
+    )
+    def reconciliation(context: dg.SensorEvaluationContext) -> dg.SensorResult:
+        busy = runs_by_partition(context.instance, IN_FLIGHT, {built[e.name].job.name for e in watched})
+        requests: list[dg.RunRequest] = []
+        for endpoint in watched:
+            try:
+                requests += _endpoint_requests(context, platform, reader, endpoint, built[endpoint.name], busy)
+            except StorageError as exc:
+                # One unreachable landing or output bucket must not keep the other endpoints waiting.
+                context.log.error(f"reconciling endpoint {endpoint.name!r} failed, retried next tick: {exc}")
+        return dg.SensorResult(run_requests=requests)
+
+    return reconciliation
+
+
+def _endpoint_requests(
+    context: dg.SensorEvaluationContext,
+    platform: Platform,
+    reader: LatestReader,
+    endpoint: BatchEndpoint,
+    built: EndpointDefinitions,
+    busy: Mapping[tuple[str, str], list[PartitionRun]],
+) -> list[dg.RunRequest]:
+    trigger = endpoint.data_arrival
+    assert trigger is not None  # only watched endpoints get here
+    job = built.job.name
+    try:
+        # The one listing of this endpoint per tick: every month at once.
+        listing = landing_months(platform.store.list(trigger.bucket, trigger.prefix), trigger.prefix)
+    except NotFoundError:
+        return []  # the landing bucket does not exist yet: nothing has landed
+    now = datetime.now(UTC)
+    months: dict[str, list[ObjectInfo]] = {}
+    for month, files in listing.items():
+        if not built.partitions.has_partition_key(month):
+            continue
+        if (job, month) in busy:
+            running = busy[(job, month)][0]
+            context.log.debug(f"{endpoint.name} {month}: run {running.run_id[:8]} is {running.status.value}")
+            continue
+        months[month] = files
+    latest = {}
+    for month in months:
+        found = _latest(context, reader, endpoint.name, month)
+        if found is not None:
+            latest[month] = found
+    checks = reconcile(months, latest, now, grace_seconds(platform.settings))
+    requests = []
+    for check in checks:
+        context.log.info(f"{endpoint.name} {check.describe()}: asking for a run")
+        requests.append(
+            dg.RunRequest(
+                run_key=f"reconcile:{endpoint.name}:{check.partition}:{check.state}",
+                job_name=job,
+                partition_key=check.partition,
+                tags={
+                    "batchpoint/trigger": TRIGGER,
+                    "batchpoint/endpoint": endpoint.name,
+                    "batchpoint/unscored_files": str(len(check.unscored)),
+                    "batchpoint/changed_files": str(len(check.changed)),
+                },
+            )
+        )
+    return requests
+
+
+def _latest(
+    context: dg.SensorEvaluationContext, reader: LatestReader, endpoint: str, month: str
+) -> LatestInputs | None:
+    try:
+        return reader.read(endpoint, month)
+    except NotFoundError as exc:
+        # `latest` names a version without a manifest: treat the month as never scored, so a new
+        # run writes a complete version and moves `latest` to it.
+        context.log.warning(f"{endpoint} {month}: {exc}; scoring the month again")
+        return None
