@@ -7,13 +7,14 @@ from collections.abc import Mapping
 
 import dagster as dg
 
-from batchpoint.arrival_batching import Arrival, ArrivalState
+from batchpoint.arrival_batching import Arrival, ArrivalState, PartitionRequest
 from batchpoint.errors import EventError
 from batchpoint.routing import Route, Router
 from batchpoint.specs.endpoint import BatchEndpoint
 from consumers.events import ObjectCreated
 from consumers.intake import take
 from dagster_project.endpoint_assets import EndpointDefinitions
+from dagster_project.partition_runs import WAITING, runs_by_partition
 from dagster_project.platform_resource import Platform
 
 SENSOR_NAME = "datastore_events"
@@ -70,6 +71,7 @@ def build_arrival_sensor(
             context.log.info(f"skipped {len(arrivals) - new} redelivered events")
         state.offsets = dict(intake.next_offsets)
         requests = state.take_due(now, settings.arrival_settle_seconds, settings.arrival_max_wait_seconds)
+        requests = join_waiting_runs(context, requests, built)
         run_requests = [
             dg.RunRequest(
                 run_key=request.run_key,
@@ -86,3 +88,31 @@ def build_arrival_sensor(
         return dg.SensorResult(run_requests=run_requests, cursor=state.to_cursor())
 
     return datastore_events
+
+
+def join_waiting_runs(
+    context: dg.SensorEvaluationContext, requests: list[PartitionRequest], built: Mapping[str, EndpointDefinitions]
+) -> list[PartitionRequest]:
+    """The requests whose month has no run waiting to start; the others join that run.
+
+    A run whose step has not begun lists the month's folder when it does, so it will score files
+    that landed before now: a second queued run would score the same files again. Should the
+    waiting run never start (cancelled), the reconciliation sensor finds the files unscored.
+    """
+    if not requests:
+        return requests
+    waiting = runs_by_partition(context.instance, WAITING, {built[r.endpoint].job.name for r in requests})
+    kept = []
+    for request in requests:
+        joined = next(
+            (r for r in waiting.get((built[request.endpoint].job.name, request.partition), []) if r.scores_into_latest),
+            None,
+        )
+        if joined is None:
+            kept.append(request)
+        else:
+            context.log.info(
+                f"{len(request.files)} files of {request.endpoint} {request.partition} join run "
+                f"{joined.run_id[:8]} ({joined.status.value}): it lists the folder when it starts"
+            )
+    return kept
