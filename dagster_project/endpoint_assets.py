@@ -1,16 +1,21 @@
-"""Per endpoint: its landing folder (external asset), its monthly predictions asset and the job."""
+"""Per endpoint: its landing folder (observed source asset), its monthly predictions asset and the job."""
 # No `from __future__ import annotations`: Dagster reads the asset parameters' types at runtime.
 
 import hashlib
+import json
 from dataclasses import dataclass
 
 import dagster as dg
 from dagster._core.definitions.unresolved_asset_job_definition import UnresolvedAssetJobDefinition
 
 from batchpoint.specs.endpoint import BatchEndpoint
-from dagster_project.naming import job_name, landing_key, predictions_key
+from dagster_project.landing_observation import build_landing_asset, landing_spec
+from dagster_project.naming import job_name, predictions_key
 from dagster_project.platform_resource import Platform
 from dagster_project.scoring_step import score_partition
+
+# What the default deployment computes with; its code version hashes these fields.
+_SCORING_FIELDS = {"name", "model", "code_configuration", "environment", "settings"}
 
 
 class ScoringConfig(dg.Config):
@@ -24,7 +29,8 @@ class ScoringConfig(dg.Config):
 class EndpointDefinitions:
     """What one endpoint contributes to the Dagster definitions."""
 
-    landing: dg.AssetSpec
+    landing: dg.AssetsDefinition | dg.AssetSpec
+    """Observable (a data version per month) when the endpoint has a data-arrival trigger."""
     predictions: dg.AssetsDefinition
     job: UnresolvedAssetJobDefinition
     partitions: dg.MonthlyPartitionsDefinition
@@ -38,14 +44,12 @@ def monthly_partitions(endpoint: BatchEndpoint) -> dg.MonthlyPartitionsDefinitio
 
 
 def build_endpoint_definitions(endpoint: BatchEndpoint, platform: Platform) -> EndpointDefinitions:
-    """Build the landing spec, the predictions asset and its job for ``endpoint``."""
+    """Build the landing asset, the predictions asset and its job for ``endpoint``."""
     partitions = monthly_partitions(endpoint)
-    landing = dg.AssetSpec(
-        key=landing_key(endpoint),
-        description=f"Files landing under {_landing_uri(endpoint)}<YYYY-MM>/ (CSV or Parquet).",
-        partitions_def=partitions,
-        group_name="landing",
-        kinds={"s3"},
+    landing: dg.AssetsDefinition | dg.AssetSpec = (
+        build_landing_asset(endpoint, partitions, platform)
+        if endpoint.data_arrival
+        else landing_spec(endpoint, partitions)
     )
     default_deployment = endpoint.defaults.deployment_name or ""
     code_version = _code_version(endpoint, platform)
@@ -53,7 +57,7 @@ def build_endpoint_definitions(endpoint: BatchEndpoint, platform: Platform) -> E
 
     @dg.asset(
         key=predictions_key(name),
-        deps=[landing],
+        deps=[landing.key],
         partitions_def=partitions,
         group_name="batch_endpoints",
         code_version=code_version,
@@ -67,10 +71,14 @@ def build_endpoint_definitions(endpoint: BatchEndpoint, platform: Platform) -> E
     def predictions(context: dg.AssetExecutionContext, config: ScoringConfig) -> dg.MaterializeResult[None]:
         return score_partition(context, platform, name, config.deployment_name or None)
 
+    # A data-arrival run observes its month first: the predictions step then records the listing
+    # it scored, and the partition shows stale only when files change after that.
+    observed = [landing.key] if isinstance(landing, dg.AssetsDefinition) else []
     job = dg.define_asset_job(
         job_name(name),
-        selection=[predictions.key],
-        # One step per run: the worker pool inside it does the fan-out (see docs/ARCHITECTURE.md).
+        selection=[*observed, predictions.key],
+        # One scoring step per run (after the observation, one S3 listing): the worker pool inside
+        # it does the fan-out (see docs/ARCHITECTURE.md).
         executor_def=dg.in_process_executor,
         tags={"batchpoint/endpoint": name},
     )
@@ -83,8 +91,12 @@ def _landing_uri(endpoint: BatchEndpoint) -> str:
 
 
 def _code_version(endpoint: BatchEndpoint, platform: Platform) -> str | None:
-    """The default deployment's spec hash: changing model or settings marks partitions stale."""
+    """A hash of what the default deployment computes with: its name, model reference, code,
+    environment and settings. Changing any of them shows every scored partition as stale; its
+    description, tags, compute and instance count change no prediction, so they are left out.
+    """
     if not endpoint.defaults.deployment_name:
         return None
     deployment = platform.registry.get_deployment(endpoint.name, endpoint.defaults.deployment_name)
-    return hashlib.sha256(deployment.model_dump_json().encode()).hexdigest()[:12]
+    scoring = deployment.model_dump(mode="json", include=_SCORING_FIELDS)
+    return hashlib.sha256(json.dumps(scoring, sort_keys=True).encode()).hexdigest()[:12]
