@@ -12,6 +12,7 @@ from fastapi.openapi.utils import get_openapi
 from batchpoint.api.auth import BearerAuthMiddleware, current_token
 from batchpoint.api.error_responses import ErrorBody, install_error_handlers
 from batchpoint.api.routers import (
+    backfills,
     computes,
     data_assets,
     deployments,
@@ -26,7 +27,7 @@ from batchpoint.api.routers import (
 from batchpoint.api.workspace_holder import WorkspaceFactory, WorkspaceHolder
 from batchpoint.specs.model_ref import VALID_FORMS
 
-_PROTECTED = (endpoints, deployments, models, environments, computes, data_assets, jobs, uploads, outputs)
+_PROTECTED = (endpoints, deployments, models, environments, computes, data_assets, jobs, uploads, outputs, backfills)
 _ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": ErrorBody, "description": text}
     for code, text in {
