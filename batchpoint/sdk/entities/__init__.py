@@ -1,5 +1,6 @@
 """Entities shaped like ``azure.ai.ml.entities``: mutable, built with keywords, converted to spec JSON."""
 
+from batchpoint.sdk.entities.backfill import Backfill, BackfillMonth
 from batchpoint.sdk.entities.compute import AmlCompute
 from batchpoint.sdk.entities.data import Data
 from batchpoint.sdk.entities.deployment import BatchDeployment, ModelBatchDeployment
@@ -19,6 +20,8 @@ from batchpoint.sdk.entities.output_version import OutputVersion
 
 __all__ = [
     "AmlCompute",
+    "Backfill",
+    "BackfillMonth",
     "BatchDeployment",
     "BatchDeploymentSettings",
     "BatchEndpoint",

@@ -8,7 +8,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from batchpoint.sdk.backfill_poller import BackfillPoller
+from batchpoint.sdk.entities.backfill import Backfill
 from batchpoint.sdk.entities.endpoint import BatchEndpoint
+from batchpoint.sdk.entities.entity import without_none
 from batchpoint.sdk.entities.inputs import Input
 from batchpoint.sdk.entities.job import BatchJob
 from batchpoint.sdk.invocation import invoke_body
@@ -84,3 +87,34 @@ class BatchEndpointOperations:
     def list_jobs(self, endpoint_name: str) -> builtins.list[BatchJob]:
         """The endpoint's jobs, newest first."""
         return [BatchJob(d) for d in self._api.values(f"/v1/batch-endpoints/{segment(endpoint_name)}/jobs")]
+
+    def begin_backfill(
+        self,
+        endpoint_name: str,
+        *,
+        from_month: str,
+        to_month: str,
+        deployment_name: str | None = None,
+        failed_only: bool = False,
+        promote: bool | None = None,
+    ) -> BackfillPoller:
+        """Re-score months ``from_month``..``to_month`` (``YYYY-MM``); ``.result()`` waits for every month's run.
+
+        ``promote`` (move ``latest``) defaults to true with the default deployment, false with another;
+        ``failed_only`` re-scores only the failed files of months whose newest version had any.
+        """
+        body = without_none(
+            {
+                "from": from_month,
+                "to": to_month,
+                "deployment_name": deployment_name,
+                "failed_only": failed_only,
+                "promote": promote,
+            }
+        )
+        answer = self._api.request("POST", f"/v1/batch-endpoints/{segment(endpoint_name)}/backfills", json=body)
+        return BackfillPoller(Backfill(answer), self.get_backfill)
+
+    def get_backfill(self, backfill_id: str) -> Backfill:
+        """A backfill with each month's run status and job."""
+        return Backfill(self._api.get(f"/v1/backfills/{segment(backfill_id)}"))
