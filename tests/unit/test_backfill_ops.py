@@ -1,6 +1,5 @@
 """``Workspace.backfills`` over a sqlite registry, an in-memory store and a fake Dagster GraphQL API."""
 
-import dataclasses
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -9,46 +8,14 @@ from typing import Any
 
 import pytest
 
-from batchpoint.config import Settings
 from batchpoint.errors import ConflictError, NotFoundError, SpecError, StackError
 from batchpoint.management.workspace import Workspace
 from batchpoint.outputs.layout import OutputLayout
 from batchpoint.specs.backfill import BackfillStatus, MonthStatus
-from batchpoint.specs.deployment import BatchDeployment
-from batchpoint.specs.endpoint import BatchEndpoint
 from batchpoint.specs.job import JobInput, JobStatus, JobTrigger
-from batchpoint.storage.memory import MemoryStore
+from tests.backfill_fakes import ENDPOINT, FakeDagster, backfill, fake_workspace, run
 
-ENDPOINT = "sales-forecast"
 THIS_MONTH = datetime.now(UTC).strftime("%Y-%m")
-
-
-class FakeDagster:
-    """Answers the GraphQL calls a backfill makes; remembers what was launched."""
-
-    def __init__(self) -> None:
-        self.assets: set[tuple[str, ...]] = {("sales_forecast", "predictions")}
-        self.launched: list[dict[str, Any]] = []
-        self.reloads = 0
-        self.backfill: dict[str, Any] | None = None
-
-    def asset_defined(self, path: list[str]) -> bool:
-        return tuple(path) in self.assets
-
-    def reload_location(self) -> None:
-        self.reloads += 1
-
-    def location_error(self) -> str | None:
-        return None
-
-    def execute(self, query: str, variables: dict[str, Any]) -> dict[str, Any]:
-        if "launchPartitionBackfill" in query:
-            self.launched.append(variables["params"])
-            return {"launchPartitionBackfill": {"__typename": "LaunchBackfillSuccess", "backfillId": "bf1"}}
-        assert "partitionBackfillOrError" in query
-        if self.backfill is None or variables["id"] != "bf1":
-            return {"partitionBackfillOrError": {"__typename": "BackfillNotFoundError", "message": "no"}}
-        return {"partitionBackfillOrError": {"__typename": "PartitionBackfill", **self.backfill}}
 
 
 @pytest.fixture
@@ -58,17 +25,7 @@ def dagster() -> FakeDagster:
 
 @pytest.fixture
 def workspace(tmp_path: Path, dagster: FakeDagster) -> Iterator[Workspace]:
-    store = MemoryStore()
-    ws = Workspace(dataclasses.replace(Settings(), data_dir=tmp_path), store=store)
-    ws.backends.dagster = dagster  # type: ignore[assignment]
-    registry = ws.backends.registry
-    registry.create_or_update_endpoint(
-        BatchEndpoint.parse({"name": ENDPOINT, "data_arrival": {"prefix": "sales/", "start_month": "2026-01"}})
-    )
-    for name in ("blue", "green"):
-        registry.create_or_update_deployment(
-            BatchDeployment.parse({"name": name, "endpoint_name": ENDPOINT, "model": "models:/m/1"})
-        )
+    ws = fake_workspace(tmp_path, dagster)
     yield ws
     ws.close()
 
@@ -158,26 +115,6 @@ def test_an_asset_dagster_does_not_know_yet_is_reloaded_for(workspace: Workspace
     assert dagster.launched == []
 
 
-def _run(run_id: str, month: str, status: str, start: float | None = 100.0) -> dict[str, Any]:
-    tags = [{"key": "dagster/partition", "value": month}, {"key": "dagster/backfill", "value": "bf1"}]
-    return {"runId": run_id, "status": status, "startTime": start, "endTime": None, "tags": tags}
-
-
-def _backfill(status: str, runs: list[dict[str, Any]], tags: dict[str, str] | None = None) -> dict[str, Any]:
-    tags = tags if tags is not None else {"batchpoint/endpoint": ENDPOINT, "batchpoint/deployment": "green"}
-    return {
-        "id": "bf1",
-        "status": status,
-        "partitionNames": ["2026-03", "2026-01", "2026-02"],
-        "title": None,
-        "timestamp": 1_700_000_000.0,
-        "endTimestamp": None,
-        "tags": [{"key": k, "value": v} for k, v in tags.items()],
-        "assetSelection": [{"path": ["sales_forecast", "predictions"]}],
-        "runs": runs,
-    }
-
-
 def test_get_shows_each_months_run_and_job(workspace: Workspace, dagster: FakeDagster) -> None:
     job = workspace.jobs.record_data_arrival_job(
         ENDPOINT,
@@ -188,13 +125,13 @@ def test_get_shows_each_months_run_and_job(workspace: Workspace, dagster: FakeDa
         trigger=JobTrigger.BACKFILL,
     )
     workspace.jobs.record_finished(job.name, status=JobStatus.COMPLETED, output_uri="s3://batchpoint/x/")
-    dagster.backfill = _backfill(
+    dagster.backfill = backfill(
         "REQUESTED",
         # 2026-01 was retried: its newest run counts
         [
-            _run("run-a1", "2026-01", "FAILURE", 50.0),
-            _run("run-a2", "2026-01", "SUCCESS"),
-            _run("run-b", "2026-02", "STARTED"),
+            run("run-a1", "2026-01", "FAILURE", 50.0),
+            run("run-a2", "2026-01", "SUCCESS"),
+            run("run-b", "2026-02", "STARTED"),
         ],
     )
     info = workspace.backfills.get("bf1")
@@ -229,12 +166,12 @@ def test_overall_status(
     workspace: Workspace, dagster: FakeDagster, dagster_status: str, runs: list[str], expected: BackfillStatus
 ) -> None:
     months = ["2026-01", "2026-02", "2026-03"]
-    dagster.backfill = _backfill(dagster_status, [_run(f"r{i}", months[i], s) for i, s in enumerate(runs)])
+    dagster.backfill = backfill(dagster_status, [run(f"r{i}", months[i], s) for i, s in enumerate(runs)])
     assert workspace.backfills.get("bf1").status is expected
 
 
 def test_a_backfill_started_in_dagsters_ui_is_found_by_its_asset(workspace: Workspace, dagster: FakeDagster) -> None:
-    dagster.backfill = _backfill("REQUESTED", [], tags={})
+    dagster.backfill = backfill("REQUESTED", [], tags={})
     info = workspace.backfills.get("bf1")
     assert (info.endpoint_name, info.deployment_name, info.promote) == (ENDPOINT, None, None)
 
