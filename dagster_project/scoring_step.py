@@ -1,7 +1,8 @@
 """The body of a predictions materialisation: resolve, list, score, report as metadata.
 
-Every run is also a job (trigger ``data-arrival``) on the registry, so an endpoint's job list shows
-these runs beside the invoked ones.
+Every run is also a job (trigger ``data-arrival``, or ``backfill`` for a backfill's runs) on the
+registry, so an endpoint's job list shows these runs beside the invoked ones. A run's tags
+(``dagster_project/run_tags.py``) pick the deployment, whether ``latest`` moves and what is re-scored.
 """
 
 from __future__ import annotations
@@ -16,24 +17,33 @@ from batchpoint.models.resolved import ResolvedModel
 from batchpoint.routing import partition_prefix
 from batchpoint.scoring.job import JobResult, run_scoring_job
 from batchpoint.scoring.progress import JobProgress as ScoringProgress
+from batchpoint.scoring.reuse import ReuseMode
 from batchpoint.specs.deployment import BatchDeployment
-from batchpoint.specs.job import InputType, JobInput, JobStatus
+from batchpoint.specs.endpoint import BatchEndpoint
+from batchpoint.specs.job import InputType, JobInput, JobStatus, JobTrigger
 from batchpoint.storage.port import ObjectInfo
 from dagster_project.invocation_progress import progress_recorder, result_progress
 from dagster_project.platform_resource import Platform
+from dagster_project.run_tags import RunChoices, run_choices
 from dagster_project.worker_runtime import worker_runtime
 
 
 def score_partition(
     context: dg.AssetExecutionContext, platform: Platform, endpoint_name: str, deployment_name: str | None
 ) -> dg.MaterializeResult[None]:
-    """Score one month of an endpoint's landing folder into a new output version."""
+    """Score one month of an endpoint's landing folder into a new output version.
+
+    ``deployment_name`` is the run config's (``ScoringConfig``); the run's tags may name one too.
+    """
     registry = platform.registry
     partition = context.partition_key
     endpoint = registry.get_endpoint(endpoint_name)
+    choices = run_choices(
+        context.run.tags, configured_deployment=deployment_name, default_deployment=endpoint.defaults.deployment_name
+    )
     deployment = (
-        registry.get_deployment(endpoint_name, deployment_name)
-        if deployment_name
+        registry.get_deployment(endpoint_name, choices.deployment_name)
+        if choices.deployment_name
         else registry.default_deployment(endpoint_name)
     )
     bucket, prefix = partition_prefix(endpoint, partition)
@@ -43,11 +53,17 @@ def score_partition(
         partition=partition,
         inputs={"input": JobInput(type=InputType.URI_FOLDER, path=f"s3://{bucket}/{prefix}")},
         dagster_run_id=context.run_id,
+        trigger=JobTrigger.BACKFILL if choices.backfill_id else JobTrigger.DATA_ARRIVAL,
     )
-    context.log.info(f"recorded as job {job.name}")
+    reuse = reuse_mode(choices, endpoint)
+    context.log.info(
+        f"recorded as job {job.name}; deployment {deployment.name!r}, promote {choices.promote}, "
+        f"reuse {reuse or 'none (every file scored)'}"
+        + (f", backfill {choices.backfill_id}" if choices.backfill_id else "")
+    )
     try:
         inputs, model, result = _score(
-            context, platform, endpoint_name, deployment, partition, bucket, prefix, job.name
+            context, platform, endpoint, deployment, partition, (bucket, prefix), job.name, choices
         )
     except Exception as exc:
         error = exc.description if isinstance(exc, dg.Failure) else f"{type(exc).__name__}: {exc}"
@@ -70,16 +86,24 @@ def score_partition(
     )
 
 
+def reuse_mode(choices: RunChoices, endpoint: BatchEndpoint) -> ReuseMode | None:
+    """What an earlier version may lend this run: its good files' rows (failed-files or incremental), or nothing."""
+    if choices.rescore_failed_files:
+        return "failed-files"
+    return "incremental" if endpoint.outputs.incremental else None
+
+
 def _score(
     context: dg.AssetExecutionContext,
     platform: Platform,
-    endpoint_name: str,
+    endpoint: BatchEndpoint,
     deployment: BatchDeployment,
     partition: str,
-    bucket: str,
-    prefix: str,
+    folder: tuple[str, str],
     job_name: str,
+    choices: RunChoices,
 ) -> tuple[list[ObjectInfo], ResolvedModel, JobResult]:
+    bucket, prefix = folder
     inputs = [obj for obj in platform.store.list(bucket, prefix) if not obj.key.endswith("/")]
     if not inputs:
         raise dg.Failure(description=f"no files under s3://{bucket}/{prefix}: nothing to score for {partition}")
@@ -95,7 +119,7 @@ def _score(
     result = run_scoring_job(
         store=platform.store,
         settings=platform.settings,
-        endpoint_name=endpoint_name,
+        endpoint_name=endpoint.name,
         deployment=deployment,
         model=model,
         inputs=inputs,
@@ -104,6 +128,9 @@ def _score(
         runtime=runtime,
         progress=log_and_record_progress(context, platform, job_name),
         log=context.log,
+        promote=choices.promote,
+        reuse=reuse_mode(choices, endpoint),
+        keep_versions=endpoint.outputs.keep_versions,
     )
     return inputs, model, result
 
@@ -131,6 +158,7 @@ def result_metadata(result: JobResult) -> dict[str, dg.MetadataValue]:
         "output_uri": dg.MetadataValue.url(result.output_uri),
         "output_version": dg.MetadataValue.text(result.version_id),
         "latest_moved": dg.MetadataValue.bool(result.latest_moved),
+        "promoted": dg.MetadataValue.bool(manifest.get("promoted", True) is not False),
         "rows": dg.MetadataValue.int(int(manifest["totals"]["rows"])),
         "files": dg.MetadataValue.int(int(manifest["totals"]["files"])),
         "failed_files": dg.MetadataValue.int(int(manifest["totals"]["failed_files"])),

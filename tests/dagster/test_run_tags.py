@@ -4,8 +4,10 @@ import pytest
 
 from batchpoint.errors import SpecError
 from batchpoint.orchestration.run_tags import predictions_asset_path, scoring_job_name, scoring_tags
+from batchpoint.specs.endpoint import BatchEndpoint
 from dagster_project.naming import job_name, predictions_key
 from dagster_project.run_tags import RunChoices, run_choices
+from dagster_project.scoring_step import reuse_mode
 
 
 @pytest.mark.parametrize("endpoint", ["sales-forecast", "a1-b2-c3", "plain"])
@@ -69,3 +71,12 @@ def test_bad_tags_name_the_tag_and_the_valid_form(
         run_choices(tags, configured_deployment=configured, default_deployment="blue")
     assert caught.value.field == field
     assert form in str(caught.value.valid_form)
+
+
+@pytest.mark.parametrize(
+    ("rescore", "incremental", "mode"),
+    [(True, False, "failed-files"), (True, True, "failed-files"), (False, True, "incremental"), (False, False, None)],
+)
+def test_reuse_mode(rescore: bool, incremental: bool, mode: str | None) -> None:
+    endpoint = BatchEndpoint.parse({"name": "e-1", "outputs": {"incremental": incremental}})
+    assert reuse_mode(RunChoices(None, True, rescore, None), endpoint) == mode
