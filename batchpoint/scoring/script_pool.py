@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import os
 import queue
 import threading
 import time
@@ -26,11 +27,12 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from batchpoint.errors import MiniBatchTimeout, ScriptInitError, ScriptWorkerError, WorkerCrashed
+from batchpoint.errors import MiniBatchTimeout, ScoringError, ScriptInitError, ScriptWorkerError, WorkerCrashed
 from batchpoint.scoring.input_staging import InputStager, StagedMiniBatch
 from batchpoint.scoring.planning import MiniBatch
 from batchpoint.scoring.runtime import WorkerRuntime
-from batchpoint.scoring.script_process import OutputAction, ScriptAnswer, ScriptProcess
+from batchpoint.scoring.script_process import LEAKY_VARIABLES, OutputAction, ScriptAnswer, ScriptProcess
+from batchpoint.scoring.zygote_client import Zygote
 
 RESULT_SUFFIXES = {"rows": ".txt", "parquet": ".parquet", "arrow": ".arrow"}
 
@@ -122,6 +124,9 @@ class ScriptPool:
         self._order: list[MiniBatch] = []
         self._prefetched = 0
         self._taken = 0
+        self._zygote: Zygote | None = None
+        self._zygote_tried = False
+        self._zygote_lock = threading.Lock()
         self.init_errors: list[ScriptInitError] = []
         self.first_ready_seconds: float | None = None
         self.all_ready_seconds: float | None = None
@@ -174,6 +179,8 @@ class ScriptPool:
                 self._tasks.put(None)
             for thread in threads:
                 thread.join()
+            if self._zygote is not None:
+                self._zygote.close()
 
     def stop(self, reason: str) -> None:
         """Start no new attempt; kill the running ones (their mini-batches end as not run)."""
@@ -214,17 +221,29 @@ class ScriptPool:
                     self._running.pop(name, None)
                 process.close()
 
+    def _zygote_for_builtin(self) -> Zygote | None:
+        """The zygote forking the built-in scorer's drivers, started by the first slot to need it."""
+        if not self.runtime.builtin:
+            return None
+        with self._zygote_lock:
+            if not self._zygote_tried:
+                self._zygote_tried = True
+                env = {k: v for k, v in os.environ.items() if k not in LEAKY_VARIABLES}
+                try:
+                    self._zygote = Zygote.start(self.runtime.python, {**env, **self._env}, self.log_dir / "zygote.txt")
+                except ScoringError as exc:
+                    self._say(logging.WARNING, f"starting each driver on its own: {exc}")
+            return self._zygote
+
     def _start(self, name: str) -> ScriptProcess:
         runtime = self.runtime
-        process = ScriptProcess(
-            runtime.python,
-            runtime.code_dir,
-            runtime.entry,
-            self._env,
-            self.settings.logging_level,
-            self.log_dir,
-            name=name,
-        )
+        args = (runtime.python, runtime.code_dir, runtime.entry, self._env, self.settings.logging_level, self.log_dir)
+        try:
+            process = ScriptProcess(*args, name=name, zygote=self._zygote_for_builtin())
+        except ScoringError as exc:
+            # The zygote is gone: a driver of its own is slower to start but just as good.
+            self._say(logging.WARNING, f"{name}: {exc}; starting it on its own")
+            process = ScriptProcess(*args, name=name)
         with self._lock:
             self._running[name] = process
             stopping = self._stop_reason is not None

@@ -31,6 +31,7 @@ from batchpoint.errors import (
     describe_exit,
 )
 from batchpoint.scoring.script_answers import FileOutcome, ScriptAnswer, failed_items
+from batchpoint.scoring.zygote_client import ForkedProcess, Zygote
 
 __all__ = [
     "FileOutcome",
@@ -79,23 +80,31 @@ class ScriptProcess:
         log_dir: Path,
         *,
         name: str | None = None,
+        zygote: Zygote | None = None,
     ) -> None:
         self.name = name or f"worker-{os.getpid()}-{next(_names)}"
         log_dir.mkdir(parents=True, exist_ok=True)
         self.log_path = log_dir / f"{self.name}.stderr.txt"
         base = {k: v for k, v in os.environ.items() if k not in LEAKY_VARIABLES}
         self._log = self.log_path.open("ab")
-        self._process = subprocess.Popen(
-            [str(python), str(DRIVER), "--code", str(code_dir), "--entry", entry, "--logging_level", logging_level],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=self._log,
-            cwd=code_dir,
-            env={**base, **env, "PYTHONUNBUFFERED": "1"},
-            start_new_session=True,  # its own process group: a kill reaches the script's children too
-            text=True,
-            encoding="utf-8",
-        )
+        args = ["--code", str(code_dir), "--entry", entry, "--logging_level", logging_level]
+        full_env = {**base, **env, "PYTHONUNBUFFERED": "1"}
+        self._process: subprocess.Popen[str] | ForkedProcess
+        if zygote is not None:
+            # Forked from a zygote that has imported MLflow already (the built-in scorer).
+            self._process = zygote.spawn(args, code_dir, full_env, self._log)
+        else:
+            self._process = subprocess.Popen(
+                [str(python), str(DRIVER), *args],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=self._log,
+                cwd=code_dir,
+                env=full_env,
+                start_new_session=True,  # its own process group: a kill reaches the script's children too
+                text=True,
+                encoding="utf-8",
+            )
         self._lines: queue.Queue[str | None] = queue.Queue()
         self._reader = threading.Thread(target=self._read, name=f"{self.name}-stdout", daemon=True)
         self._reader.start()
