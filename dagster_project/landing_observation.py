@@ -9,12 +9,12 @@ records the listing it scored (Dagster reads its inputs' versions when a step st
 
 # No `from __future__ import annotations`: Dagster reads the observe function's types at runtime.
 
-import hashlib
 import warnings
 from collections.abc import Callable, Iterable, Mapping
 
 import dagster as dg
 
+from batchpoint.models.job_runs import files_digest
 from batchpoint.routing import partition_prefix
 from batchpoint.specs.endpoint import BatchEndpoint
 from batchpoint.storage.port import ObjectInfo, ObjectStore
@@ -28,9 +28,9 @@ def landed_files(objects: Iterable[ObjectInfo]) -> list[ObjectInfo]:
 
 
 def listing_version(files: Iterable[ObjectInfo]) -> str:
-    """The data version of one month's files: a hash of their sorted (key, ETag) pairs."""
-    pairs = sorted(f"{f.key}\t{f.etag}" for f in landed_files(files))
-    return hashlib.sha256("\n".join(pairs).encode()).hexdigest()[:16]
+    """The data version of one month's files: a digest of their (key, ETag) pairs, the same digest
+    a job's MLflow run records for its input dataset."""
+    return files_digest(files)
 
 
 def month_listings(store: ObjectStore, endpoint: BatchEndpoint) -> dict[str, list[ObjectInfo]]:

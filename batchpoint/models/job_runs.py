@@ -1,0 +1,268 @@
+"""Adapter: one MLflow run per scoring job, so a model version's use can be traced in MLflow.
+
+A run in experiment ``batchpoint-jobs/<endpoint>``, named after the job, holds:
+
+- tags ``batchpoint.{endpoint,deployment,job_id,model_name,model_version,model_uri,output_uri}``;
+- params: the deployment as it was used (``manifest["deployment"]``, nested keys joined by dots);
+- metrics ``rows``, ``failed_items``, ``failed_files``, ``files``, ``seconds``;
+- the input files as a dataset (context ``scoring``): source the folder holding them, digest
+  ``files_digest`` of their (key, ETag) pairs (for a landing month this is its Dagster data
+  version), files and bytes as its profile; no data is read;
+- ``manifest.json`` as an artifact; start and end times from the manifest's timings.
+
+Linking the model version: MLflow 3's model version page links only its source run and source
+logged model. When a version was registered from a logged model (``model_id``), the run takes that
+model as an input and its metrics are linked to it, so the logged model's page lists each job run
+with its metrics and dataset. For every version, its tag ``batchpoint.last_job_run`` names the
+newest job run, and ``runs_for_model_version`` finds them all.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import posixpath
+import time
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from mlflow.data.dataset_source_registry import resolve_dataset_source
+from mlflow.data.meta_dataset import MetaDataset
+from mlflow.entities import Dataset, DatasetInput, InputTag, LoggedModelInput, Metric, Param, RunStatus
+from mlflow.entities.model_registry import ModelVersion
+from mlflow.exceptions import MlflowException
+from mlflow.tracking import MlflowClient
+from mlflow.utils.mlflow_tags import MLFLOW_DATASET_CONTEXT
+
+from batchpoint.config import Settings
+from batchpoint.errors import ModelError
+from batchpoint.models.mlflow_models import _environment
+from batchpoint.models.model_registry import MLFLOW_HTTP_LIMITS
+from batchpoint.models.resolved import ResolvedModel
+from batchpoint.storage.port import ObjectInfo
+
+EXPERIMENT_PREFIX = "batchpoint-jobs/"
+LAST_JOB_RUN_TAG = "batchpoint.last_job_run"
+_METRICS = {"rows": "rows", "failed_items": "failed_items", "failed_files": "failed_files", "files": "files"}
+_TAG_PREFIX = "batchpoint."
+
+
+@dataclass(frozen=True)
+class JobRun:
+    """One job's MLflow run, as ``runs_for_model_version`` finds it."""
+
+    run_id: str
+    experiment: str
+    job_id: str
+    endpoint: str
+    deployment: str
+    output_uri: str
+    status: str
+
+
+def files_digest(files: Iterable[ObjectInfo]) -> str:
+    """A digest of the files' (key, ETag) pairs, in any order; folder markers are not files."""
+    pairs = sorted(f"{f.key}\t{f.etag}" for f in files if not f.key.endswith("/"))
+    return hashlib.sha256("\n".join(pairs).encode()).hexdigest()[:16]
+
+
+def log_job_run(
+    settings: Settings,
+    *,
+    endpoint: str,
+    deployment: str,
+    job_id: str,
+    model: ResolvedModel,
+    inputs: Sequence[ObjectInfo],
+    manifest: Mapping[str, Any],
+    output_uri: str,
+) -> str:
+    """Record one scoring job as an MLflow run (see the module docstring); returns the run id.
+
+    Raises ``ModelError`` when MLflow cannot record it (the job's outputs stand regardless).
+    """
+    for variable, value in MLFLOW_HTTP_LIMITS.items():
+        os.environ.setdefault(variable, value)
+    client = MlflowClient(tracking_uri=settings.mlflow_uri, registry_uri=settings.mlflow_uri)
+    experiment = f"{EXPERIMENT_PREFIX}{endpoint}"
+    tags = {
+        "endpoint": endpoint,
+        "deployment": deployment,
+        "job_id": job_id,
+        "model_name": model.name,
+        "model_version": model.version,
+        "model_uri": model.uri,
+        "output_uri": output_uri,
+    }
+    timings = manifest.get("timings", {})
+    run_id = ""
+    try:
+        with _environment(settings.s3_env()):
+            model_id = _logged_model_id(client.get_model_version(model.name, model.version))
+            run = client.create_run(
+                _experiment_id(client, experiment),
+                start_time=_millis(timings.get("started_at")),
+                tags={f"{_TAG_PREFIX}{k}": v for k, v in tags.items()} | {"mlflow.note.content": _note(tags)},
+                run_name=job_id,
+            )
+            run_id = str(run.info.run_id)
+            dataset = _dataset(inputs)
+            client.log_inputs(
+                run_id,
+                datasets=[DatasetInput(dataset, [InputTag(MLFLOW_DATASET_CONTEXT, "scoring")])],
+                models=[LoggedModelInput(model_id)] if model_id else None,
+            )
+            client.log_batch(
+                run_id,
+                metrics=list(_metrics(manifest, model_id, dataset)),
+                params=[Param(k, v) for k, v in _params(manifest.get("deployment", {}))],
+            )
+            client.log_text(run_id, json.dumps(manifest, indent=2), "manifest.json")
+            client.set_model_version_tag(model.name, model.version, LAST_JOB_RUN_TAG, f"{experiment} {job_id} {run_id}")
+            status = "FINISHED" if manifest.get("status") == "Completed" else "FAILED"
+            client.set_terminated(run_id, status=status, end_time=_millis(timings.get("finished_at")))
+    except (MlflowException, OSError, ValueError) as exc:
+        _fail_quietly(client, run_id)
+        raise ModelError(
+            f"job {job_id} of endpoint {endpoint!r}: recording its MLflow run in {experiment!r} at "
+            f"{settings.mlflow_uri} failed: {type(exc).__name__}: {exc}"
+        ) from exc
+    return run_id
+
+
+def runs_for_model_version(settings: Settings, name: str, version: str) -> list[JobRun]:
+    """Every job run that scored with ``models:/<name>/<version>``, newest first."""
+    client = MlflowClient(tracking_uri=settings.mlflow_uri, registry_uri=settings.mlflow_uri)
+    try:
+        experiments = {
+            e.experiment_id: e.name
+            for e in client.search_experiments(filter_string=f"name LIKE '{EXPERIMENT_PREFIX}%'")
+        }
+        if not experiments:
+            return []
+        found = _all_runs(
+            client,
+            list(experiments),
+            f"tags.`batchpoint.model_name` = '{name}' AND tags.`batchpoint.model_version` = '{version}'",
+        )
+        return [
+            JobRun(
+                run_id=r.info.run_id,
+                experiment=experiments[r.info.experiment_id],
+                job_id=r.data.tags.get("batchpoint.job_id", ""),
+                endpoint=r.data.tags.get("batchpoint.endpoint", ""),
+                deployment=r.data.tags.get("batchpoint.deployment", ""),
+                output_uri=r.data.tags.get("batchpoint.output_uri", ""),
+                status=r.info.status,
+            )
+            for r in found
+        ]
+    except (MlflowException, OSError) as exc:
+        raise ModelError(
+            f"model {name}:{version}: searching its job runs at {settings.mlflow_uri} failed: {exc}"
+        ) from exc
+
+
+def _all_runs(client: MlflowClient, experiment_ids: list[str], filter_string: str) -> Iterator[Any]:
+    token: str | None = None
+    while True:
+        page = client.search_runs(
+            experiment_ids, filter_string, order_by=["attributes.start_time DESC"], page_token=token
+        )
+        yield from page
+        token = page.token
+        if not token:
+            return
+
+
+def _logged_model_id(version: ModelVersion) -> str | None:
+    """The MLflow 3 logged model a version was registered from, if any."""
+    # The registry leaves ``model_id`` empty in some stores; the source ``models:/<id>`` names it.
+    source = str(version.source or "")
+    named = source.removeprefix("models:/")
+    return version.model_id or (named if named != source and "/" not in named else None)
+
+
+def _experiment_id(client: MlflowClient, name: str) -> str:
+    found = client.get_experiment_by_name(name)
+    if found is not None:
+        return str(found.experiment_id)
+    try:
+        return str(client.create_experiment(name))
+    except MlflowException:
+        # Another job of the endpoint created it first.
+        again = client.get_experiment_by_name(name)
+        if again is None:
+            raise
+        return str(again.experiment_id)
+
+
+def _dataset(inputs: Sequence[ObjectInfo]) -> Dataset:
+    """The input files as an MLflow dataset entity (metadata only: the files are not read)."""
+    uri = _folder_uri(inputs)
+    name = uri.removeprefix("s3://").rstrip("/")
+    # MetaDataset leaves Dataset's `profile` unimplemented; Dataset is no ABC, so it instantiates.
+    described = MetaDataset(resolve_dataset_source(uri), name=name, digest=files_digest(inputs))  # type: ignore[abstract]
+    facts = described.to_dict()
+    profile = {"files": len(inputs), "bytes": sum(f.size for f in inputs)}
+    return Dataset(
+        name=facts["name"],
+        digest=facts["digest"],
+        source_type=facts["source_type"],
+        source=facts["source"],
+        profile=json.dumps(profile),
+    )
+
+
+def _folder_uri(inputs: Sequence[ObjectInfo]) -> str:
+    """``s3://bucket/folder/`` holding every input (their longest common folder)."""
+    buckets = {f.bucket for f in inputs}
+    if len(buckets) != 1:
+        return "s3://"
+    common = posixpath.commonpath([posixpath.dirname(f.key) for f in inputs])
+    return f"s3://{buckets.pop()}/{common}/" if common else f"s3://{buckets.pop()}/"
+
+
+def _metrics(manifest: Mapping[str, Any], model_id: str | None, dataset: Dataset) -> Iterator[Metric]:
+    now = int(time.time() * 1000)
+    # Linked to the logged model and dataset, the metrics put this run on the logged model's page.
+    link: dict[str, Any] = (
+        {"model_id": model_id, "dataset_name": dataset.name, "dataset_digest": dataset.digest} if model_id else {}
+    )
+    totals = manifest.get("totals", {})
+    for key, name in _METRICS.items():
+        if totals.get(key) is not None:
+            yield Metric(name, float(totals[key]), now, 0, **link)
+    seconds = manifest.get("timings", {}).get("seconds")
+    if seconds is not None:
+        yield Metric("seconds", float(seconds), now, 0, **link)
+
+
+def _params(facts: Mapping[str, Any], prefix: str = "") -> Iterator[tuple[str, str]]:
+    for key, value in facts.items():
+        if isinstance(value, Mapping):
+            yield from _params(value, f"{prefix}{key}.")
+        else:
+            yield f"{prefix}{key}", value if isinstance(value, str) else json.dumps(value)
+
+
+def _note(tags: Mapping[str, str]) -> str:
+    return (
+        f"Batch job `{tags['job_id']}` of endpoint `{tags['endpoint']}`, deployment `{tags['deployment']}`, "
+        f"scored with `{tags['model_uri']}`. Output: {tags['output_uri']}"
+    )
+
+
+def _millis(iso: object) -> int | None:
+    return int(datetime.fromisoformat(iso).timestamp() * 1000) if isinstance(iso, str) else None
+
+
+def _fail_quietly(client: MlflowClient, run_id: str) -> None:
+    """Mark a half-recorded run FAILED, if it was created; a second failure adds nothing to the first."""
+    if run_id:
+        with contextlib.suppress(MlflowException, OSError):
+            client.set_terminated(run_id, status=RunStatus.to_string(RunStatus.FAILED))
