@@ -69,7 +69,11 @@ def manifest(status: str = "Completed") -> dict[str, Any]:
             "settings": {"mini_batch_size": 5, "retry_settings": {"max_retries": 3}, "environment_variables": []},
         },
         "totals": {"files": 2, "failed_files": 1, "failed_items": 1, "rows": 17},
-        "timings": {"started_at": "2026-03-31T10:00:00+00:00", "finished_at": "2026-03-31T10:00:09+00:00", "seconds": 9},
+        "timings": {
+            "started_at": "2026-03-31T10:00:00+00:00",
+            "finished_at": "2026-03-31T10:00:09+00:00",
+            "seconds": 9,
+        },
     }
 
 
@@ -137,7 +141,10 @@ def test_runs_are_found_by_model_version_newest_first(settings: Settings, tmp_pa
     log(settings, other, "job-3")
 
     found = runs_for_model_version(settings, "churn", "1")
-    assert [(r.run_id, r.job_id, r.status) for r in found] == [(second, "job-2", "FAILED"), (first, "job-1", "FINISHED")]
+    assert [(r.run_id, r.job_id, r.status) for r in found] == [
+        (second, "job-2", "FAILED"),
+        (first, "job-1", "FINISHED"),
+    ]
     assert {(r.experiment, r.endpoint, r.deployment, r.output_uri) for r in found} == {
         ("batchpoint-jobs/sales", "sales", "main", OUTPUT)
     }
