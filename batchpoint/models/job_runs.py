@@ -14,7 +14,7 @@ Linking the model version: MLflow 3's model version page links only its source r
 logged model. When a version was registered from a logged model (``model_id``), the run takes that
 model as an input and its metrics are linked to it, so the logged model's page lists each job run
 with its metrics and dataset. For every version, its tag ``batchpoint.last_job_run`` names the
-newest job run, and ``runs_for_model_version`` finds them all.
+newest job run, and ``job_run_search.runs_for_model_version`` finds them all.
 """
 
 from __future__ import annotations
@@ -26,7 +26,6 @@ import os
 import posixpath
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -49,19 +48,6 @@ EXPERIMENT_PREFIX = "batchpoint-jobs/"
 LAST_JOB_RUN_TAG = "batchpoint.last_job_run"
 _METRICS = {"rows": "rows", "failed_items": "failed_items", "failed_files": "failed_files", "files": "files"}
 _TAG_PREFIX = "batchpoint."
-
-
-@dataclass(frozen=True)
-class JobRun:
-    """One job's MLflow run, as ``runs_for_model_version`` finds it."""
-
-    run_id: str
-    experiment: str
-    job_id: str
-    endpoint: str
-    deployment: str
-    output_uri: str
-    status: str
 
 
 def files_digest(files: Iterable[ObjectInfo]) -> str:
@@ -132,51 +118,6 @@ def log_job_run(
             f"{settings.mlflow_uri} failed: {type(exc).__name__}: {exc}"
         ) from exc
     return run_id
-
-
-def runs_for_model_version(settings: Settings, name: str, version: str) -> list[JobRun]:
-    """Every job run that scored with ``models:/<name>/<version>``, newest first."""
-    client = MlflowClient(tracking_uri=settings.mlflow_uri, registry_uri=settings.mlflow_uri)
-    try:
-        experiments = {
-            e.experiment_id: e.name
-            for e in client.search_experiments(filter_string=f"name LIKE '{EXPERIMENT_PREFIX}%'")
-        }
-        if not experiments:
-            return []
-        found = _all_runs(
-            client,
-            list(experiments),
-            f"tags.`batchpoint.model_name` = '{name}' AND tags.`batchpoint.model_version` = '{version}'",
-        )
-        return [
-            JobRun(
-                run_id=r.info.run_id,
-                experiment=experiments[r.info.experiment_id],
-                job_id=r.data.tags.get("batchpoint.job_id", ""),
-                endpoint=r.data.tags.get("batchpoint.endpoint", ""),
-                deployment=r.data.tags.get("batchpoint.deployment", ""),
-                output_uri=r.data.tags.get("batchpoint.output_uri", ""),
-                status=r.info.status,
-            )
-            for r in found
-        ]
-    except (MlflowException, OSError) as exc:
-        raise ModelError(
-            f"model {name}:{version}: searching its job runs at {settings.mlflow_uri} failed: {exc}"
-        ) from exc
-
-
-def _all_runs(client: MlflowClient, experiment_ids: list[str], filter_string: str) -> Iterator[Any]:
-    token: str | None = None
-    while True:
-        page = client.search_runs(
-            experiment_ids, filter_string, order_by=["attributes.start_time DESC"], page_token=token
-        )
-        yield from page
-        token = page.token
-        if not token:
-            return
 
 
 def _logged_model_id(version: ModelVersion) -> str | None:
