@@ -44,27 +44,27 @@ class FakeDagster:
     def execute(self, query: str, variables: dict[str, Any]) -> dict[str, Any]:
         if "launchPartitionBackfill" in query:
             self.launched.append(variables["params"])
-            return {"launchPartitionBackfill": {"__typename": "LaunchBackfillSuccess", "backfillId": "bf1"}}
+            return {"launchPartitionBackfill": {"__typename": "LaunchBackfillSuccess", "backfillId": "qwertyui"}}
         assert "partitionBackfillOrError" in query
-        if not self.reads or variables["id"] != "bf1":
+        if not self.reads or variables["id"] != "qwertyui":
             return {"partitionBackfillOrError": {"__typename": "BackfillNotFoundError", "message": "no"}}
         found = self.reads.pop(0) if len(self.reads) > 1 else self.reads[0]
         return {"partitionBackfillOrError": {"__typename": "PartitionBackfill", **found}}
 
 
 def run(run_id: str, month: str, status: str, start: float | None = 100.0) -> dict[str, Any]:
-    """A run of backfill ``bf1`` as Dagster lists it."""
-    tags = [{"key": "dagster/partition", "value": month}, {"key": "dagster/backfill", "value": "bf1"}]
+    """A run of backfill ``qwertyui`` as Dagster lists it."""
+    tags = [{"key": "dagster/partition", "value": month}, {"key": "dagster/backfill", "value": "qwertyui"}]
     return {"runId": run_id, "status": status, "startTime": start, "endTime": None, "tags": tags}
 
 
 def backfill(
     status: str, runs: list[dict[str, Any]], tags: dict[str, str] | None = None, months: list[str] | None = None
 ) -> dict[str, Any]:
-    """Backfill ``bf1`` of ``ENDPOINT`` as Dagster reports it."""
+    """Backfill ``qwertyui`` of ``ENDPOINT`` as Dagster reports it."""
     tags = tags if tags is not None else {"batchpoint/endpoint": ENDPOINT, "batchpoint/deployment": "green"}
     return {
-        "id": "bf1",
+        "id": "qwertyui",
         "status": status,
         "partitionNames": months or ["2026-03", "2026-01", "2026-02"],
         "title": None,

@@ -8,6 +8,7 @@ Nothing is stored in the registry: the backfill is Dagster's, each of its runs r
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
@@ -33,6 +34,9 @@ from batchpoint.specs.backfill import BackfillInfo, BackfillMonth, BackfillStatu
 from batchpoint.specs.endpoint import BatchEndpoint
 from batchpoint.specs.job import JobInfo
 
+# Dagster's backfill ids (dagster._core.utils.make_new_backfill_id): another id is answered as not
+# found without a call, so a mistyped id needs no orchestrator to be told so.
+_BACKFILL_ID = re.compile(r"^[a-z]{8}$")
 # Dagster run statuses as a month's status (CANCELING: the run is still there, ending).
 _RUN_STATUS = {
     "QUEUED": MonthStatus.PREPARING,
@@ -99,6 +103,8 @@ class BackfillOperations:
 
     def get(self, backfill_id: str) -> BackfillInfo:
         """The backfill with each month's run status and job; ``NotFoundError`` for an unknown id."""
+        if not _BACKFILL_ID.match(backfill_id):
+            raise NotFoundError("backfill", backfill_id, "backfill ids are 8 lowercase letters, as Dagster makes them")
         found = read_backfill(self._b.dagster, backfill_id)
         endpoint = found.tags.get(ENDPOINT_TAG) or self._endpoint_of(found)
         newest = found.newest_runs()

@@ -58,14 +58,14 @@ def test_post_answers_202_with_id_and_months_and_get_reads_it(api: Served) -> No
         assert started.status_code == 202, started.text
         body = started.json()
         assert (body["id"], body["status"], body["deployment_name"], body["promote"]) == (
-            "bf1",
+            "qwertyui",
             "Running",
             "blue",
             True,
         )
         assert [m["month"] for m in body["months"]] == MONTHS
         api.dagster.backfill = backfill("REQUESTED", [run("r1", "2026-01", "SUCCESS")])
-        got = http.get("/v1/backfills/bf1")
+        got = http.get("/v1/backfills/qwertyui")
         assert got.status_code == 200, got.text
         assert [(m["month"], m["status"]) for m in got.json()["months"]] == [
             ("2026-01", "Completed"),
@@ -113,7 +113,7 @@ def test_not_found_conflict_and_auth(api: Served) -> None:
         assert "nothing to re-score" in str(_error(conflict, 409)["message"])
         assert "backfill 'zzz'" in str(_error(http.get("/v1/backfills/zzz"), 404)["message"])
     with api.http(token=False) as anonymous:
-        _error(anonymous.get("/v1/backfills/bf1"), 401)
+        _error(anonymous.get("/v1/backfills/qwertyui"), 401)
         _error(anonymous.post(f"/v1/batch-endpoints/{ENDPOINT}/backfills", json={}), 401)
 
 
@@ -135,7 +135,7 @@ def test_sdk_poller_result_waits_for_every_month(api: Served, monkeypatch: pytes
             ENDPOINT, from_month="2026-01", to_month="2026-03", deployment_name="green"
         )
         assert isinstance(poller, BackfillPoller)
-        assert (poller.backfill.name, poller.backfill.promote, poller.status()) == ("bf1", False, "InProgress")
+        assert (poller.backfill.name, poller.backfill.promote, poller.status()) == ("qwertyui", False, "InProgress")
         _progress(api.dagster, "SUCCESS")
         result = poller.result()
         assert (result.status, poller.status(), poller.done()) == ("Completed", "Succeeded", True)
@@ -171,7 +171,7 @@ def test_cli_prints_months_and_progress_and_fails_when_a_month_failed(api: Serve
     assert any("2026-02: Running" in line and "(1/3 done, 0 failed)" in line for line in lines)
     assert any("2026-02: Completed" in line for line in lines)
     assert any("2026-03: Failed" in line and "(3/3 done, 1 failed)" in line for line in lines)
-    assert "Backfill bf1 Failed: 2 of 3 month(s) completed" in result.output
+    assert "Backfill qwertyui Failed: 2 of 3 month(s) completed" in result.output
     assert {t["key"]: t["value"] for t in api.dagster.launched[0]["tags"]}["batchpoint/promote"] == "true"
 
 
@@ -191,7 +191,7 @@ def test_cli_exits_0_when_every_month_completed(api: Served, tmp_path: Path) -> 
     ]
     result = CliRunner().invoke(main, args, env=api.env(tmp_path))
     assert result.exit_code == 0, result.output
-    assert "Backfill bf1 Completed: 3 of 3 month(s) completed" in result.output
+    assert "Backfill qwertyui Completed: 3 of 3 month(s) completed" in result.output
 
 
 def test_cli_no_wait_json_and_errors(api: Served, tmp_path: Path) -> None:

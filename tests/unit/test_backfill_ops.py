@@ -1,6 +1,7 @@
 """``Workspace.backfills`` over a sqlite registry, an in-memory store and a fake Dagster GraphQL API."""
 
 import json
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -36,10 +37,10 @@ def _tags(params: dict[str, Any]) -> dict[str, str]:
 
 def test_a_backfill_with_the_default_deployment_promotes(workspace: Workspace, dagster: FakeDagster) -> None:
     info = workspace.backfills.start(ENDPOINT, "2026-01", "2026-03")
-    assert (info.id, info.deployment_name, info.promote, info.failed_only) == ("bf1", "blue", True, False)
+    assert (info.id, info.deployment_name, info.promote, info.failed_only) == ("qwertyui", "blue", True, False)
     assert [m.month for m in info.months] == ["2026-01", "2026-02", "2026-03"]
     assert {m.status for m in info.months} == {MonthStatus.NOT_STARTED}
-    assert info.studio_url and info.studio_url.endswith("/runs/b/bf1")
+    assert info.studio_url and info.studio_url.endswith("/runs/b/qwertyui")
     (params,) = dagster.launched
     assert params["assetSelection"] == [{"path": ["sales_forecast", "predictions"]}]
     assert params["partitionNames"] == ["2026-01", "2026-02", "2026-03"]
@@ -134,7 +135,7 @@ def test_get_shows_each_months_run_and_job(workspace: Workspace, dagster: FakeDa
             run("run-b", "2026-02", "STARTED"),
         ],
     )
-    info = workspace.backfills.get("bf1")
+    info = workspace.backfills.get("qwertyui")
     assert info.status is BackfillStatus.RUNNING
     assert (info.endpoint_name, info.deployment_name, info.promote, info.failed_only) == (
         ENDPOINT,
@@ -167,15 +168,16 @@ def test_overall_status(
 ) -> None:
     months = ["2026-01", "2026-02", "2026-03"]
     dagster.backfill = backfill(dagster_status, [run(f"r{i}", months[i], s) for i, s in enumerate(runs)])
-    assert workspace.backfills.get("bf1").status is expected
+    assert workspace.backfills.get("qwertyui").status is expected
 
 
 def test_a_backfill_started_in_dagsters_ui_is_found_by_its_asset(workspace: Workspace, dagster: FakeDagster) -> None:
     dagster.backfill = backfill("REQUESTED", [], tags={})
-    info = workspace.backfills.get("bf1")
+    info = workspace.backfills.get("qwertyui")
     assert (info.endpoint_name, info.deployment_name, info.promote) == (ENDPOINT, None, None)
 
 
-def test_unknown_backfill_is_not_found(workspace: Workspace) -> None:
-    with pytest.raises(NotFoundError, match="backfill 'zzz'"):
-        workspace.backfills.get("zzz")
+@pytest.mark.parametrize("backfill_id", ["zzz", "zzzzzzzz", "QWERTYUI", "../jobs/x"])
+def test_unknown_backfill_is_not_found(workspace: Workspace, backfill_id: str) -> None:
+    with pytest.raises(NotFoundError, match=f"backfill '{re.escape(backfill_id)}'"):
+        workspace.backfills.get(backfill_id)
