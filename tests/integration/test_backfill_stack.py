@@ -1,9 +1,10 @@
 """Backfills on the real embedded stack: SDK/CLI → API → Dagster asset backfill → runs → new versions.
 
-One endpoint with a default deployment (blue) and a challenger (green), three months landed and
-scored on arrival. A backfill of the three months writes a new version of each and moves ``latest``;
-a one-month backfill with green writes a version (``promoted: false``) but leaves ``latest`` alone;
-with ``--promote`` it moves ``latest``.
+One endpoint with a default deployment (blue) and a challenger (green), three months landed (the
+last with a file that cannot be scored) and scored on arrival. A backfill of the three months writes
+a new version of each and moves ``latest``; a one-month backfill with green writes a version
+(``promoted: false``) but leaves ``latest`` alone; with ``--promote`` it moves ``latest``; a
+``failed_only`` backfill of all three picks the month with the failed file and re-scores only that.
 """
 
 from __future__ import annotations
@@ -98,6 +99,8 @@ def landed(stack: Settings) -> Iterator[Landed]:
         for index, part in enumerate(split_into_parts(scoring_rows(history, month), 2)):
             key = f"{name}/{month}/part-{index}.csv"
             workspace.store.put_bytes(stack.landing_bucket, key, part.to_csv(index=False).encode())
+    # Lacks the model's columns: fails alone, tolerated by error_threshold -1.
+    workspace.store.put_bytes(stack.landing_bucket, f"{name}/{MONTHS[2]}/bad.csv", b"foo,bar\n1,2\n")
     state = Landed(stack, workspace, name, "", workspace.tokens.create("backfill-tests")[1])
     _wait(lambda: all(state.latest(m) is not None for m in MONTHS), "the months to be scored on arrival")
     with served(create_app(lambda: workspace)) as url:
@@ -141,20 +144,26 @@ def test_backfill_rescores_months_and_a_challenger_promotes_only_when_asked(land
         jobs = {j.dagster_run_id: j for j in landed.workspace.jobs.list(endpoint=landed.name)}
         assert {jobs[r].trigger for r in runs.values()} == {JobTrigger.BACKFILL}
 
-        # A challenger on two months at once: without --promote on the first, with it on the second.
+        # At once: a challenger without --promote on the first month, with it on the second, and a
+        # failed-only backfill of all three, which finds the third (its bad file failed).
         before = {m: landed.latest(m) for m in MONTHS}
         started = time.monotonic()
         quiet = ml_client.batch_endpoints.begin_backfill(
             landed.name, from_month=MONTHS[0], to_month=MONTHS[0], deployment_name="green"
         )
         assert quiet.backfill.promote is False
+        failed_only = ml_client.batch_endpoints.begin_backfill(
+            landed.name, from_month=MONTHS[0], to_month=MONTHS[-1], failed_only=True
+        )
+        assert [m.month for m in failed_only.backfill.months] == [MONTHS[2]]
         env = {"BATCHPOINT_API_URL": landed.url, "BATCHPOINT_API_TOKEN": landed.token, "HOME": str(tmp_path)}
         args = ["batch-endpoint", "backfill", "-n", landed.name, "--from", MONTHS[1], "--to", MONTHS[1]]
         promoted = CliRunner().invoke(main, [*args, "-d", "green", "--promote", "-o", "json"], env=env)
         assert promoted.exit_code == 0, promoted.output
         promoted_run = _ran(Backfill(json.loads(promoted.stdout)), [MONTHS[1]])[MONTHS[1]]
         quiet_run = _ran(quiet.result(timeout=WAIT_S), [MONTHS[0]])[MONTHS[0]]
-        print(f"two challenger backfills: {time.monotonic() - started:.1f} s")
+        rescore_run = _ran(failed_only.result(timeout=WAIT_S), [MONTHS[2]])[MONTHS[2]]
+        print(f"three backfills at once: {time.monotonic() - started:.1f} s")
 
     kept = landed.manifest_of_run(MONTHS[0], quiet_run)
     assert (kept["status"], kept["deployment"]["name"], kept["promoted"]) == ("Completed", "green", False)
@@ -162,4 +171,10 @@ def test_backfill_rescores_months_and_a_challenger_promotes_only_when_asked(land
     moved = landed.latest(MONTHS[1])
     assert moved is not None and moved.job_id == promoted_run
     assert landed.manifest_of_run(MONTHS[1], promoted_run)["deployment"]["name"] == "green"
-    assert landed.latest(MONTHS[2]) == before[MONTHS[2]]
+    rescored = landed.manifest_of_run(MONTHS[2], rescore_run)
+    previous = landed.manifest_of_run(MONTHS[2], runs[MONTHS[2]])
+    assert previous["totals"]["failed_files"] == 1
+    assert rescored["reused"] == rescored["reused"] | {"version_id": previous["version_id"], "files": 2}
+    assert (rescored["status"], rescored["totals"]["files"], rescored["totals"]["failed_files"]) == ("Completed", 3, 1)
+    rescored_latest = landed.latest(MONTHS[2])
+    assert rescored_latest is not None and rescored_latest.job_id == rescore_run
