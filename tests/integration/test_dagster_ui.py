@@ -1,0 +1,120 @@
+"""Dagster's own UI shows a scored month: a browser opens the predictions asset and reads its metadata,
+then the landing folder's observation of that month.
+
+Playwright drives Debian's chromium (``/usr/bin/chromium``, installed by ``scripts/test``): Playwright's
+own browser builds cannot be downloaded here. The screenshot is kept in ``test-artifacts/``.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from batchpoint.config import Settings
+from batchpoint.demo.forecaster import train_and_register
+from batchpoint.demo.sales_history import generate_history, scoring_rows
+from batchpoint.demo.waiting import wait_for_new_version
+from batchpoint.orchestration.dagster_graphql import DagsterClient
+from batchpoint.outputs.layout import OutputLayout
+from batchpoint.outputs.versions import read_manifest
+from batchpoint.registry.store import Registry
+from batchpoint.specs.deployment import BatchDeployment
+from batchpoint.specs.endpoint import BatchEndpoint
+from batchpoint.storage.s3 import S3Store
+from dagster_project.naming import landing_key
+
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.timeout(600),
+    pytest.mark.filterwarnings("ignore:The ``noload`` loader strategy is deprecated"),
+]
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+MONTH = datetime.now(UTC).strftime("%Y-%m")
+
+
+def test_the_asset_pages_show_the_scored_partition_and_its_landing_observation(stack: Settings) -> None:
+    if not CHROMIUM.is_file():
+        pytest.fail(f"{CHROMIUM} is missing: `scripts/test` installs Debian's chromium (apt-get install chromium)")
+    from playwright.sync_api import expect, sync_playwright
+
+    name = f"ui-{uuid.uuid4().hex[:6]}"
+    manifest = _score_one_month(stack, name)
+    rows, version = manifest["totals"]["rows"], manifest["model"]["version"]
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    screenshot, landing_screenshot = ARTIFACTS / "dagster-asset.png", ARTIFACTS / "dagster-landing.png"
+    key = name.replace("-", "_")
+    url = f"{stack.dagster_url}/assets/{key}/predictions?view=partitions&partition={MONTH}"
+    landing_path = "/".join(landing_key(BatchEndpoint.parse(_endpoint_spec(name))).path)
+    landing_url = f"{stack.dagster_url}/assets/{landing_path}?view=events&partition={MONTH}"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True)
+        try:
+            page = browser.new_page(viewport={"width": 1600, "height": 1400})
+            page.set_default_timeout(90_000)  # two busy cores render the UI slowly
+            # A first visit gets Dagster's newsletter dialog over the page.
+            page.add_locator_handler(
+                page.get_by_text("Join the Dagster community"), lambda: page.get_by_role("button", name="Skip").click()
+            )
+            page.goto(url)
+            metadata = page.get_by_text("model_version", exact=True).first
+            expect(metadata).to_be_visible(timeout=90_000)
+            page.screenshot(path=str(screenshot), full_page=True)
+            text = page.inner_text("body")
+            # The landing folder's observation, made by the same run just before it scored.
+            page.goto(landing_url)
+            expect(page.get_by_text("observed in run")).to_be_visible(timeout=90_000)
+            page.screenshot(path=str(landing_screenshot), full_page=True)
+            landing_text = page.inner_text("body")
+        finally:
+            browser.close()
+    print(f"screenshots: {screenshot} ({url}), {landing_screenshot} ({landing_url})")
+
+    assert MONTH in text
+    for label in ("rows", "model_version", "deployment", "output_version"):
+        assert label in text, f"{label!r} not shown on {url} (screenshot {screenshot})"
+    assert str(rows) in text
+    assert f"models:/{name}-model/{version}" in text
+    assert f"Partition {MONTH} observed in run" in landing_text
+    assert f"s3://landing/{name}/{MONTH}/" in landing_text
+
+
+def _endpoint_spec(name: str) -> dict[str, Any]:
+    return {"name": name, "data_arrival": {"prefix": f"{name}/", "start_month": "2024-01"}}
+
+
+def _score_one_month(stack: Settings, name: str) -> dict[str, Any]:
+    """Create an endpoint with an MLflow deployment, land one file, wait for its version: its manifest."""
+    history = generate_history(products=12, months=36, start="2024-01", seed=5)
+    history = history[history["month"] <= MONTH]
+    last = str(pd.Period(MONTH, freq="M") - 1)
+    model = train_and_register(history[history["month"] < last], stack.mlflow_uri, f"{name}-model", seed=5)
+    registry = Registry(stack.registry)
+    registry.create_or_update_endpoint(
+        BatchEndpoint.parse(_endpoint_spec(name))
+    )
+    registry.create_or_update_deployment(
+        BatchDeployment.parse({"name": "forecast-mlflow", "endpoint_name": name, "model": model.uri})
+    )
+    registry.close()
+    dagster = DagsterClient(stack.dagster_url)
+    dagster.reload_location()
+    deadline = time.monotonic() + 120
+    while dagster.sensor_status("datastore_events") != "RUNNING":
+        assert time.monotonic() < deadline, "the data-arrival sensor never started"
+        time.sleep(1)
+    store = S3Store(stack.s3_url, stack.access_key, stack.secret_key, stack.region)
+    rows = scoring_rows(history, MONTH)
+    store.put_bytes(stack.landing_bucket, f"{name}/{MONTH}/part-000.csv", rows.to_csv(index=False).encode())
+    published = wait_for_new_version(
+        store, stack, dagster=dagster, endpoint=name, partition=MONTH, before=None, say=print, timeout_seconds=240
+    )
+    return read_manifest(store, OutputLayout(stack.output_bucket, name, MONTH), published.version_id)
