@@ -66,8 +66,11 @@ def log_job_run(
     inputs: Sequence[ObjectInfo],
     manifest: Mapping[str, Any],
     output_uri: str,
+    extra_tags: Mapping[str, str] | None = None,
 ) -> str:
     """Record one scoring job as an MLflow run (see the module docstring); returns the run id.
+
+    ``extra_tags`` are added as they are (e.g. ``{"batchpoint.dagster_run_id": ...}``).
 
     Raises ``ModelError`` when MLflow cannot record it (the job's outputs stand regardless).
     """
@@ -92,7 +95,9 @@ def log_job_run(
             run = client.create_run(
                 _experiment_id(client, experiment),
                 start_time=_millis(timings.get("started_at")),
-                tags={f"{_TAG_PREFIX}{k}": v for k, v in tags.items()} | {"mlflow.note.content": _note(tags)},
+                tags={f"{_TAG_PREFIX}{k}": v for k, v in tags.items()}
+                | {"mlflow.note.content": _note(tags)}
+                | dict(extra_tags or {}),
                 run_name=job_id,
             )
             run_id = str(run.info.run_id)

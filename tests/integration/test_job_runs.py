@@ -88,6 +88,7 @@ def log(settings: Settings, model: ResolvedModel, job_id: str, status: str = "Co
         inputs=INPUTS,
         manifest=manifest(status),
         output_uri=OUTPUT,
+        extra_tags={"batchpoint.dagster_run_id": f"run-of-{job_id}"},
     )
 
 
@@ -112,6 +113,7 @@ def test_a_job_run_records_the_model_inputs_outputs_and_manifest(settings: Setti
         "batchpoint.model_version": "1",
         "batchpoint.model_uri": "models:/churn/1",
         "batchpoint.output_uri": OUTPUT,
+        "batchpoint.dagster_run_id": "run-of-job-1",
     }
     assert OUTPUT in tags["mlflow.note.content"]
     assert run.data.params["settings.mini_batch_size"] == "5"
