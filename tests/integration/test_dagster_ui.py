@@ -7,6 +7,7 @@ own browser builds cannot be downloaded here. The screenshot is kept in ``test-a
 
 from __future__ import annotations
 
+import re
 import time
 import uuid
 from datetime import UTC, datetime
@@ -79,12 +80,18 @@ def test_the_asset_pages_show_the_scored_partition_and_its_landing_observation(s
     print(f"screenshots: {screenshot} ({url}), {landing_screenshot} ({landing_url})")
 
     assert MONTH in text
-    for label in ("rows", "model_version", "deployment", "output_version"):
-        assert label in text, f"{label!r} not shown on {url} (screenshot {screenshot})"
-    assert str(rows) in text
-    assert f"models:/{name}-model/{version}" in text
+    shown = {
+        "rows": str(rows),
+        "model_version": version,
+        "model_uri": f"models:/{name}-model/{version}",
+        "deployment": "forecast-mlflow",
+        "output_version": manifest["version_id"],
+    }
+    for label, value in shown.items():
+        # A metadata row reads as its label, then its value.
+        assert re.search(rf"(?m)^{label}\s+{re.escape(value)}$", text), f"{label} {value} not on {url} ({screenshot})"
     assert f"Partition {MONTH} observed in run" in landing_text
-    assert f"s3://landing/{name}/{MONTH}/" in landing_text
+    assert re.search(rf"(?m)^uri\s+s3://landing/{name}/{MONTH}/$", landing_text), landing_screenshot
 
 
 def _endpoint_spec(name: str) -> dict[str, Any]:
