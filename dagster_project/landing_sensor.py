@@ -9,13 +9,14 @@ version of an empty listing.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import dagster as dg
 from dagster._core.definitions.data_version import DATA_VERSION_TAG
 
-from batchpoint.errors import BatchpointError
+from batchpoint.errors import BatchpointError, NotFoundError
 from batchpoint.specs.endpoint import BatchEndpoint
+from batchpoint.storage.port import ObjectInfo
 from dagster_project.endpoint_assets import monthly_partitions
 from dagster_project.landing_observation import (
     listing_version,
@@ -52,31 +53,43 @@ def build_landing_sensor(endpoints: Sequence[BatchEndpoint], platform: Platform)
         for endpoint in watched:
             try:
                 listings = month_listings(platform.store, endpoint)
+            except NotFoundError:
+                listings = {}  # no landing bucket: nothing has landed, or it is gone with its files
             except BatchpointError as exc:
                 # Reporting the month as empty would mark scored predictions stale for nothing.
                 context.log.warning(f"landing folder of {endpoint.name!r} not observed: {exc}")
                 if endpoint.name in previous:
                     reported[endpoint.name] = previous[endpoint.name]
                 continue
-            partitions = monthly_partitions(endpoint)
-            listings = {m: files for m, files in listings.items() if partitions.has_partition_key(m)}
-            before = previous.get(endpoint.name, {})
-            now = versions_by_month(listings)
-            for month in sorted(set(before) | set(now)):
-                if month in now and before.get(month) == now[month]:
-                    continue
-                files = listings.get(month, [])
-                events.append(
-                    dg.AssetObservation(
-                        asset_key=landing_key(endpoint),
-                        partition=month,
-                        tags={DATA_VERSION_TAG: listing_version(files)},
-                        metadata=observation_metadata(endpoint, month, files),
-                    )
-                )
+            found, now = changed_observations(endpoint, listings, previous.get(endpoint.name, {}))
+            events += found
             reported[endpoint.name] = now
         if events:
             context.log.info(f"{len(events)} landing months changed")
         return dg.SensorResult(asset_events=events, cursor=json.dumps(reported, sort_keys=True))
 
     return landing_observations
+
+
+def changed_observations(
+    endpoint: BatchEndpoint, listings: Mapping[str, list[ObjectInfo]], before: Mapping[str, str]
+) -> tuple[list[dg.AssetObservation], dict[str, str]]:
+    """Observations of the months whose data version differs from ``before`` (month -> version),
+    and the versions now. ``listings`` is ``month_listings`` of the endpoint (any sensor that lists
+    the landing folder anyway can report these with its own listing); months outside the endpoint's
+    partitions are left out, and a month gone from the listing is reported once, empty.
+    """
+    partitions = monthly_partitions(endpoint)
+    current = {m: files for m, files in listings.items() if partitions.has_partition_key(m)}
+    now = versions_by_month(current)
+    events = [
+        dg.AssetObservation(
+            asset_key=landing_key(endpoint),
+            partition=month,
+            tags={DATA_VERSION_TAG: listing_version(current.get(month, []))},
+            metadata=observation_metadata(endpoint, month, current.get(month, [])),
+        )
+        for month in sorted(set(before) | set(now))
+        if month not in now or before.get(month) != now[month]
+    ]
+    return events, now
