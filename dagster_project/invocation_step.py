@@ -6,6 +6,7 @@ import dagster as dg
 
 from batchpoint.errors import BatchpointError, NotFoundError, ScoringError
 from batchpoint.models.mlflow_models import resolve_model
+from batchpoint.models.resolved import ResolvedModel
 from batchpoint.outputs.layout import OutputLayout
 from batchpoint.scoring.job import JobResult, run_scoring_job
 from batchpoint.specs.job import InputType, InvocationMessage, JobStatus
@@ -13,7 +14,7 @@ from batchpoint.specs.s3_uri import split_s3_uri
 from batchpoint.storage.port import ObjectInfo, ObjectStore
 from dagster_project.invocation_progress import result_progress
 from dagster_project.platform_resource import Platform
-from dagster_project.scoring_step import log_and_record_progress, result_metadata
+from dagster_project.scoring_step import log_and_record_progress, record_mlflow_run, result_metadata
 from dagster_project.worker_runtime import worker_runtime
 
 
@@ -56,7 +57,7 @@ def score_invocation(
         return dg.MaterializeResult(metadata={"job": dg.MetadataValue.text(name), "status": "Canceled"})
     jobs.record_started(name, dagster_run_id=context.run_id)
     try:
-        result = _score(context, platform, message)
+        inputs, model, deployment_name, result = _score(context, platform, message)
     except (BatchpointError, dg.Failure) as exc:
         error = exc.description if isinstance(exc, dg.Failure) else f"{type(exc).__name__}: {exc}"
         jobs.record_finished(name, status=JobStatus.FAILED, error=error)
@@ -66,6 +67,9 @@ def score_invocation(
         jobs.record_finished(name, status=JobStatus.FAILED, error=f"{type(exc).__name__}: {exc}")
         raise
     metadata = {"job": dg.MetadataValue.text(name), **result_metadata(result)}
+    metadata.update(
+        record_mlflow_run(context, platform, message.endpoint_name, deployment_name, name, model, inputs, result)
+    )
     status = JobStatus.COMPLETED if result.status == "Completed" else JobStatus.FAILED
     jobs.record_finished(name, status=status, error=result.error, progress=result_progress(result))
     if status is JobStatus.FAILED:
@@ -73,7 +77,9 @@ def score_invocation(
     return dg.MaterializeResult(metadata=metadata)
 
 
-def _score(context: dg.AssetExecutionContext, platform: Platform, message: InvocationMessage) -> JobResult:
+def _score(
+    context: dg.AssetExecutionContext, platform: Platform, message: InvocationMessage
+) -> tuple[list[ObjectInfo], ResolvedModel, str, JobResult]:
     name, endpoint = message.job_name, message.endpoint_name
     deployment = message.overrides.apply(platform.registry.get_deployment(endpoint, message.deployment_name))
     inputs = list_invocation_inputs(platform.store, message)
@@ -87,7 +93,7 @@ def _score(context: dg.AssetExecutionContext, platform: Platform, message: Invoc
     )
     runtime = worker_runtime(platform, deployment, model)
     context.log.info(f"worker runtime: {runtime.to_dict()}")
-    return run_scoring_job(
+    result = run_scoring_job(
         store=platform.store,
         settings=platform.settings,
         endpoint_name=endpoint,
@@ -101,3 +107,4 @@ def _score(context: dg.AssetExecutionContext, platform: Platform, message: Invoc
         log=context.log,
         layout=OutputLayout.at(message.output_path, endpoint, name),
     )
+    return inputs, model, deployment.name, result

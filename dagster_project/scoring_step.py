@@ -12,6 +12,8 @@ from collections.abc import Callable
 
 import dagster as dg
 
+from batchpoint.errors import ModelError
+from batchpoint.models.job_runs import log_job_run
 from batchpoint.models.mlflow_models import resolve_model
 from batchpoint.models.resolved import ResolvedModel
 from batchpoint.routing import partition_prefix
@@ -70,6 +72,9 @@ def score_partition(
         platform.workspace.jobs.record_finished(job.name, status=JobStatus.FAILED, error=error)
         raise
     metadata = {"job": dg.MetadataValue.text(job.name), **result_metadata(result)}
+    metadata.update(
+        record_mlflow_run(context, platform, endpoint_name, deployment.name, job.name, model, inputs, result)
+    )
     platform.workspace.jobs.record_finished(
         job.name,
         status=JobStatus.COMPLETED if result.status == "Completed" else JobStatus.FAILED,
@@ -135,6 +140,35 @@ def _score(
     return inputs, model, result
 
 
+def record_mlflow_run(
+    context: dg.AssetExecutionContext,
+    platform: Platform,
+    endpoint_name: str,
+    deployment_name: str,
+    job_name: str,
+    model: ResolvedModel,
+    inputs: list[ObjectInfo],
+    result: JobResult,
+) -> dict[str, dg.MetadataValue]:
+    """Log the job as an MLflow run linked to its model version; a failure to log is only a warning."""
+    try:
+        run_id = log_job_run(
+            platform.settings,
+            endpoint=endpoint_name,
+            deployment=deployment_name,
+            job_id=job_name,
+            model=model,
+            inputs=inputs,
+            manifest=result.manifest,
+            output_uri=result.output_uri,
+            extra_tags={"batchpoint.dagster_run_id": context.run_id, "batchpoint.partition": context.partition_key},
+        )
+    except ModelError as exc:
+        context.log.warning(f"scored, but the MLflow run was not recorded: {exc}")
+        return {}
+    return {"mlflow_run_id": dg.MetadataValue.text(run_id)}
+
+
 def log_and_record_progress(
     context: dg.AssetExecutionContext, platform: Platform, job_name: str
 ) -> Callable[[ScoringProgress], None]:
@@ -162,7 +196,10 @@ def result_metadata(result: JobResult) -> dict[str, dg.MetadataValue]:
         "rows": dg.MetadataValue.int(int(manifest["totals"]["rows"])),
         "files": dg.MetadataValue.int(int(manifest["totals"]["files"])),
         "failed_files": dg.MetadataValue.int(int(manifest["totals"]["failed_files"])),
+        "failed_items": dg.MetadataValue.int(int(manifest["totals"].get("failed_items", 0))),
+        "reused_files": dg.MetadataValue.int(int((manifest.get("reused") or {}).get("files", 0))),
         "input_files": dg.MetadataValue.json({"files": manifest["inputs"]}),
         "duration_seconds": dg.MetadataValue.float(float(manifest["timings"]["seconds"])),
         "preview": dg.MetadataValue.md(result.preview_markdown()),
+        **({"lineage_uri": dg.MetadataValue.url(str(manifest["lineage_uri"]))} if manifest.get("lineage_uri") else {}),
     }
