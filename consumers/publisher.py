@@ -19,6 +19,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections import OrderedDict
 from pathlib import Path
 
 from batchpoint.config import Settings
@@ -36,7 +37,9 @@ log = logging.getLogger("consumers.publisher")
 # A new checkpoint replays this much earlier than its timestamp: changes the filer logs slightly
 # out of order around the checkpoint are published again rather than lost.
 REPLAY_MARGIN_NS = 2_000_000_000
-FIRST_START_TIME_AGO = "876000h"  # no checkpoint yet: everything the filer log still holds
+FIRST_START_TIME_AGO = "876000h"
+# Changes remembered to recognise a replayed stretch of the filer log; far more than one replay.
+SEEN_CHANGES = 100_000  # no checkpoint yet: everything the filer log still holds
 
 
 def weed_binary() -> str:
@@ -61,6 +64,7 @@ class FilerPublisher:
         self.published = 0
         self._changes: queue.Queue[FilerChange | None] = queue.Queue()
         self._in_flight: list[FutureRecordMetadata] = []
+        self._seen: OrderedDict[tuple[int, str], None] = OrderedDict()
 
     def run(self, stop: threading.Event) -> None:
         """Publish until ``stop`` is set, restarting the tail if it dies."""
@@ -114,7 +118,7 @@ class FilerPublisher:
 
     def _publish_until_exit(self, producer: KafkaProducer, stop: threading.Event) -> None:
         done = self.checkpoint.load() or 0
-        pending_ts = done
+        pending_ts = floor = done
         while not stop.is_set():
             try:
                 change = self._changes.get(timeout=0.2)
@@ -122,16 +126,31 @@ class FilerPublisher:
                 change = FilerChange(0, None)
             if change is None:
                 break
-            # The filer can replay a stretch of its log twice (persisted segments overlapping the
-            # in-memory buffer after a filer restart): time only moves forward here.
-            if change.ts_ns > pending_ts:
-                pending_ts = change.ts_ns
-                if change.event is not None:
-                    self._send(producer, change.event)
+            # Under concurrent uploads the filer log is not strictly ordered by time (a burst of
+            # 1,000 PUTs showed 6 steps backwards), so a "time only moves forward" filter dropped
+            # creations. The filer can also replay a stretch of its log twice (after a restart):
+            # each change is recognised by (time, key) instead, and the checkpoint keeps the
+            # newest time seen. (Reconciliation covers a change that arrives out of order after a
+            # checkpoint and before a crash.)
+            # Changes up to the checkpoint loaded at start were acknowledged by Kafka before.
+            fresh = change.ts_ns > floor and change.event is not None
+            if fresh and change.event is not None and self._first_sight(change.ts_ns, change.event.key):
+                self._send(producer, change.event)
+            pending_ts = max(pending_ts, change.ts_ns)
             if self._changes.empty() and pending_ts > done:
                 done = self._commit(producer, pending_ts)
         if pending_ts > done:
             self._commit(producer, pending_ts)
+
+    def _first_sight(self, ts_ns: int, key: str) -> bool:
+        """True the first time this change is seen (a bounded memory of recent changes)."""
+        identity = (ts_ns, key)
+        if identity in self._seen:
+            return False
+        self._seen[identity] = None
+        if len(self._seen) > SEEN_CHANGES:
+            self._seen.popitem(last=False)
+        return True
 
     def _commit(self, producer: KafkaProducer, ts_ns: int) -> int:
         # Checkpoint only what the broker has acknowledged; flush() does not raise, the futures do.
