@@ -101,7 +101,8 @@ def join_waiting_runs(
     """
     if not requests:
         return requests
-    waiting = runs_by_partition(context.instance, WAITING, {built[r.endpoint].job.name for r in requests})
+    asset_jobs = {b.predictions.key: b.job.name for b in built.values()}
+    waiting = runs_by_partition(context.instance, WAITING, {built[r.endpoint].job.name for r in requests}, asset_jobs)
     kept = []
     for request in requests:
         joined = next(

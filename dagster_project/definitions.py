@@ -1,6 +1,6 @@
 """Dagster definitions built from the registry: per batch endpoint a monthly predictions asset and job
 (data arrival) and an invocation asset and job (one partition per invoked job); the sensors: data arrival,
-reconciliation of landing folders with their outputs, invocations."""
+reconciliation of landing folders with their outputs, landing observations, invocations."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from dagster_project.arrival_sensor import build_arrival_sensor
 from dagster_project.endpoint_assets import build_endpoint_definitions
 from dagster_project.invocation_assets import build_invocation_definitions
 from dagster_project.invocation_sensor import build_invocation_sensor
+from dagster_project.landing_sensor import build_landing_sensor
 from dagster_project.platform_resource import Platform
 from dagster_project.reconciliation_sensor import build_reconciliation_sensor
 
@@ -22,7 +23,11 @@ def build_definitions(platform: Platform) -> dg.Definitions:
     invoked = {e.name: build_invocation_definitions(e, platform) for e in endpoints}
     triggered = [e for e in endpoints if e.data_arrival is not None]
     sensors = (
-        [build_arrival_sensor(triggered, built, platform), build_reconciliation_sensor(triggered, built, platform)]
+        [
+            build_arrival_sensor(triggered, built, platform),
+            build_reconciliation_sensor(triggered, built, platform),
+            build_landing_sensor(triggered, platform),
+        ]
         if triggered
         else []
     )
@@ -37,6 +42,9 @@ def build_definitions(platform: Platform) -> dg.Definitions:
         ],
         jobs=[*(b.job for b in built.values()), *(i.job for i in invoked.values())],
         sensors=sensors,
+        # A backfill's runs belong to Dagster's implicit asset job, which takes this default: one
+        # process per run, the worker pool inside its step doing the fan-out (as the endpoint jobs).
+        executor=dg.in_process_executor,
     )
 
 

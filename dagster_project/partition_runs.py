@@ -6,7 +6,7 @@ of events never queues more than one run per month at a time.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 
 import dagster as dg
@@ -48,18 +48,32 @@ class PartitionRun:
 
 
 def runs_by_partition(
-    instance: dg.DagsterInstance, statuses: Iterable[dg.DagsterRunStatus], job_names: Collection[str]
+    instance: dg.DagsterInstance,
+    statuses: Iterable[dg.DagsterRunStatus],
+    job_names: Collection[str],
+    asset_jobs: Mapping[dg.AssetKey, str] | None = None,
 ) -> dict[tuple[str, str], list[PartitionRun]]:
     """Partitioned runs of ``job_names`` with one of ``statuses``, keyed by ``(job name, partition)``.
 
-    One query for all jobs: runs that have not ended are few, wherever they come from.
+    A backfill's runs belong to Dagster's implicit asset job, not to the endpoint's: ``asset_jobs``
+    (predictions asset key → the endpoint's job name) counts a run materialising that asset as a
+    run of that job. One query for all jobs: runs that have not ended are few.
     """
     found: dict[tuple[str, str], list[PartitionRun]] = {}
     for record in instance.get_run_records(filters=dg.RunsFilter(statuses=list(statuses))):
         run = record.dagster_run
         partition = run.tags.get(PARTITION_TAG)
-        if partition is None or run.job_name not in job_names:
+        job = run.job_name if run.job_name in job_names else _asset_job(run, asset_jobs or {})
+        if partition is None or job is None:
             continue
-        entry = PartitionRun(run.run_id, run.job_name, partition, run.status, dict(run.tags))
-        found.setdefault((run.job_name, partition), []).append(entry)
+        entry = PartitionRun(run.run_id, job, partition, run.status, dict(run.tags))
+        found.setdefault((job, partition), []).append(entry)
     return found
+
+
+def _asset_job(run: dg.DagsterRun, asset_jobs: Mapping[dg.AssetKey, str]) -> str | None:
+    """The endpoint job whose predictions asset ``run`` materialises, if any."""
+    for key in run.asset_selection or ():
+        if key in asset_jobs:
+            return asset_jobs[key]
+    return None
