@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -140,6 +141,7 @@ def test_runs_are_found_by_model_version_newest_first(settings: Settings, tmp_pa
     model = register(settings, tmp_path, "churn")
     other = register(settings, tmp_path, "other")
     first = log(settings, model, "job-1")
+    time.sleep(0.01)  # start times have millisecond resolution: "newest first" needs them apart
     second = log(settings, model, "job-2", status="Failed")
     log(settings, other, "job-3")
 
