@@ -7,6 +7,7 @@ with the same spec. A version left out is the next integer. ``latest`` is the ne
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Generic, TypeVar
 
 import sqlalchemy as sa
@@ -109,11 +110,39 @@ class VersionedAssetOperations(Generic[S]):
                 raise NotFoundError(self._kind, name if version is None else f"{name}:{version}")
 
 
+def deployments_using(backends: Backends, field: str, matches: Callable[[str], bool]) -> list[str]:
+    """``endpoint/deployment`` of every deployment whose ``field`` (environment or compute) matches."""
+    registry = backends.registry
+    return [
+        f"{endpoint.name}/{deployment.name}"
+        for endpoint in registry.list_endpoints()
+        for deployment in registry.list_deployments(endpoint.name)
+        if (value := getattr(deployment, field)) is not None and matches(str(value))
+    ]
+
+
 class EnvironmentOperations(VersionedAssetOperations[EnvironmentSpec]):
     """Environments (Azure ``ml_client.environments``)."""
 
     def __init__(self, backends: Backends) -> None:
         super().__init__(backends, environments, EnvironmentSpec, "environment", "environment")
+        self._backends = backends
+
+    def delete(self, name: str, version: str | None = None) -> None:
+        """Delete one version (or all) unless a deployment runs in it: ``ConflictError`` naming them."""
+        pinned = f"azureml:{name}:"
+        users = deployments_using(
+            self._backends,
+            "environment",
+            lambda ref: ref.startswith(pinned) and (version is None or ref == f"{pinned}{version}"),
+        )
+        if users:
+            what = f"{name}:{version}" if version is not None else name
+            raise ConflictError(
+                f"environment {what} is used by deployment(s) {', '.join(users)}; "
+                "point them at another environment or delete them first"
+            )
+        super().delete(name, version)
 
 
 class DataOperations(VersionedAssetOperations[DataAssetSpec]):
@@ -128,6 +157,7 @@ class ComputeOperations:
 
     def __init__(self, backends: Backends) -> None:
         self._engine = backends.registry.engine
+        self._backends = backends
 
     def create_or_update(self, compute: ComputeSpec) -> ComputeSpec:
         """Store ``compute`` (replacing one of the same name)."""
@@ -162,7 +192,13 @@ class ComputeOperations:
         return [ComputeSpec.model_validate(json.loads(s)) for s in rows]
 
     def delete(self, name: str) -> None:
-        """Delete the compute called ``name``."""
+        """Delete the compute called ``name`` unless a deployment names it (``ConflictError``)."""
+        users = deployments_using(self._backends, "compute", lambda ref: ref in {f"azureml:{name}", name})
+        if users:
+            raise ConflictError(
+                f"compute {name} is used by deployment(s) {', '.join(users)}; "
+                "point them at another compute or delete them first"
+            )
         with self._engine.begin() as conn:
             if conn.execute(computes.delete().where(computes.c.name == name)).rowcount == 0:
                 raise NotFoundError("compute", name)

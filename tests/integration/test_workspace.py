@@ -188,3 +188,30 @@ def test_tokens_are_hashed_verified_and_revoked(ws: Workspace) -> None:
     assert [(t.id, t.revoked_at is not None) for t in ws.tokens.list()] == [(token_id, True), (other_id, False)]
     with pytest.raises(NotFoundError, match="tok_missing"):
         ws.tokens.revoke("tok_missing")
+
+
+def test_an_environment_or_compute_in_use_is_not_deleted(ws: Workspace) -> None:
+    ws.environments.create_or_update(EnvironmentSpec.parse({"name": "sk", "pip_requirements": ["pandas"]}))
+    ws.environments.create_or_update(EnvironmentSpec.parse({"name": "sk", "pip_requirements": ["numpy"]}))
+    ws.compute.create_or_update(ComputeSpec.parse({"name": "cpu-cluster", "max_instances": 2}))
+    ws.batch_endpoints.create_or_update(BatchEndpoint.parse({"name": ENDPOINT}))
+    ws.backends.registry.create_or_update_deployment(
+        BatchDeployment.parse(
+            {
+                "name": "scripted",
+                "endpoint_name": ENDPOINT,
+                "model": "models:/sales/1",
+                "code_configuration": {"code": "s3://batchpoint/code/x/", "scoring_script": "score.py"},
+                "environment": "azureml:sk:1",
+                "compute": "azureml:cpu-cluster",
+            }
+        )
+    )
+    with pytest.raises(ConflictError, match=rf"environment sk:1 is used by deployment\(s\) {ENDPOINT}/scripted"):
+        ws.environments.delete("sk", "1")
+    with pytest.raises(ConflictError, match="environment sk is used"):
+        ws.environments.delete("sk")
+    ws.environments.delete("sk", "2")  # nobody runs in version 2
+    with pytest.raises(ConflictError, match=rf"compute cpu-cluster is used by deployment\(s\) {ENDPOINT}/scripted"):
+        ws.compute.delete("cpu-cluster")
+    assert [e.version for e in ws.environments.list("sk")] == ["1"]
