@@ -6,6 +6,7 @@ import hashlib
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import BinaryIO
 
 from batchpoint.errors import NotFoundError
 from batchpoint.storage.port import ObjectInfo
@@ -66,6 +67,9 @@ class MemoryStore:
 
     def upload(self, path: Path, bucket: str, key: str) -> ObjectInfo:
         return self.put_bytes(bucket, key, path.read_bytes())
+
+    def upload_stream(self, stream: BinaryIO, bucket: str, key: str) -> ObjectInfo:
+        return self.put_bytes(bucket, key, stream.read())
 
     def delete(self, bucket: str, key: str) -> None:
         self._bucket(bucket).pop(key, None)

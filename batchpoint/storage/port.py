@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Protocol
+from typing import BinaryIO, Protocol
 
 
 @dataclass(frozen=True)
@@ -49,6 +49,9 @@ class ObjectStore(Protocol):
 
     def upload(self, path: Path, bucket: str, key: str) -> ObjectInfo:
         """Write a local file as an object."""
+
+    def upload_stream(self, stream: BinaryIO, bucket: str, key: str) -> ObjectInfo:
+        """Write a readable binary stream as an object, in parts: never whole in memory."""
 
     def delete(self, bucket: str, key: str) -> None:
         """Remove an object (absent is fine)."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import boto3
 from botocore.config import Config
@@ -113,6 +113,14 @@ class S3Store:
     def upload(self, path: Path, bucket: str, key: str) -> ObjectInfo:
         try:
             self._client.upload_file(str(path), bucket, key)
+        except (ClientError, BotoCoreError) as exc:
+            raise self._fail(exc, "uploading", bucket, key) from exc
+        return self.head(bucket, key)
+
+    def upload_stream(self, stream: BinaryIO, bucket: str, key: str) -> ObjectInfo:
+        try:
+            # boto3's managed transfer: multipart in 8 MB parts, so memory stays bounded.
+            self._client.upload_fileobj(stream, bucket, key)
         except (ClientError, BotoCoreError) as exc:
             raise self._fail(exc, "uploading", bucket, key) from exc
         return self.head(bucket, key)

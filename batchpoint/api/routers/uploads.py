@@ -42,5 +42,6 @@ def upload(
         raise SpecError("file", f"has the name {file.filename!r}", "a file name without folders")
     bucket = workspace.settings.output_bucket
     key = "/".join([UPLOADS, *folder, names[0]])
-    workspace.store.put_bytes(bucket, key, file.file.read())
+    # Streamed in parts: an upload of gigabytes never sits whole in the API's memory.
+    workspace.store.upload_stream(file.file, bucket, key)
     return Upload(uri=f"s3://{bucket}/{key}")
