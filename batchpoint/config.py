@@ -84,6 +84,8 @@ class Settings:
     # HTTPS API: TLS when both are set (paths to a PEM certificate and its key).
     tls_cert: str = ""
     tls_key: str = ""
+    api_bind_host: str = ""
+    """Address the API listens on when it differs from ``host`` (a container: ``0.0.0.0``)."""
 
     # ---- derived -------------------------------------------------------------------------
     @property

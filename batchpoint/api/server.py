@@ -27,7 +27,7 @@ def uvicorn_config(settings: Settings) -> uvicorn.Config:
     app = create_app(lambda: Workspace(settings))
     return uvicorn.Config(
         app,
-        host=settings.host,
+        host=settings.api_bind_host or settings.host,
         port=settings.ports.api,
         ssl_certfile=settings.tls_cert or None,
         ssl_keyfile=settings.tls_key or None,
