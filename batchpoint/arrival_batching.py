@@ -69,6 +69,8 @@ class ArrivalState:
     """The sensor cursor's content."""
 
     offsets: dict[int, int] = field(default_factory=dict)
+    epoch: str = ""
+    """The broker life ``offsets`` belong to (``batchpoint/broker_epoch.py``)."""
     pending: dict[str, PendingMonth] = field(default_factory=dict)  # "endpoint|partition"
     seen: list[str] = field(default_factory=list)
 
@@ -115,6 +117,7 @@ class ArrivalState:
         return json.dumps(
             {
                 "offsets": {str(p): o for p, o in self.offsets.items()},
+                "epoch": self.epoch,
                 "pending": {
                     g: {"first": p.first_seen, "last": p.last_seen, "files": p.files, "digests": p.digests}
                     for g, p in self.pending.items()
@@ -132,6 +135,7 @@ class ArrivalState:
         raw = json.loads(cursor)
         return cls(
             offsets={int(p): int(o) for p, o in raw.get("offsets", {}).items()},
+            epoch=str(raw.get("epoch", "")),
             pending={
                 g: PendingMonth(p["first"], p["last"], dict(p["files"]), list(p["digests"]))
                 for g, p in raw.get("pending", {}).items()

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 import dagster as dg
 
 from batchpoint.arrival_batching import Arrival, ArrivalState, PartitionRequest
+from batchpoint.broker_epoch import current_epoch
 from batchpoint.errors import EventError
 from batchpoint.routing import Route, Router
 from batchpoint.specs.endpoint import BatchEndpoint
@@ -50,6 +51,13 @@ def build_arrival_sensor(
     )
     def datastore_events(context: dg.SensorEvaluationContext) -> dg.SensorResult:
         state = ArrivalState.from_cursor(context.cursor)
+        epoch = current_epoch(settings)
+        if state.epoch != epoch:
+            if state.offsets:
+                context.log.info(
+                    f"the broker restarted empty (epoch {epoch}): reading {settings.events_topic} from the start"
+                )
+            state.offsets, state.epoch = {}, epoch
         intake = take(
             settings.bootstrap,
             settings.events_topic,

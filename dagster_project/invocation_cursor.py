@@ -55,6 +55,8 @@ class InvocationCursor:
 
     offsets: dict[int, int] = field(default_factory=dict)
     requested: list[str] = field(default_factory=list)
+    epoch: str = ""
+    """The broker life ``offsets`` belong to (``batchpoint/broker_epoch.py``)."""
 
     def plan(
         self,
@@ -101,7 +103,7 @@ class InvocationCursor:
     def to_cursor(self) -> str:
         """JSON for the sensor cursor."""
         return json.dumps(
-            {"offsets": {str(p): o for p, o in self.offsets.items()}, "requested": self.requested},
+            {"offsets": {str(p): o for p, o in self.offsets.items()}, "requested": self.requested, "epoch": self.epoch},
             separators=(",", ":"),
         )
 
@@ -114,4 +116,5 @@ class InvocationCursor:
         return cls(
             offsets={int(p): int(o) for p, o in raw.get("offsets", {}).items()},
             requested=[str(n) for n in raw.get("requested", [])],
+            epoch=str(raw.get("epoch", "")),
         )

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 
 import dagster as dg
 
+from batchpoint.broker_epoch import current_epoch
 from batchpoint.errors import BatchpointError, NotFoundError
 from batchpoint.orchestration.dagster_graphql import reload_in_background
 from batchpoint.specs.job import InvocationMessage, JobStatus
@@ -58,6 +59,13 @@ def build_invocation_sensor(built: Mapping[str, InvocationDefinitions], platform
     )
     def invocations(context: dg.SensorEvaluationContext) -> dg.SensorResult:
         cursor = InvocationCursor.from_cursor(context.cursor)
+        epoch = current_epoch(settings)
+        if cursor.epoch != epoch:
+            if cursor.offsets:
+                context.log.info(
+                    f"the broker restarted empty (epoch {epoch}): reading {settings.invocations_topic} from the start"
+                )
+            cursor.offsets, cursor.epoch = {}, epoch
         intake = take_invocations(
             settings.bootstrap,
             settings.invocations_topic,

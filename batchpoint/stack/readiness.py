@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 import socket
@@ -129,6 +130,24 @@ def _buckets_created(settings: Settings) -> bool:
     return True
 
 
+def _location_ready(client: DagsterClient) -> bool:
+    """Loaded, or failed for a reason other than the code server still starting.
+
+    The webserver may ask the shared code server before it listens (a busy machine, many endpoints
+    to load) and then shows the location as unreachable until something reloads it: reload and
+    keep waiting instead of failing the stack.
+    """
+    if not client.location_loaded():
+        return False
+    error = client.location_error() or ""
+    if "UserCodeUnreachable" not in error and "UNAVAILABLE" not in error:
+        return True
+    with contextlib.suppress(StackError):
+        client.reload_location()
+    time.sleep(1.0)  # a reload is not free: give the code server a moment before asking again
+    return False
+
+
 def wait_ready(service: str, settings: Settings, children: Sequence[Child]) -> None:
     """Block until ``service`` is healthy and set up, or raise StackError with its log tail."""
     host, ports, timeout = settings.host, settings.ports, TIMEOUTS[service]
@@ -149,7 +168,7 @@ def wait_ready(service: str, settings: Settings, children: Sequence[Child]) -> N
         # loading the same workspace, answers.
         wait_until(service, lambda: http_status(host, ports.dagster, "/server_info") == 200, children, timeout)
         client = DagsterClient(settings.dagster_url)
-        wait_until(service, client.location_loaded, children, timeout)
+        wait_until(service, lambda: _location_ready(client), children, timeout)
         error = client.location_error()
         if error:
             raise failure(service, f"code location {client.location!r} failed to load: {error}", children)

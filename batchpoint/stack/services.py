@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from batchpoint.broker_epoch import new_epoch
 from batchpoint.config import Settings
 from batchpoint.errors import StackError
 from batchpoint.stack.dagster_config import code_server_command, write_dagster_home
@@ -242,6 +243,7 @@ def launches(service: str, settings: Settings) -> list[Launch]:
         Path(launch.env["TMPDIR"]).mkdir(parents=True, exist_ok=True)
         return [launch]
     if service == "kafka":
+        new_epoch(settings)  # an in-memory broker: offsets stored by sensors belong to the last one
         return [kafka_launch(settings, tansu_binary())]
     if service == "mlflow":
         (settings.data_dir.resolve() / "mlflow").mkdir(parents=True, exist_ok=True)
