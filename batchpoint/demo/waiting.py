@@ -45,6 +45,7 @@ def wait_for_new_version(
     layout = OutputLayout(settings.output_bucket, endpoint, partition)
     job = job_name or "score_" + endpoint.replace("-", "_")
     started = time.monotonic()
+    since = time.time()
     seen_states: dict[str, str] = {}
     last_beat = 0.0
     while (elapsed := time.monotonic() - started) < timeout_seconds:
@@ -53,7 +54,7 @@ def wait_for_new_version(
             key = latest.output_uri.removeprefix(f"s3://{settings.output_bucket}/")
             say(f"[{elapsed:5.1f} s] version {latest.version_id} published; latest moved")
             return PublishedVersion(latest.version_id, key, latest)
-        runs = [r for r in _runs(dagster, job, partition) if before is None or _newer(r, before)]
+        runs = [r for r in _runs(dagster, job, partition) if _newer(r, before, since)]
         for run in runs:
             if seen_states.get(run.run_id) != run.status:
                 seen_states[run.run_id] = run.status
@@ -83,5 +84,8 @@ def _runs(dagster: DagsterClient, job: str, partition: str) -> list[RunInfo]:
         return []  # the job may not exist until the code location has reloaded
 
 
-def _newer(run: RunInfo, before: LatestPointer) -> bool:
-    return run.run_id != before.job_id
+def _newer(run: RunInfo, before: LatestPointer | None, since: float) -> bool:
+    """A run of this wait: not the one behind ``before``, and not one that ended before it began."""
+    if before is not None and run.run_id == before.job_id:
+        return False
+    return run.end_time is None or run.end_time >= since
