@@ -20,7 +20,6 @@ interpreter), cached reuse 0.1-0.2 ms.
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import shutil
@@ -28,8 +27,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,6 +34,7 @@ from batchpoint.environments.build_errors import EnvironmentBuildError, build_er
 from batchpoint.environments.interpreters import find_interpreter
 from batchpoint.environments.keys import environment_key
 from batchpoint.environments.uv_binary import find_uv
+from batchpoint.file_lock import locked
 from batchpoint.specs.environment import EnvironmentSpec
 
 MARKER = ".batchpoint-env.json"
@@ -61,16 +59,6 @@ def _venv_python(root: Path) -> Path:
 def _requested_python(spec: EnvironmentSpec) -> str:
     # No version asked: the Python batchpoint runs on (major.minor), so the key says what was built.
     return spec.python_version or f"{sys.version_info.major}.{sys.version_info.minor}"
-
-
-@contextmanager
-def _locked(path: Path) -> Iterator[None]:
-    with path.open("a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 class EnvironmentBuilder:
@@ -100,7 +88,7 @@ class EnvironmentBuilder:
         if (root / MARKER).is_file():
             return BuiltEnvironment(_venv_python(root), root, key, False, time.monotonic() - started)
         self.envs_dir.mkdir(parents=True, exist_ok=True)
-        with _locked(self.envs_dir / f"{key[:16]}.lock"):
+        with locked(self.envs_dir / f"{key[:16]}.lock"):
             built_now = not (root / MARKER).is_file()  # another process may have finished meanwhile
             if built_now:
                 self._build(spec, key, root)

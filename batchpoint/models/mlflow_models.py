@@ -16,7 +16,6 @@ downloaded again in this layout.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import os
 import shutil
 import tempfile
@@ -33,6 +32,7 @@ from mlflow.types.schema import ColSpec, DataType
 
 from batchpoint.config import Settings
 from batchpoint.errors import ModelError
+from batchpoint.file_lock import locked
 from batchpoint.models.resolved import MODEL_KINDS, ModelKind, ResolvedModel
 from batchpoint.scoring.signature import COLUMN_TYPES, ColumnSpec, InputSignature
 from batchpoint.specs.model_ref import VALID_FORMS, ParsedModelRef
@@ -112,7 +112,7 @@ def _cached_download(client: MlflowClient, version: ModelVersion, settings: Sett
     model_dir.parent.mkdir(parents=True, exist_ok=True)
     # One process downloads (or replaces an old-layout copy) while the others wait, then reuse it:
     # replacing without the lock could move away a copy another process just put in place.
-    with _locked(model_dir.parent / f"{version.version}.lock"):
+    with locked(model_dir.parent / f"{version.version}.lock"):
         if not _complete(model_dir, local_path):
             shutil.rmtree(model_dir, ignore_errors=True)  # the flat layout of earlier releases
             _download(client, version, settings, model_dir, local_path.name)
@@ -164,16 +164,6 @@ def _download(client: MlflowClient, version: ModelVersion, settings: Settings, m
         os.rename(staging, model_dir)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-
-
-@contextlib.contextmanager
-def _locked(path: Path) -> Iterator[None]:
-    with path.open("a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def _model_kind(version: ModelVersion, local_path: Path) -> ModelKind:
