@@ -11,8 +11,8 @@ import time
 from pathlib import Path, PurePosixPath
 from typing import TextIO
 
-from batchpoint.errors import ScoringError, SpecError
-from batchpoint.outputs.layout import LATEST_FILE, VERSIONS_FOLDER
+from batchpoint.errors import BatchpointError, ScoringError, SpecError
+from batchpoint.outputs.layout import JOB_RESULT_LOG, LATEST_FILE, VERSIONS_FOLDER
 from batchpoint.sdk.entities.job import BatchJob
 from batchpoint.sdk.operations.endpoints import segment
 from batchpoint.sdk.poller import LROPoller
@@ -63,12 +63,28 @@ class JobOperations:
             if not text:
                 time.sleep(poll_interval)
         job = self.get(name)
+        result = self._job_result_text(name)
+        if result:
+            sink.write(f"\n--- logs/user/job_result.txt ---\n{result}")
         print(f"\nExecution Summary\n=================\nRunId: {name}\nStatus: {job.status}", file=sink)
         if job.output_uri:
             print(f"Outputs: {job.output_uri}", file=sink)
         if job.status == "Failed":
             raise ScoringError(f"job {name} failed: {job.error or 'see its logs/user/job_error.txt'}")
         return job
+
+    def _job_result_text(self, name: str) -> str:
+        """The finished job's ``logs/user/job_result.txt`` (counts, init()/run() errors); empty if none."""
+        try:
+            listed = [PurePosixPath(str(e["path"])) for e in self._api.values(f"/v1/jobs/{segment(name)}/outputs")]
+        except BatchpointError:
+            return ""  # no outputs (a job that failed before scoring): the log above says why
+        for remote, relative in output_files(listed):
+            if relative.as_posix() == JOB_RESULT_LOG:
+                url = f"/v1/jobs/{segment(name)}/outputs/" + "/".join(segment(p) for p in remote.parts)
+                with self._api.stream(url) as response:
+                    return response.read().decode("utf-8", errors="replace")
+        return ""
 
     def begin_cancel(self, name: str) -> LROPoller[BatchJob]:
         """Ask the job to stop; its status becomes Canceled."""
