@@ -124,6 +124,12 @@ def _buckets_created(settings: Settings) -> bool:
     try:
         for bucket in (settings.landing_bucket, settings.output_bucket, settings.mlflow_bucket):
             store.ensure_bucket(bucket)
+        # Buckets live in the filer; objects in volumes, which a restarted volume server may not have
+        # loaded yet (reads then fail with InternalError): a write and read-back proves both.
+        probe = ".batchpoint/ready"
+        store.put_bytes(settings.output_bucket, probe, b"ok")
+        if store.get_bytes(settings.output_bucket, probe) != b"ok":
+            return False
     except BatchpointError:
         # The S3 gateway answers before its filer is connected; try again on the next poll.
         return False
