@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -60,7 +59,7 @@ def model_of(name: str, version: str, tmp_path: Path) -> ResolvedModel:
     return ResolvedModel(name, version, f"models:/{name}/{version}", None, None, tmp_path / "cache" / name / "model")
 
 
-def manifest(status: str = "Completed") -> dict[str, Any]:
+def manifest(status: str = "Completed", minute: int = 0) -> dict[str, Any]:
     return {
         "job_id": "job-1",
         "status": status,
@@ -72,14 +71,14 @@ def manifest(status: str = "Completed") -> dict[str, Any]:
         },
         "totals": {"files": 2, "failed_files": 1, "failed_items": 1, "rows": 17},
         "timings": {
-            "started_at": "2026-03-31T10:00:00+00:00",
-            "finished_at": "2026-03-31T10:00:09+00:00",
+            "started_at": f"2026-03-31T10:{minute:02d}:00+00:00",
+            "finished_at": f"2026-03-31T10:{minute:02d}:09+00:00",
             "seconds": 9,
         },
     }
 
 
-def log(settings: Settings, model: ResolvedModel, job_id: str, status: str = "Completed") -> str:
+def log(settings: Settings, model: ResolvedModel, job_id: str, status: str = "Completed", minute: int = 0) -> str:
     return log_job_run(
         settings,
         endpoint="sales",
@@ -87,7 +86,7 @@ def log(settings: Settings, model: ResolvedModel, job_id: str, status: str = "Co
         job_id=job_id,
         model=model,
         inputs=INPUTS,
-        manifest=manifest(status),
+        manifest=manifest(status, minute),
         output_uri=OUTPUT,
         extra_tags={"batchpoint.dagster_run_id": f"run-of-{job_id}"},
     )
@@ -140,9 +139,9 @@ def test_a_job_run_records_the_model_inputs_outputs_and_manifest(settings: Setti
 def test_runs_are_found_by_model_version_newest_first(settings: Settings, tmp_path: Path) -> None:
     model = register(settings, tmp_path, "churn")
     other = register(settings, tmp_path, "other")
-    first = log(settings, model, "job-1")
-    time.sleep(0.01)  # start times have millisecond resolution: "newest first" needs them apart
-    second = log(settings, model, "job-2", status="Failed")
+    # A run starts when its job started (the manifest's time): newest first means the later job.
+    first = log(settings, model, "job-1", minute=0)
+    second = log(settings, model, "job-2", status="Failed", minute=5)
     log(settings, other, "job-3")
 
     found = runs_for_model_version(settings, "churn", "1")
