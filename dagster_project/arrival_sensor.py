@@ -8,12 +8,12 @@ from collections.abc import Mapping
 import dagster as dg
 
 from batchpoint.arrival_batching import Arrival, ArrivalState, PartitionRequest
-from batchpoint.broker_epoch import current_epoch
 from batchpoint.errors import EventError
 from batchpoint.routing import Route, Router
 from batchpoint.specs.endpoint import BatchEndpoint
 from consumers.events import ObjectCreated
 from consumers.intake import take
+from dagster_project.broker_restart import offsets_for_this_broker
 from dagster_project.endpoint_assets import EndpointDefinitions
 from dagster_project.partition_runs import WAITING, runs_by_partition
 from dagster_project.platform_resource import Platform
@@ -51,13 +51,9 @@ def build_arrival_sensor(
     )
     def datastore_events(context: dg.SensorEvaluationContext) -> dg.SensorResult:
         state = ArrivalState.from_cursor(context.cursor)
-        epoch = current_epoch(settings)
-        if state.epoch != epoch:
-            if state.offsets:
-                context.log.info(
-                    f"the broker restarted empty (epoch {epoch}): reading {settings.events_topic} from the start"
-                )
-            state.offsets, state.epoch = {}, epoch
+        state.offsets, state.epoch = offsets_for_this_broker(
+            context, settings, settings.events_topic, state.offsets, state.epoch
+        )
         intake = take(
             settings.bootstrap,
             settings.events_topic,

@@ -13,11 +13,11 @@ from collections.abc import Mapping
 
 import dagster as dg
 
-from batchpoint.broker_epoch import current_epoch
 from batchpoint.errors import BatchpointError, NotFoundError
 from batchpoint.orchestration.dagster_graphql import reload_in_background
 from batchpoint.specs.job import InvocationMessage, JobStatus
 from consumers.invocation_intake import take_invocations
+from dagster_project.broker_restart import offsets_for_this_broker
 from dagster_project.invocation_assets import InvocationDefinitions
 from dagster_project.invocation_cursor import EndpointState, InvocationCursor, Received
 from dagster_project.platform_resource import Platform
@@ -59,13 +59,9 @@ def build_invocation_sensor(built: Mapping[str, InvocationDefinitions], platform
     )
     def invocations(context: dg.SensorEvaluationContext) -> dg.SensorResult:
         cursor = InvocationCursor.from_cursor(context.cursor)
-        epoch = current_epoch(settings)
-        if cursor.epoch != epoch:
-            if cursor.offsets:
-                context.log.info(
-                    f"the broker restarted empty (epoch {epoch}): reading {settings.invocations_topic} from the start"
-                )
-            cursor.offsets, cursor.epoch = {}, epoch
+        cursor.offsets, cursor.epoch = offsets_for_this_broker(
+            context, settings, settings.invocations_topic, cursor.offsets, cursor.epoch
+        )
         intake = take_invocations(
             settings.bootstrap,
             settings.invocations_topic,

@@ -113,9 +113,8 @@ def run_scoring_job(
         tracker, pool = scored.tracker, scored.pool
         job_error = scored.error or _init_failure(pool, log, job_id)
         files = _all_files(inputs, tracker.files(job_error), reused)
-        failed = tracker.failed_items + sum(
-            1 for f in files if not f.ok and f.key not in job_outputs.recorded_keys(tracker)
-        )
+        recorded = job_outputs.recorded_keys(tracker)  # once: not per file of the generator below
+        failed = tracker.failed_items + sum(1 for f in files if not f.ok and f.key not in recorded)
         threshold = deployment.settings.error_threshold
         if job_error is None and not within_threshold(failed, threshold):
             job_error = f"{failed} failed items, more than error_threshold {threshold}"
