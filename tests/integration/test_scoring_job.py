@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import io
 import logging
+import math
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -340,6 +341,26 @@ def _predictions(store: S3Store, result: JobResult) -> bytes:
     return store.get_bytes(bucket, key)
 
 
+def assert_same_predictions(reused: bytes, full: bytes) -> None:
+    """The same rows in the same order, text cells equal and numbers equal up to float rounding.
+
+    A mini-batch is predicted as one matrix, and BLAS sums in an order that depends on the matrix's
+    shape, so a file's predictions can differ in the last digits with the files that share its
+    mini-batch (seen: 8.170000000000027 against 8.17000000000003). Reuse guarantees the rows an
+    earlier run computed for the same object, not bit-equality with any other batching.
+    """
+    reused_rows = [line.split(",") for line in reused.decode().splitlines()]
+    full_rows = [line.split(",") for line in full.decode().splitlines()]
+    assert len(reused_rows) == len(full_rows)
+    for got, want in zip(reused_rows, full_rows, strict=True):
+        assert len(got) == len(want), (got, want)
+        for a, b in zip(got, want, strict=True):
+            try:
+                assert math.isclose(float(a), float(b), rel_tol=1e-9, abs_tol=1e-9), (got, want)
+            except ValueError:
+                assert a == b, (got, want)
+
+
 def test_incremental_and_failed_only_runs_equal_a_full_rescore(
     settings: Settings, registered: str, unique_name: str
 ) -> None:
@@ -375,7 +396,7 @@ def test_incremental_and_failed_only_runs_equal_a_full_rescore(
     assert fixed.mini_batches == 1
     assert fixed.manifest["reused"]["files"] == len(GOOD)
     full = _job(settings, store, registered, inputs, "job-full")
-    assert _predictions(store, fixed) == _predictions(store, full)
+    assert_same_predictions(_predictions(store, fixed), _predictions(store, full))
 
     # Change one file and add one: an incremental run scores those two only, same result as in full.
     store.put_bytes(unique_name, "sales/2026-11/part-001.csv", features(6, seed=77).to_csv(index=False).encode())
@@ -385,7 +406,7 @@ def test_incremental_and_failed_only_runs_equal_a_full_rescore(
     full = _job(settings, store, registered, inputs, "job-full-2", promote=False)
     assert incremental.manifest["reused"]["files"] == len(GOOD)  # 4 unchanged GOOD files + the fixed one
     assert sum(1 for f in incremental.files if f.reused_from) == len(GOOD)
-    assert _predictions(store, incremental) == _predictions(store, full)
+    assert_same_predictions(_predictions(store, incremental), _predictions(store, full))
     assert incremental.rows == full.rows
 
     # A run that does not promote leaves latest where it was.
