@@ -27,6 +27,7 @@ from batchpoint.errors import (
     StackError,
     StorageError,
 )
+from batchpoint.specs.base import shown
 
 log = logging.getLogger(__name__)
 
@@ -93,12 +94,19 @@ def _on_validation(request: Request, exc: Exception) -> JSONResponse:
     first = errors[0] if errors else {"loc": (), "msg": "invalid request", "type": ""}
     field = validation_field(first.get("loc", ()))
     given = first.get("input")
-    message = f"{field}: {first.get('msg', 'invalid')}"
-    if first.get("type") not in {"missing", "json_invalid"} and not isinstance(given, dict | bytes):
-        message += f", got {given!r}"[:300]
+    ctx = first.get("ctx")
+    raised = ctx.get("error") if isinstance(ctx, dict) else None
+    expected = _expected(first)
+    if isinstance(raised, SpecError):  # a validator that knows the valid form said so
+        message = f"{field}: {raised.problem}"
+        expected = raised.valid_form or expected
+    else:
+        message = f"{field}: {first.get('msg', 'invalid')}"
+        if first.get("type") not in {"missing", "json_invalid"} and not isinstance(given, dict | bytes):
+            message += f", got {shown(given)}"
     if len(errors) > 1:
         message += f" (and {len(errors) - 1} more problem(s))"
-    return error_response(422, "InvalidSpec", message, field=field, expected=_expected(first))
+    return error_response(422, "InvalidSpec", message, field=field, expected=expected)
 
 
 def _on_spec_error(request: Request, exc: Exception) -> JSONResponse:
