@@ -75,7 +75,7 @@ class _Inflated:
 
 
 def extract_model_archive(archive: BinaryIO, target: Path, limits: ArchiveLimits) -> Path:
-    """Unpack ``archive`` (gzip-compressed tar) into ``target``; refuse any member that could escape it.
+    """Unpack ``archive`` (gzip-compressed tar) into the empty folder ``target``; refuse members that escape it.
 
     ``SpecError`` (``LimitExceededError`` for a limit) naming ``archive`` otherwise, with ``target``
     left empty. Returns the model folder: ``target`` itself, or its only sub-folder when the archive
@@ -84,7 +84,7 @@ def extract_model_archive(archive: BinaryIO, target: Path, limits: ArchiveLimits
     try:
         _unpack(archive, target, limits)
     except BaseException:
-        for entry in target.iterdir():  # only what this call unpacked: nothing else is refused later
+        for entry in target.iterdir():  # ``target`` is this call's folder: empty it again
             if entry.is_dir() and not entry.is_symlink():
                 shutil.rmtree(entry)
             else:
