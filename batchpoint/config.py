@@ -86,6 +86,15 @@ class Settings:
     tls_key: str = ""
     api_bind_host: str = ""
     """Address the API listens on when it differs from ``host`` (a container: ``0.0.0.0``)."""
+    # API input limits (bytes, counts): a request over one is refused with 413 naming the setting.
+    api_max_body_bytes: int = 1024 * 1024
+    """Largest request body of a JSON route (every route but the uploads); checked while it streams in."""
+    api_max_upload_bytes: int = 5 * 1024**3
+    """Largest request body of an upload route (``POST /v1/uploads``, a model version's archive)."""
+    model_archive_max_unpacked_bytes: int = 4 * 1024**3
+    """Largest total size of a model archive's files once unpacked, counted as they are written."""
+    model_archive_max_files: int = 10_000
+    """Most members (files and folders) a model archive may hold."""
 
     # ---- derived -------------------------------------------------------------------------
     @property

@@ -4,7 +4,8 @@
 
     BatchpointError                      (retriable: False unless a subclass says so)
     ├── SpecError                        a spec (YAML/JSON/Python) is invalid; names the field and the valid form
-    │   └── EnvironmentBuildError        uv could not build a deployment's environment; names the requirement
+    │   ├── EnvironmentBuildError        uv could not build a deployment's environment; names the requirement
+    │   └── LimitExceededError           input is larger than a configured limit; names the limit and its setting
     ├── NotFoundError                    an entity (endpoint, deployment, model, version) does not exist
     ├── ConflictError                    an operation contradicts the current state (delete the default ...)
     │   └── RollbackRefusedError         ``latest`` cannot point at a version that did not complete
@@ -61,6 +62,15 @@ class EnvironmentBuildError(SpecError):
         self.output_tail = output_tail
         what = f"{requirement}: {problem}" if requirement else problem
         super().__init__("environment.pip_requirements", f"{what}\nuv output (last lines):\n{output_tail}")
+
+
+class LimitExceededError(SpecError):
+    """Input is larger than a limit of ``Settings``: names the field, the limit and the setting that raises it."""
+
+    def __init__(self, field: str, problem: str, *, limit: int, setting: str, unit: str = "bytes") -> None:
+        self.limit = limit
+        self.setting = setting
+        super().__init__(field, problem, f"at most {limit} {unit}, the limit set by {setting}")
 
 
 class NotFoundError(BatchpointError, LookupError):

@@ -10,6 +10,7 @@ from fastapi import Depends, FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from batchpoint.api.auth import BearerAuthMiddleware, current_token
+from batchpoint.api.body_limits import BodyLimitMiddleware
 from batchpoint.api.error_responses import ErrorBody, install_error_handlers
 from batchpoint.api.routers import (
     backfills,
@@ -34,6 +35,7 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
         401: "missing or wrong bearer token",
         404: "the entity does not exist",
         409: "contradicts the current state",
+        413: "the body (or an archive unpacked) is over a limit; names the limit and its setting",
         422: "invalid input; names the field and the accepted form",
         503: "a backing service (S3, MLflow, the registry) is unavailable",
     }.items()
@@ -60,6 +62,8 @@ def create_app(workspace_factory: WorkspaceFactory) -> FastAPI:
     app.include_router(health.router)
     for module in _PROTECTED:
         app.include_router(module.router, dependencies=[Depends(current_token)], responses=_ERRORS)
+    # Added first, so it runs inside auth: a request without a token learns nothing of the limits.
+    app.add_middleware(BodyLimitMiddleware, workspaces=workspaces)
     app.add_middleware(BearerAuthMiddleware, workspaces=workspaces)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app

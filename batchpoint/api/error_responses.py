@@ -3,7 +3,8 @@
 ``{"error": {"code": ..., "message": ..., "field": ..., "expected": ...}}``:
 ``SpecError`` and request validation → 422 ``InvalidSpec`` naming the field; ``NotFoundError`` → 404;
 ``ConflictError`` → 409; ``StorageError`` / ``StackError`` → 503 with the message; a missing or
-wrong token → 401 with ``WWW-Authenticate: Bearer``.
+wrong token → 401 with ``WWW-Authenticate: Bearer``; a body or archive over a limit
+(``LimitExceededError``, ``BodyTooLarge``) → 413 ``ContentTooLarge`` naming the limit and its setting.
 """
 
 from __future__ import annotations
@@ -18,19 +19,29 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from batchpoint.api.body_limits import BodyTooLarge
 from batchpoint.errors import (
     BatchpointError,
     ConflictError,
+    LimitExceededError,
     ModelError,
     NotFoundError,
     SpecError,
     StackError,
     StorageError,
 )
+from batchpoint.specs.base import shown
 
 log = logging.getLogger(__name__)
 
-_HTTP_CODES = {401: "Unauthorized", 404: "NotFound", 405: "MethodNotAllowed", 409: "Conflict", 422: "InvalidSpec"}
+_HTTP_CODES = {
+    401: "Unauthorized",
+    404: "NotFound",
+    405: "MethodNotAllowed",
+    409: "Conflict",
+    413: "ContentTooLarge",
+    422: "InvalidSpec",
+}
 
 
 class ErrorDetail(BaseModel):
@@ -93,17 +104,29 @@ def _on_validation(request: Request, exc: Exception) -> JSONResponse:
     first = errors[0] if errors else {"loc": (), "msg": "invalid request", "type": ""}
     field = validation_field(first.get("loc", ()))
     given = first.get("input")
-    message = f"{field}: {first.get('msg', 'invalid')}"
-    if first.get("type") not in {"missing", "json_invalid"} and not isinstance(given, dict | bytes):
-        message += f", got {given!r}"[:300]
+    ctx = first.get("ctx")
+    raised = ctx.get("error") if isinstance(ctx, dict) else None
+    expected = _expected(first)
+    if isinstance(raised, SpecError):  # a validator that knows the valid form said so
+        message = f"{field}: {raised.problem}"
+        expected = raised.valid_form or expected
+    else:
+        message = f"{field}: {first.get('msg', 'invalid')}"
+        if first.get("type") not in {"missing", "json_invalid"} and not isinstance(given, dict | bytes):
+            message += f", got {shown(given)}"
     if len(errors) > 1:
         message += f" (and {len(errors) - 1} more problem(s))"
-    return error_response(422, "InvalidSpec", message, field=field, expected=_expected(first))
+    return error_response(422, "InvalidSpec", message, field=field, expected=expected)
 
 
 def _on_spec_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, SpecError)
     return error_response(422, "InvalidSpec", str(exc), field=exc.field, expected=exc.valid_form)
+
+
+def _on_limit_exceeded(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, LimitExceededError)
+    return error_response(413, "ContentTooLarge", str(exc), field=exc.field, expected=exc.valid_form)
 
 
 def _on_not_found(request: Request, exc: Exception) -> JSONResponse:
@@ -134,6 +157,8 @@ def _on_http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     if exc.status_code == 401:
         return unauthorized(str(exc.detail))
+    if isinstance(exc, BodyTooLarge):
+        return _on_limit_exceeded(request, exc.error)
     code = _HTTP_CODES.get(exc.status_code, "HttpError")
     return error_response(exc.status_code, code, str(exc.detail), headers=exc.headers)
 
@@ -141,6 +166,7 @@ def _on_http_error(request: Request, exc: Exception) -> JSONResponse:
 def install_error_handlers(app: FastAPI) -> None:
     """Register the translations above on ``app`` (most specific class first)."""
     app.add_exception_handler(RequestValidationError, _on_validation)
+    app.add_exception_handler(LimitExceededError, _on_limit_exceeded)
     app.add_exception_handler(SpecError, _on_spec_error)
     app.add_exception_handler(NotFoundError, _on_not_found)
     app.add_exception_handler(ConflictError, _on_conflict)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from batchpoint.management.backends import Backends
+from batchpoint.management.watched_folders import check_endpoint_folders
 from batchpoint.specs.endpoint import BatchEndpoint, EndpointDefaults
 
 
@@ -13,7 +14,12 @@ class EndpointOperations:
         self._b = backends
 
     def create_or_update(self, endpoint: BatchEndpoint) -> BatchEndpoint:
-        """Store ``endpoint``; a named default deployment must exist (``SpecError`` otherwise)."""
+        """Store ``endpoint``; a named default deployment must exist (``SpecError`` otherwise).
+
+        Its landing folder may not overlap the folders batchpoint writes, nor its outputs another
+        endpoint's landing folder (``watched_folders``).
+        """
+        check_endpoint_folders(endpoint, self._b.registry.list_endpoints(), self._b.settings.output_bucket)
         stored = self._b.registry.create_or_update_endpoint(endpoint)
         self._b.definitions_changed()
         return stored

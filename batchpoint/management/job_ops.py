@@ -17,6 +17,7 @@ from batchpoint.management.asset_ops import DataOperations
 from batchpoint.management.backends import Backends
 from batchpoint.management.job_inputs import resolve_inputs
 from batchpoint.management.job_records import finished_values, job_info, load, progress_json, update_unless_ended
+from batchpoint.management.watched_folders import check_output_path
 from batchpoint.outputs.layout import JOB_ERROR_LOG, JOB_PROGRESS_LOG, JOB_RESULT_LOG
 from batchpoint.registry.outbox import add_message
 from batchpoint.registry.tables import jobs
@@ -55,9 +56,14 @@ class JobOperations:
 
     # ---- invoke ---------------------------------------------------------------------------
     def invoke(self, endpoint: str, request: InvokeRequest) -> JobInfo:
-        """Check the request, then create the job (Preparing) and its invocation message together."""
+        """Check the request, then create the job (Preparing) and its invocation message together.
+
+        ``output_path`` may not overlap any endpoint's landing folder (``watched_folders``).
+        """
         registry = self._b.registry
         registry.get_endpoint(endpoint)
+        if request.output_path:
+            check_output_path(request.output_path, registry.list_endpoints())
         deployment: BatchDeployment = (
             registry.get_deployment(endpoint, request.deployment_name)
             if request.deployment_name

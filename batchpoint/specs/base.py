@@ -23,6 +23,16 @@ class Spec(BaseModel):
             raise spec_error_from(exc, where or cls.__name__) from exc
 
 
+GIVEN_MAX_CHARS = 200
+"""How much of a refused value an error message repeats (a 20 MiB description is not echoed)."""
+
+
+def shown(value: Any) -> str:
+    """``repr(value)``, cut to ``GIVEN_MAX_CHARS`` characters."""
+    text = repr(value)
+    return text if len(text) <= GIVEN_MAX_CHARS else f"{text[:GIVEN_MAX_CHARS]}... ({len(text)} characters)"
+
+
 def spec_error_from(exc: ValidationError, where: str) -> SpecError:
     """Turn pydantic's first error into a ``SpecError`` with a dotted field path."""
     first = exc.errors()[0]
@@ -30,8 +40,10 @@ def spec_error_from(exc: ValidationError, where: str) -> SpecError:
     kind = first["type"]
     if kind == "extra_forbidden":
         return SpecError(f"{where}.{path}", "unknown field", "one of the documented fields")
-    given = first.get("input")
+    raised = first.get("ctx", {}).get("error")
+    if isinstance(raised, SpecError):  # a validator that knows the valid form said so
+        return SpecError(f"{where}.{path}", raised.problem, raised.valid_form)
     problem = first["msg"]
     if kind != "missing":
-        problem += f", got {given!r}"
+        problem += f", got {shown(first.get('input'))}"
     return SpecError(f"{where}.{path}", problem)

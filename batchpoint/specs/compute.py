@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import Field, ValidationInfo, field_validator
 
 from batchpoint.specs.base import Spec
+from batchpoint.specs.free_text import Description, Tags
 
 
 class ComputeSpec(Spec):
@@ -18,8 +19,8 @@ class ComputeSpec(Spec):
     max_instances: int = Field(default=1, ge=1)
     idle_time_before_scale_down: int = Field(default=120, ge=0, description="seconds")
     size: str | None = None
-    description: str = ""
-    tags: dict[str, str] = Field(default_factory=dict)
+    description: Description = ""
+    tags: Tags = Field(default_factory=dict)
 
     @field_validator("max_instances")
     @classmethod

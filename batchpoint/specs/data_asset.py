@@ -8,6 +8,7 @@ from pydantic import Field, ValidationInfo, field_validator
 
 from batchpoint.specs.asset_naming import AssetName, AssetVersion
 from batchpoint.specs.base import Spec
+from batchpoint.specs.free_text import Description, Tags
 from batchpoint.specs.s3_uri import S3Uri
 
 
@@ -25,8 +26,8 @@ class DataAssetSpec(Spec):
     version: AssetVersion | None = None
     type: DataAssetType = DataAssetType.URI_FOLDER
     path: S3Uri
-    description: str = ""
-    tags: dict[str, str] = Field(default_factory=dict)
+    description: Description = ""
+    tags: Tags = Field(default_factory=dict)
 
     @field_validator("path")
     @classmethod

@@ -8,6 +8,7 @@ from typing import Self
 from pydantic import Field, model_validator
 
 from batchpoint.specs.base import Spec
+from batchpoint.specs.free_text import Description, Tags
 from batchpoint.specs.model_ref import ModelRef
 
 
@@ -57,13 +58,13 @@ class BatchDeployment(Spec):
     name: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9-]{2,31}$")
     endpoint_name: str
     model: ModelRef
-    description: str = ""
+    description: Description = ""
     code_configuration: CodeConfiguration | None = None
     environment: str | None = None
     compute: str | None = None
     resources: ResourceConfiguration = Field(default_factory=ResourceConfiguration)
     settings: BatchDeploymentSettings = Field(default_factory=BatchDeploymentSettings)
-    tags: dict[str, str] = Field(default_factory=dict)
+    tags: Tags = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _summary_only_needs_script(self) -> Self:

@@ -7,6 +7,8 @@ from enum import StrEnum
 from pydantic import Field
 
 from batchpoint.specs.base import Spec
+from batchpoint.specs.free_text import Description, Tags
+from batchpoint.specs.landing_prefix import LandingPrefix
 
 
 class Partitioning(StrEnum):
@@ -22,7 +24,7 @@ class DataArrivalTrigger(Spec):
     """
 
     bucket: str = Field(default="landing", pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
-    prefix: str = Field(pattern=r"^[A-Za-z0-9_.\-/]+/$", description="folder, ending with '/'")
+    prefix: LandingPrefix
     partitioning: Partitioning = Partitioning.MONTHLY
     start_month: str = Field(default="2020-01", pattern=r"^\d{4}-(0[1-9]|1[0-2])$")
 
@@ -49,8 +51,8 @@ class BatchEndpoint(Spec):
     """A batch endpoint (Azure name rules: a letter first, then letters, digits, hyphens; 3-32)."""
 
     name: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9-]{1,30}[A-Za-z0-9]$")
-    description: str = ""
+    description: Description = ""
     defaults: EndpointDefaults = Field(default_factory=EndpointDefaults)
     data_arrival: DataArrivalTrigger | None = None
     outputs: OutputPolicy = Field(default_factory=OutputPolicy)
-    tags: dict[str, str] = Field(default_factory=dict)
+    tags: Tags = Field(default_factory=dict)

@@ -13,6 +13,7 @@ from pydantic import Field, field_validator, model_validator
 
 from batchpoint.specs.asset_naming import AssetName, AssetVersion
 from batchpoint.specs.base import Spec
+from batchpoint.specs.free_text import Description, Tags
 
 CONDA_FORM = "a conda environment mapping with `dependencies: [python=3.11, pip, {pip: [...]}]`"
 _PYTHON = re.compile(r"^python\s*[=<>~!]*\s*(?P<version>\d+(?:\.\d+)*)")
@@ -56,12 +57,12 @@ class EnvironmentSpec(Spec):
 
     name: AssetName
     version: AssetVersion | None = None
-    description: str = ""
+    description: Description = ""
     conda_file: dict[str, Any] | None = None
     pip_requirements: list[str] = Field(default_factory=list)
     python_version: str | None = Field(default=None, pattern=r"^\d+(\.\d+){0,2}$")
     image: str | None = None
-    tags: dict[str, str] = Field(default_factory=dict)
+    tags: Tags = Field(default_factory=dict)
 
     @field_validator("conda_file")
     @classmethod

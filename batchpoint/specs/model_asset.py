@@ -9,6 +9,7 @@ from pydantic import Field
 
 from batchpoint.specs.asset_naming import AssetName
 from batchpoint.specs.base import Spec
+from batchpoint.specs.free_text import Description, Tags
 
 
 class ModelType(StrEnum):
@@ -25,9 +26,9 @@ class ModelSpec(Spec):
     version: str | None = Field(default=None, pattern=r"^\d+$", description="assigned by the registry")
     type: ModelType = ModelType.CUSTOM_MODEL
     path: str | None = None
-    description: str = ""
-    tags: dict[str, str] = Field(default_factory=dict)
-    properties: dict[str, str] = Field(default_factory=dict)
+    description: Description = ""
+    tags: Tags = Field(default_factory=dict)
+    properties: Tags = Field(default_factory=dict)
 
     @property
     def run_artifact(self) -> bool:

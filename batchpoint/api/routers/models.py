@@ -10,7 +10,8 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, Response, UploadFile, status
 
 from batchpoint.api.answers import AliasRequest, ValueList, same_key
-from batchpoint.api.archives import ARCHIVE_FORM, extract_model_archive
+from batchpoint.api.archives import ARCHIVE_FORM, ArchiveLimits, extract_model_archive
+from batchpoint.api.body_limits import UPLOAD_ROUTE
 from batchpoint.api.deps import WorkspaceDep
 from batchpoint.errors import SpecError
 from batchpoint.specs.model_asset import ModelSpec, ModelVersionInfo
@@ -30,7 +31,7 @@ def _model_spec(raw: str) -> ModelSpec:
     return ModelSpec.parse(data, where="spec")
 
 
-@router.post("/{name}/versions", status_code=status.HTTP_201_CREATED)
+@router.post("/{name}/versions", status_code=status.HTTP_201_CREATED, openapi_extra=UPLOAD_ROUTE)
 def create_model_version(
     name: str,
     workspace: WorkspaceDep,
@@ -45,7 +46,7 @@ def create_model_version(
     if archive is None:
         raise SpecError("archive", "is missing", ARCHIVE_FORM + " (or spec.path `runs:/<run_id>/<path>`)")
     with tempfile.TemporaryDirectory(prefix="bp-model-") as tmp:
-        folder = extract_model_archive(archive.file, Path(tmp))
+        folder = extract_model_archive(archive.file, Path(tmp), ArchiveLimits.of(workspace.settings))
         return workspace.models.create(model, folder)
 
 

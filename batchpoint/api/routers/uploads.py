@@ -9,6 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, File, Query, UploadFile, status
 
 from batchpoint.api.answers import Upload
+from batchpoint.api.body_limits import UPLOAD_ROUTE
 from batchpoint.api.deps import WorkspaceDep
 from batchpoint.errors import SpecError
 
@@ -27,7 +28,7 @@ def _segments(value: str, field: str, form: str) -> list[str]:
     return parts
 
 
-@router.post("", status_code=status.HTTP_201_CREATED)
+@router.post("", status_code=status.HTTP_201_CREATED, openapi_extra=UPLOAD_ROUTE)
 def upload(
     workspace: WorkspaceDep,
     file: Annotated[UploadFile, File(description="the file's content; its name is kept")],
