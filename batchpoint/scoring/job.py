@@ -126,7 +126,7 @@ def run_scoring_job(
         extra = job_outputs.local_files(work / "bi_output") if summary_only else {}
         if out.has_lineage and lineage_name and out.lineage_path is not None:
             extra[lineage_name] = out.lineage_path
-        worker_logs = job_outputs.worker_logs(pool)
+        worker_logs = job_outputs.worker_logs(pool.log_dir)
         timings = Timings(started_at, datetime.now(UTC), scored.startup, scored.seconds)
         has_predictions = not summary_only and (status == "Completed" or out.rows > 0)
         output_uri = job_outputs.output_uri_of(layout, version_id, output_file if has_predictions else None)

@@ -13,6 +13,7 @@ from batchpoint.scoring.results import FileResult
 from batchpoint.scoring.script_answers import failed_items
 from batchpoint.scoring.script_pool import Attempt, MiniBatchOutcome
 from batchpoint.storage.port import ObjectInfo
+from batchpoint.text_excerpts import excerpt
 
 
 @dataclass(frozen=True)
@@ -57,8 +58,8 @@ class MiniBatchRecord:
         """``job_error.txt`` lines: the mini-batch's reason, then each failed file."""
         lines: list[str] = []
         if self.note:
-            lines.append(f"mini-batch {self.index} ({self.file_names}): {self.note}")
-        lines += [f"  {f.uri}: {f.error}" for f in self.files if not f.ok]
+            lines.append(f"mini-batch {self.index} ({self.file_names}): {excerpt(self.note)}")
+        lines += [f"  {f.uri}: {excerpt(f.error)}" for f in self.files if f.error is not None]
         return lines
 
     def attempt_reports(self) -> list[str]:

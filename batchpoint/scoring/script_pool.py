@@ -31,7 +31,7 @@ from batchpoint.errors import MiniBatchTimeout, ScoringError, ScriptInitError, S
 from batchpoint.scoring.input_staging import InputStager, StagedMiniBatch
 from batchpoint.scoring.planning import MiniBatch
 from batchpoint.scoring.runtime import WorkerRuntime
-from batchpoint.scoring.script_process import LEAKY_VARIABLES, OutputAction, ScriptAnswer, ScriptProcess
+from batchpoint.scoring.script_process import LEAKY_VARIABLES, OutputAction, ScriptAnswer, ScriptProcess, process_log
 from batchpoint.scoring.zygote_client import Zygote
 
 RESULT_SUFFIXES = {"rows": ".txt", "parquet": ".parquet", "arrow": ".arrow"}
@@ -229,8 +229,9 @@ class ScriptPool:
             if not self._zygote_tried:
                 self._zygote_tried = True
                 env = {k: v for k, v in os.environ.items() if k not in LEAKY_VARIABLES}
+                log = process_log(self.log_dir, "zygote")
                 try:
-                    self._zygote = Zygote.start(self.runtime.python, {**env, **self._env}, self.log_dir / "zygote.txt")
+                    self._zygote = Zygote.start(self.runtime.python, {**env, **self._env}, log)
                 except ScoringError as exc:
                     self._say(logging.WARNING, f"starting each driver on its own: {exc}")
             return self._zygote
