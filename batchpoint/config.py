@@ -81,6 +81,11 @@ class Settings:
     sensor_interval_seconds: int = 2
     # Reconciliation: how often every landing folder is compared with its months' `latest` outputs.
     reconcile_interval_seconds: int = 30
+    # Object store outages: a failing store call is retried, waiting store_retry_backoff_seconds
+    # first and twice as long each time after (at most 10 s), for store_retry_seconds in all; a job
+    # whose store stays unreachable longer fails (it never counts the outage against its files).
+    store_retry_seconds: float = 60.0
+    store_retry_backoff_seconds: float = 0.5
     # HTTPS API: TLS when both are set (paths to a PEM certificate and its key).
     tls_cert: str = ""
     tls_key: str = ""

@@ -13,6 +13,7 @@
     ├── StackError                       the embedded stack cannot start or is not healthy
     │   └── PortInUseError               a configured port is taken; names the port and the setting
     ├── StorageError                     the object store failed (retriable)
+    │   └── StoreUnreachableError        ... and kept failing for the whole retry budget (retriable)
     ├── EventError                       a bus message cannot be decoded or routed (goes to dead letter)
     ├── ModelError                       a model cannot be resolved or loaded
     └── ScoringError                     scoring a job failed as a whole
@@ -125,6 +126,24 @@ class StorageError(BatchpointError):
     """The object store failed; usually worth retrying."""
 
     retriable = True
+
+
+class StoreUnreachableError(StorageError):
+    """A store operation kept failing with retriable errors for the whole retry budget.
+
+    Still retriable (a later run may find the store back), and never the fault of a file: a job
+    meeting it fails instead of counting failed items (``scoring/failure_causes.py``).
+    """
+
+    def __init__(self, what: str, attempts: int, seconds: float, last: BatchpointError) -> None:
+        self.what = what
+        self.attempts = attempts
+        self.seconds = seconds
+        self.last = last
+        super().__init__(
+            f"the store was unreachable: {what} failed {attempts} times over {seconds:.1f} s "
+            f"(BATCHPOINT_STORE_RETRY_SECONDS); last error: {last}"
+        )
 
 
 class EventError(BatchpointError):

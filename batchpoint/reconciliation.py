@@ -6,12 +6,16 @@ compares each month's landing listing, ``(key, ETag)`` per file, with the inputs
 ``latest`` points at, and names the months that need a run and why:
 
 - *unscored*: a landed file that ``latest`` does not hold (or there is no ``latest`` at all);
-- *changed*: a file whose ETag is not the one ``latest`` scored (it was overwritten).
+- *changed*: a file whose ETag is not the one ``latest`` scored (it was overwritten);
+- *unfinished*: a file that failed in ``latest`` for anything but its own content (the store was
+  unreachable: ``scoring/failure_causes.py``). Jobs fail rather than complete with such a file, so
+  only a ``latest`` written before that rule holds one; its rows were lost, not rejected.
 
-Not reasons: a file that failed in ``latest`` (re-scoring those is ``backfill --failed-only``), a
-file removed since (``latest`` keeps its rows until the month is scored again for another reason),
-a month without files. A month whose reasons are all files written in the last ``grace_seconds`` is
-left to the data-arrival sensor: their events are probably still on their way.
+Not reasons: a file that failed in ``latest`` for its content (re-scoring those is
+``backfill --failed-only``; the same file fails the same way), a file removed since (``latest``
+keeps its rows until the month is scored again for another reason), a month without files. A
+month whose reasons are all files written in the last ``grace_seconds`` is left to the
+data-arrival sensor: their events are probably still on their way.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from batchpoint.scoring.failure_causes import FailureCause, recorded_cause
 from batchpoint.storage.port import ObjectInfo
 
 _MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
@@ -52,15 +57,21 @@ def landing_months(objects: Iterable[ObjectInfo], prefix: str) -> dict[str, list
 
 @dataclass(frozen=True)
 class LatestInputs:
-    """What a month's ``latest`` version scored: its id and ``s3 uri -> ETag`` of each input."""
+    """What a month's ``latest`` version scored: its id, ``s3 uri -> ETag`` of each input, and the
+    URIs of the inputs that failed for anything but their content."""
 
     version_id: str
     inputs: Mapping[str, str]
+    unfinished: frozenset[str] = frozenset()
 
     @classmethod
     def of(cls, version_id: str, manifest: Mapping[str, Any]) -> LatestInputs:
         """From the version's manifest: every input it records, whatever its outcome."""
-        return cls(version_id, {str(item["uri"]): str(item["etag"]) for item in manifest.get("inputs", [])})
+        entries = manifest.get("inputs", [])
+        unfinished = frozenset(
+            str(item["uri"]) for item in entries if recorded_cause(item) not in (None, FailureCause.CONTENT)
+        )
+        return cls(version_id, {str(item["uri"]): str(item["etag"]) for item in entries}, unfinished)
 
 
 @dataclass(frozen=True)
@@ -77,19 +88,18 @@ class MonthCheck:
     """Every file behind a reason was written within the grace period: the arrival sensor's turn."""
     state: str
     """Digest of the listing and the ``latest`` version compared with it (equal state, equal digest)."""
+    unfinished: tuple[str, ...] = ()
+    """URIs of unchanged files ``latest`` failed for anything but their content, sorted."""
 
     @property
     def needs_run(self) -> bool:
         """Whether reconciliation should ask for a run of this month now."""
-        return bool(self.unscored or self.changed) and not self.settling
+        return bool(self.unscored or self.changed or self.unfinished) and not self.settling
 
     def describe(self) -> str:
         """Why the month needs a run, for logs: counts and the first few file names."""
-        parts = [
-            f"{len(uris)} {what} ({_names(uris)})"
-            for what, uris in (("unscored", self.unscored), ("changed", self.changed))
-            if uris
-        ]
+        reasons = (("unscored", self.unscored), ("changed", self.changed), ("unfinished", self.unfinished))
+        parts = [f"{len(uris)} {what} ({_names(uris)})" for what, uris in reasons if uris]
         return f"{self.partition}: {', '.join(parts) or 'in sync'} of {self.files} files"
 
 
@@ -106,18 +116,20 @@ def check_month(
     ``last_modified`` must both be timezone-aware; a file without ``last_modified`` counts as old.
     """
     scored = latest.inputs if latest else {}
+    lost = latest.unfinished if latest else frozenset()
     unscored: list[str] = []
     changed: list[str] = []
+    unfinished: list[str] = []
     recent = True
     for obj in files:
         uri = f"s3://{obj.bucket}/{obj.key}"
         etag = scored.get(uri)
-        if etag == obj.etag:
+        if etag == obj.etag and uri not in lost:
             continue
-        (unscored if etag is None else changed).append(uri)
+        (unscored if etag is None else changed if etag != obj.etag else unfinished).append(uri)
         if obj.last_modified is None or (now - obj.last_modified).total_seconds() >= grace_seconds:
             recent = False
-    reasons = bool(unscored or changed)
+    reasons = bool(unscored or changed or unfinished)
     return MonthCheck(
         partition=partition,
         files=len(files),
@@ -125,6 +137,7 @@ def check_month(
         changed=tuple(sorted(changed)),
         settling=reasons and recent,
         state=state_digest(files, latest.version_id if latest else None),
+        unfinished=tuple(sorted(unfinished)),
     )
 
 

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 from batchpoint.scoring.mini_batch_record import MiniBatchRecord
 from batchpoint.scoring.results import FileResult
+from batchpoint.text_excerpts import excerpt
 
 # Tracebacks repeat across attempts and mini-batches; past this many, the rest are counted only.
 MAX_REPORTS = 50
@@ -19,7 +20,7 @@ def job_error_text(files: Sequence[FileResult], job_error: str | None, records: 
     for record in records:
         lines += record.error_lines()
         recorded.update(f.key for f in record.files)
-    lines += [f"{f.uri}: {f.error}" for f in files if not f.ok and f.key not in recorded]
+    lines += [f"{f.uri}: {excerpt(f.error)}" for f in files if f.error is not None and f.key not in recorded]
     return "\n".join(lines) + "\n" if lines else "no errors\n"
 
 
@@ -63,7 +64,7 @@ def job_result_text(
         if len(reports) > MAX_REPORTS:
             lines.append(f"... and {len(reports) - MAX_REPORTS} more")
     if failed:
-        lines += ["", "failed files:"] + [f"  {f.uri}: {f.error}" for f in failed]
+        lines += ["", "failed files:"] + [f"  {f.uri}: {excerpt(f.error or '')}" for f in failed]
     return "\n".join(lines) + "\n"
 
 

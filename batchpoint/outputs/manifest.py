@@ -16,7 +16,8 @@ from batchpoint.scoring.planning import JobPlan
 from batchpoint.scoring.results import FileResult
 from batchpoint.specs.deployment import BatchDeployment
 
-MANIFEST_FORMAT = 2
+# 3: each failed input says its ``cause`` (``content`` | ``infrastructure``).
+MANIFEST_FORMAT = 3
 # ``csv``: the MLflow scorer's comma-separated rows; ``rows``: a script's space-separated rows (Azure).
 OUTPUT_DELIMITERS = {"csv": ",", "rows": " "}
 
@@ -79,7 +80,7 @@ def build_manifest(
     """
     failed = sum(1 for f in files if not f.ok)
     rows = sum(f.rows or 0 for f in files) if rows is None else rows
-    failed_items = failed if failed_items is None else failed_items
+    failed_items = sum(1 for f in files if f.counted) if failed_items is None else failed_items
     return {
         "format": MANIFEST_FORMAT,
         "job_id": job_id,

@@ -2,7 +2,10 @@
 
 Files are downloaded ahead of the workers by a few threads (``InputStager.prefetch``), each
 mini-batch into its own folder keeping the file's base name (scripts write it into their output),
-and deleted once the mini-batch is final. A file that cannot be downloaded fails alone.
+and deleted once the mini-batch is final. A file that cannot be downloaded for its own reason (it
+is gone) fails alone; a store that stays unreachable through the store's retries
+(``StoreUnreachableError``) is no file's fault: the mini-batch carries ``store_error``, nothing more
+is downloaded, and the job fails (``docs/scoring-runtime.md``).
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from pathlib import Path
 from threading import Lock
 
 from batchpoint.errors import BatchpointError
+from batchpoint.scoring.failure_causes import FailureCause, cause_of
 from batchpoint.scoring.planning import MiniBatch
 from batchpoint.storage.port import ObjectInfo, ObjectStore
 
@@ -29,7 +33,9 @@ class StagedMiniBatch:
     local: dict[str, Path] = field(default_factory=dict)
     """Input key → local path, in mini-batch order, for the files that were downloaded."""
     errors: dict[str, str] = field(default_factory=dict)
-    """Input key → why it could not be downloaded."""
+    """Input key → why it could not be downloaded, for a reason of its own (it is gone)."""
+    store_error: str | None = None
+    """Why the store could not be reached (the retries were spent); the files left are not downloaded."""
 
     @property
     def paths(self) -> list[Path]:
@@ -51,6 +57,7 @@ class InputStager:
         self._executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="stage")
         self._pending: dict[int, Future[StagedMiniBatch]] = {}
         self._lock = Lock()
+        self._store_error: str | None = None
 
     def prefetch(self, mini_batch: MiniBatch) -> None:
         """Start downloading ``mini_batch`` unless it is already on its way."""
@@ -82,26 +89,37 @@ class InputStager:
         return self._root / f"mb-{mini_batch.index:06d}"
 
     def _stage(self, mini_batch: MiniBatch) -> StagedMiniBatch:
-        staged = StagedMiniBatch(mini_batch, self._folder(mini_batch))
+        folder = self._folder(mini_batch)
+        local: dict[str, Path] = {}
+        errors: dict[str, str] = {}
+        store_error: str | None = None
         for position, info in enumerate(mini_batch.files):
-            target = self._target(staged, position, info)
+            if self._store_error is not None:
+                store_error = self._store_error
+                break  # the store is gone for this job: waiting out the retries again helps nobody
+            target = self._target(folder, local, position, info)
             try:
                 target.parent.mkdir(parents=True, exist_ok=True)
                 self._store.download(info.bucket, info.key, target)
             except BatchpointError as exc:
-                staged.errors[info.key] = f"could not download s3://{info.bucket}/{info.key}: {exc}"
+                if cause_of(exc) is FailureCause.INFRASTRUCTURE:
+                    with self._lock:
+                        self._store_error = self._store_error or str(exc)
+                    store_error = str(exc)
+                    break
+                errors[info.key] = f"could not download s3://{info.bucket}/{info.key}: {exc}"
                 continue
             except OSError as exc:
-                staged.errors[info.key] = f"could not write s3://{info.bucket}/{info.key} to {target}: {exc}"
+                errors[info.key] = f"could not write s3://{info.bucket}/{info.key} to {target}: {exc}"
                 continue
-            staged.local[info.key] = target
-        return staged
+            local[info.key] = target
+        return StagedMiniBatch(mini_batch, folder, local, errors, store_error)
 
     @staticmethod
-    def _target(staged: StagedMiniBatch, position: int, info: ObjectInfo) -> Path:
+    def _target(folder: Path, local: dict[str, Path], position: int, info: ObjectInfo) -> Path:
         # The base name is kept (scripts write it next to their predictions); two inputs with the
         # same name from different folders get a numbered sub-folder each.
-        target = staged.folder / info.name
-        if any(p.name == info.name for p in staged.local.values()):
-            target = staged.folder / str(position) / info.name
+        target = folder / info.name
+        if any(p.name == info.name for p in local.values()):
+            target = folder / str(position) / info.name
         return target

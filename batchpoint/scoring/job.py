@@ -26,6 +26,7 @@ from batchpoint.outputs.merged_output import MergedOutput
 from batchpoint.outputs.publishing import publish_version
 from batchpoint.outputs.versions import within_threshold
 from batchpoint.scoring import job_outputs
+from batchpoint.scoring.failure_causes import FailureCause
 from batchpoint.scoring.input_staging import InputStager
 from batchpoint.scoring.job_result import JobResult, JobStatus
 from batchpoint.scoring.job_tracking import JobTracker
@@ -40,6 +41,7 @@ from batchpoint.scoring.script_process import script_environment
 from batchpoint.scoring.worker_config import THREAD_LIMITS
 from batchpoint.specs.deployment import BatchDeployment, BatchDeploymentOutputAction
 from batchpoint.storage.port import ObjectInfo, ObjectStore
+from batchpoint.storage.retrying import with_retries
 
 __all__ = ["JobResult", "JobStatus", "ReuseMode", "run_scoring_job"]
 
@@ -76,7 +78,9 @@ def run_scoring_job(
     """Score ``inputs`` with ``runtime`` and write them as a new version of ``endpoint_name``/``partition``.
 
     Failed items (bad files, failed or short mini-batches) count against ``error_threshold``; once it
-    is exceeded the job stops and fails. A version is written either way, for diagnosis; ``latest``
+    is exceeded the job stops and fails. Every store call outlasts short outages
+    (``storage/retrying.py``); a store unreachable for longer fails the job, never its files
+    (``scoring/failure_causes.py``). A version is written either way, for diagnosis; ``latest``
     moves only for a ``Completed`` job with ``promote``. ``reuse`` carries over an earlier version's
     rows for unchanged files (``scoring/reuse.py``); ``keep_versions`` prunes older versions after
     publishing. ``layout`` puts the outputs in another folder than ``<endpoint>/<partition>/`` of the
@@ -85,6 +89,8 @@ def run_scoring_job(
     """
     if not inputs:
         raise ScoringError(f"no input files for {endpoint_name} {partition}: nothing to score")
+    progress_store = store  # the progress overview is a courtesy: never worth waiting for the store
+    store = with_retries(store, settings)
     started_at = datetime.now(UTC)
     layout = layout or OutputLayout(settings.output_bucket, endpoint_name, partition)
     version_id = new_version_id(job_id, started_at)
@@ -108,13 +114,12 @@ def run_scoring_job(
             constants=LineageConstants(model.name, model.version, deployment.name, job_id),
             deferred=reused is not None,
         ) as out:
-            scored = _score(store, deployment, runtime, plan, out, work, log, job_id, layout, version_id, progress)
+            stores = (store, progress_store)
+            scored = _score(stores, deployment, runtime, plan, out, work, log, job_id, layout, version_id, progress)
             out.finish_with(reused.rows if reused else None, _file_order(inputs))
         tracker, pool = scored.tracker, scored.pool
         job_error = scored.error or _init_failure(pool, log, job_id)
-        files = _all_files(inputs, tracker.files(job_error), reused)
-        recorded = job_outputs.recorded_keys(tracker)  # once: not per file of the generator below
-        failed = tracker.failed_items + sum(1 for f in files if not f.ok and f.key not in recorded)
+        files, failed = _accounted(inputs, tracker, pool, job_error, reused)
         threshold = deployment.settings.error_threshold
         if job_error is None and not within_threshold(failed, threshold):
             job_error = f"{failed} failed items, more than error_threshold {threshold}"
@@ -126,7 +131,7 @@ def run_scoring_job(
         extra = job_outputs.local_files(work / "bi_output") if summary_only else {}
         if out.has_lineage and lineage_name and out.lineage_path is not None:
             extra[lineage_name] = out.lineage_path
-        worker_logs = job_outputs.worker_logs(pool)
+        worker_logs = job_outputs.worker_logs(pool.log_dir)
         timings = Timings(started_at, datetime.now(UTC), scored.startup, scored.seconds)
         has_predictions = not summary_only and (status == "Completed" or out.rows > 0)
         output_uri = job_outputs.output_uri_of(layout, version_id, output_file if has_predictions else None)
@@ -192,7 +197,7 @@ def run_scoring_job(
 
 
 def _score(
-    store: ObjectStore,
+    stores: tuple[ObjectStore, ObjectStore],
     deployment: BatchDeployment,
     runtime: WorkerRuntime,
     plan: JobPlan,
@@ -204,9 +209,13 @@ def _score(
     version_id: str,
     progress: Callable[[JobProgress], None] | None,
 ) -> _Scored:
-    """The scoring phase: the pool scores the plan's mini-batches into ``out``."""
+    """The scoring phase: the pool scores the plan's mini-batches into ``out``.
+
+    ``stores``: the retrying store inputs are read from, and the plain one progress is uploaded to.
+    """
+    store, progress_store = stores
     started = time.perf_counter()
-    tracker = JobTracker(job_id, plan, log, store, layout, version_id, progress)
+    tracker = JobTracker(job_id, plan, log, progress_store, layout, version_id, progress)
     stager = InputStager(store, work / "inputs")
     workers = min(deployment.workers, max(plan.mini_batch_count, 1))
     env = _worker_env(runtime, deployment, work / "bi_output")
@@ -221,6 +230,16 @@ def _score(
     # of warm workers; when fewer came up (init() failing), until the first was.
     startup = pool.all_ready_seconds or pool.first_ready_seconds or 0.0
     return _Scored(pool, tracker, error, startup, max(time.perf_counter() - started - startup, 0.0))
+
+
+def _accounted(
+    inputs: Sequence[ObjectInfo], tracker: JobTracker, pool: ScriptPool, job_error: str | None, reused: Reused | None
+) -> tuple[tuple[FileResult, ...], int]:
+    """Every input's result, and the failed items they count for (the files' own failures only)."""
+    unscored_cause = FailureCause.INFRASTRUCTURE if pool.store_error else FailureCause.CONTENT
+    files = _all_files(inputs, tracker.files(job_error, unscored_cause), reused)
+    recorded = job_outputs.recorded_keys(tracker)  # once: not per file of the generator below
+    return files, tracker.failed_items + sum(1 for f in files if f.counted and f.key not in recorded)
 
 
 def _plan_settings(deployment: BatchDeployment) -> tuple[int, int]:

@@ -80,9 +80,9 @@ def recorded_keys(tracker: JobTracker) -> set[str]:
     return {f.key for r in tracker.records.values() for f in r.files}
 
 
-def worker_logs(pool: ScriptPool) -> dict[str, Path]:
-    """Each worker slot's stdout/stderr log, by its path inside the version."""
-    return {f"{WORKER_LOGS}/{p.name.removesuffix('.stderr.txt')}.txt": p for p in sorted(pool.log_dir.glob("*.txt"))}
+def worker_logs(log_dir: Path) -> dict[str, Path]:
+    """Each pool process's stdout/stderr log (``script_process.process_log``), by its path inside the version."""
+    return {f"{WORKER_LOGS}/{p.name}": p for p in sorted(log_dir.glob("*.txt"))}
 
 
 def local_files(root: Path) -> dict[str, Path]:

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from batchpoint.errors import BatchpointError
 from batchpoint.outputs.layout import JOB_PROGRESS_LOG, OutputLayout
+from batchpoint.scoring.failure_causes import FailureCause
 from batchpoint.scoring.mini_batch_record import MiniBatchRecord
 from batchpoint.scoring.planning import JobPlan
 from batchpoint.scoring.progress import JobProgress
@@ -82,12 +83,13 @@ class JobTracker:
         """Records in mini-batch order."""
         return [self.records[i] for i in sorted(self.records)]
 
-    def files(self, unscored_reason: str | None) -> tuple[FileResult, ...]:
+    def files(self, unscored_reason: str | None, cause: FailureCause = FailureCause.CONTENT) -> tuple[FileResult, ...]:
         """Every planned file's result, in plan order; files never scored fail with ``unscored_reason``."""
         known = {f.key: f for r in self.records.values() for f in r.files}
         reason = f"not scored: {unscored_reason or 'the job stopped before this file'}"
         return tuple(
-            known.get(f.key) or FileResult(f.bucket, f.key, f.etag, f.size, 0, reason, 0.0) for f in self.plan.files
+            known.get(f.key) or FileResult(f.bucket, f.key, f.etag, f.size, 0, reason, 0.0, cause=cause)
+            for f in self.plan.files
         )
 
     def _upload_progress(self) -> None:

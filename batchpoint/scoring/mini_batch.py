@@ -25,6 +25,7 @@ from batchpoint.scoring.reading import file_format, read_table
 from batchpoint.scoring.results import FileResult, MiniBatchResult
 from batchpoint.scoring.signature import InputSignature, cast_to_signature
 from batchpoint.storage.port import ObjectInfo
+from batchpoint.text_excerpts import excerpt
 
 Fetch = Callable[[ObjectInfo], bytes]
 Predict = Callable[[pd.DataFrame], Any]
@@ -69,7 +70,8 @@ def score_mini_batch(
     for info in mini_batch.files:
         if info.key in errors:
             problem, seconds = errors[info.key]
-            results.append(FileResult(info.bucket, info.key, info.etag, info.size, 0, problem, seconds))
+            # Parsers quote the row they choke on: a binary file's bytes must not reach the logs.
+            results.append(FileResult(info.bucket, info.key, info.etag, info.size, 0, excerpt(problem), seconds))
     for item in parsed:
         if item.info.key not in errors:
             seconds = item.seconds + predict_seconds.get(item.info.key, 0.0)

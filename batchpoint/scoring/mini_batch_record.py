@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from batchpoint.scoring.failure_causes import FailureCause
 from batchpoint.scoring.results import FileResult
 from batchpoint.scoring.script_answers import failed_items
 from batchpoint.scoring.script_pool import Attempt, MiniBatchOutcome
 from batchpoint.storage.port import ObjectInfo
+from batchpoint.text_excerpts import excerpt
 
 
 @dataclass(frozen=True)
@@ -57,8 +59,8 @@ class MiniBatchRecord:
         """``job_error.txt`` lines: the mini-batch's reason, then each failed file."""
         lines: list[str] = []
         if self.note:
-            lines.append(f"mini-batch {self.index} ({self.file_names}): {self.note}")
-        lines += [f"  {f.uri}: {f.error}" for f in self.files if not f.ok]
+            lines.append(f"mini-batch {self.index} ({self.file_names}): {excerpt(self.note)}")
+        lines += [f"  {f.uri}: {excerpt(f.error)}" for f in self.files if f.error is not None]
         return lines
 
     def attempt_reports(self) -> list[str]:
@@ -85,12 +87,14 @@ def record_of(outcome: MiniBatchOutcome, rows: int, attempts_allowed: int) -> Mi
     if answer is None:
         last = outcome.failures[-1] if outcome.failures else None
         reason = outcome.not_run or (last.error if last else None) or "every file failed to download"
+        cause = outcome.not_run_cause if outcome.not_run else FailureCause.CONTENT
         if outcome.not_run:
             note = f"not scored: {outcome.not_run}"
         elif last is not None:
             note = f"failed after {len(outcome.failures)} attempt(s); last: {last.kind}: {last.error}"
         for info in pending:
-            results[info.key] = _result(info, 0, f"not scored: {reason}" if outcome.not_run else reason)
+            error = f"not scored: {reason}" if outcome.not_run else reason
+            results[info.key] = _result(info, 0, error, cause)
     elif answer.files:
         by_path = {o.path: o for o in answer.files}
         for info in pending:
@@ -107,7 +111,8 @@ def record_of(outcome: MiniBatchOutcome, rows: int, attempts_allowed: int) -> Mi
         for info in pending:
             results[info.key] = _result(info, None, None)
     files = tuple(results[f.key] for f in mini_batch.files)
-    failed = sum(1 for f in files if not f.ok)
+    # Only the files' own failures are failed items; the store's failure fails the job instead.
+    failed = sum(1 for f in files if f.counted)
     if answer is not None and not answer.files:
         failed += failed_items(len(pending), answer.items)
     return MiniBatchRecord(
@@ -127,8 +132,10 @@ def _info(files: tuple[ObjectInfo, ...], key: str) -> ObjectInfo:
     return next(f for f in files if f.key == key)
 
 
-def _result(info: ObjectInfo, rows: int | None, error: str | None) -> FileResult:
-    return FileResult(info.bucket, info.key, info.etag, info.size, rows, error, 0.0)
+def _result(
+    info: ObjectInfo, rows: int | None, error: str | None, cause: FailureCause = FailureCause.CONTENT
+) -> FileResult:
+    return FileResult(info.bucket, info.key, info.etag, info.size, rows, error, 0.0, cause=cause)
 
 
 def _indent(text: str) -> str:

@@ -48,6 +48,8 @@ def score_in_order(
             following += 1
             rows, ready = merge_outcome(out, ready)
             tracker.add(record_of(ready, rows, pool.attempts_allowed))
+            if job_error is None and pool.store_error is not None:
+                job_error = pool.store_error  # the pool stopped itself: nothing more can be read
             if job_error is None and not within_threshold(tracker.failed_items, threshold):
                 job_error = f"{tracker.failed_items} failed items, more than error_threshold {threshold}"
                 tracker.log.error(job_error)

@@ -7,6 +7,8 @@ from typing import Any
 
 import pyarrow as pa
 
+from batchpoint.scoring.failure_causes import FailureCause
+
 
 @dataclass(frozen=True)
 class FileResult:
@@ -22,6 +24,13 @@ class FileResult:
     seconds: float
     reused_from: str | None = None
     """The version whose rows were reused for this unchanged file (incremental runs)."""
+    cause: FailureCause = FailureCause.CONTENT
+    """What a failure is attributed to (``failure_causes.py``); only meaningful when ``error`` is set."""
+
+    @property
+    def counted(self) -> bool:
+        """True when the file is a failed item ``error_threshold`` counts: it failed for its content."""
+        return self.error is not None and self.cause is FailureCause.CONTENT
 
     @property
     def ok(self) -> bool:
@@ -47,6 +56,7 @@ class FileResult:
             "status": "succeeded" if self.ok else "failed",
             "rows": self.rows,
             "error": self.error,
+            **({"cause": self.cause.value} if self.error is not None else {}),
             "seconds": round(self.seconds, 6),
             **({"reused_from": self.reused_from} if self.reused_from else {}),
         }

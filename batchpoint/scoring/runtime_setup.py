@@ -21,6 +21,7 @@ from batchpoint.scoring.runtime import BUILTIN_DIR, MLFLOW_SCORER, WorkerRuntime
 from batchpoint.specs.deployment import BatchDeployment, CodeConfiguration
 from batchpoint.specs.environment import EnvironmentSpec
 from batchpoint.storage.port import ObjectStore
+from batchpoint.storage.retrying import with_retries
 
 
 def prepare_runtime(
@@ -54,7 +55,7 @@ def prepare_runtime(
             entry=MLFLOW_SCORER,
             model_dir=model.model_dir,
         )
-    code_dir, code_uri = _code_folder(code, store, settings.cache_dir)
+    code_dir, code_uri = _code_folder(code, with_retries(store, settings), settings.cache_dir)
     python, environment_key = Path(sys.executable), None
     if environment is not None:
         built = (builder or EnvironmentBuilder(settings.cache_dir)).ensure(environment)

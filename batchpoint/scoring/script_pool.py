@@ -10,7 +10,9 @@ what the slot does (Azure's rules, see ``docs/scoring-runtime.md``):
 - ``init()`` failed: the slot starts a new process up to ``max_retries`` times, then gives up; when
   every slot has given up, the mini-batches left end as not run, with the ``init()`` error.
 
-``stop(reason)`` (error threshold exceeded) lets no new attempt start and kills running ones.
+``stop(reason)`` (error threshold exceeded) lets no new attempt start and kills running ones. A
+mini-batch whose files the store could not give (``StagedMiniBatch.store_error``) stops the pool
+the same way, the stop attributed to the infrastructure, and ``store_error`` says why.
 Outcomes come back in completion order from ``run``; messages for the user's log come back on the
 caller's thread, because Dagster's logger is not ours to call from worker threads.
 """
@@ -28,10 +30,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from batchpoint.errors import MiniBatchTimeout, ScoringError, ScriptInitError, ScriptWorkerError, WorkerCrashed
+from batchpoint.scoring.failure_causes import FailureCause
 from batchpoint.scoring.input_staging import InputStager, StagedMiniBatch
 from batchpoint.scoring.planning import MiniBatch
 from batchpoint.scoring.runtime import WorkerRuntime
-from batchpoint.scoring.script_process import LEAKY_VARIABLES, OutputAction, ScriptAnswer, ScriptProcess
+from batchpoint.scoring.script_process import LEAKY_VARIABLES, OutputAction, ScriptAnswer, ScriptProcess, process_log
 from batchpoint.scoring.zygote_client import Zygote
 
 RESULT_SUFFIXES = {"rows": ".txt", "parquet": ".parquet", "arrow": ".arrow"}
@@ -76,6 +79,8 @@ class MiniBatchOutcome:
     worker: str | None
     not_run: str | None = None
     """Why no attempt was made or finished (the job stopped, no worker could start)."""
+    not_run_cause: FailureCause = FailureCause.CONTENT
+    """What ``not_run`` is attributed to: infrastructure when the store stopped the job."""
 
     @property
     def ok(self) -> bool:
@@ -119,6 +124,9 @@ class ScriptPool:
         self._lock = threading.Lock()
         self._running: dict[str, ScriptProcess] = {}
         self._stop_reason: str | None = None
+        self._stop_cause = FailureCause.CONTENT
+        self.store_error: str | None = None
+        """Why the store could not give a mini-batch's files, when that stopped the pool."""
         self._alive = slots
         self._started_at = time.perf_counter()
         self._order: list[MiniBatch] = []
@@ -182,10 +190,11 @@ class ScriptPool:
             if self._zygote is not None:
                 self._zygote.close()
 
-    def stop(self, reason: str) -> None:
-        """Start no new attempt; kill the running ones (their mini-batches end as not run)."""
+    def stop(self, reason: str, cause: FailureCause = FailureCause.CONTENT) -> None:
+        """Start no new attempt; kill the running ones (their mini-batches end as not run, for ``cause``)."""
         with self._lock:
             if self._stop_reason is None:
+                self._stop_cause = cause  # first: slots read the two without the lock
                 self._stop_reason = reason
             running = list(self._running.values())
         for process in running:
@@ -201,7 +210,7 @@ class ScriptPool:
                 if task is None:
                     return
                 if self._stop_reason is not None:
-                    self._finish(task, None, None, name, not_run=self._stop_reason)
+                    self._finish(task, None, None, name, not_run=self._stop_reason, cause=self._stop_cause)
                     continue
                 if process is None:
                     try:
@@ -229,8 +238,9 @@ class ScriptPool:
             if not self._zygote_tried:
                 self._zygote_tried = True
                 env = {k: v for k, v in os.environ.items() if k not in LEAKY_VARIABLES}
+                log = process_log(self.log_dir, "zygote")
                 try:
-                    self._zygote = Zygote.start(self.runtime.python, {**env, **self._env}, self.log_dir / "zygote.txt")
+                    self._zygote = Zygote.start(self.runtime.python, {**env, **self._env}, log)
                 except ScoringError as exc:
                     self._say(logging.WARNING, f"starting each driver on its own: {exc}")
             return self._zygote
@@ -294,6 +304,10 @@ class ScriptPool:
         mini_batch = task.mini_batch
         self._count_taken(task)
         staged = self._stager.get(mini_batch)
+        if staged.store_error is not None:
+            self._store_unreachable(staged.store_error)
+            self._finish(task, staged, None, name, not_run=self._stop_reason, cause=self._stop_cause)
+            return process
         if not staged.local:
             self._finish(task, staged, None, name)  # every file failed to download: nothing to run
             return process
@@ -341,7 +355,7 @@ class ScriptPool:
                 )
         if self._stop_reason is not None:
             # Killed because the job stops: not a failure of the script, so not recorded as one.
-            self._finish(task, staged, None, name, not_run=self._stop_reason)
+            self._finish(task, staged, None, name, not_run=self._stop_reason, cause=self._stop_cause)
             return
         task.failures.append(attempt)
         files = ", ".join(info.name for info in task.mini_batch.files)
@@ -353,6 +367,16 @@ class ScriptPool:
             self._say(logging.ERROR, f"{line}; no retries left")
             self._finish(task, staged, None, name)
 
+    def _store_unreachable(self, error: str) -> None:
+        # The store is down beyond its retries: every mini-batch left would wait them out again.
+        with self._lock:
+            first = self.store_error is None
+            if first:
+                self.store_error = error
+        if first:
+            self._say(logging.ERROR, error)
+        self.stop(f"the job stopped: {error}", FailureCause.INFRASTRUCTURE)
+
     def _finish(
         self,
         task: _Task,
@@ -360,8 +384,10 @@ class ScriptPool:
         answer: ScriptAnswer | None,
         worker: str | None,
         not_run: str | None = None,
+        cause: FailureCause = FailureCause.CONTENT,
     ) -> None:
-        self._events.put(MiniBatchOutcome(task.mini_batch, staged, answer, tuple(task.failures), worker, not_run))
+        outcome = MiniBatchOutcome(task.mini_batch, staged, answer, tuple(task.failures), worker, not_run, cause)
+        self._events.put(outcome)
 
     def _say(self, level: int, message: str) -> None:
         self._events.put((level, message))

@@ -44,6 +44,7 @@ __all__ = [
     "WorkerCrashed",
     "describe_exit",
     "failed_items",
+    "process_log",
 ]
 
 DRIVER = Path(__file__).with_name("script_driver.py")
@@ -53,6 +54,14 @@ STDERR_TAIL_BYTES = 4000
 # Inherited variables that would make the deployment's Python see batchpoint's own packages.
 LEAKY_VARIABLES = ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "PYTHONSTARTUP")
 _names = itertools.count()
+
+
+def process_log(log_dir: Path, name: str) -> Path:
+    """The log file of the pool process ``name`` (a worker slot, the zygote): ``<log_dir>/<name>.txt``.
+
+    The one naming rule: the job uploads each of these as ``logs/user/stdout/<file name>``.
+    """
+    return log_dir / f"{name}.txt"
 
 
 def script_environment(model_dir: Path, output_dir: Path, extra: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -84,7 +93,7 @@ class ScriptProcess:
     ) -> None:
         self.name = name or f"worker-{os.getpid()}-{next(_names)}"
         log_dir.mkdir(parents=True, exist_ok=True)
-        self.log_path = log_dir / f"{self.name}.stderr.txt"
+        self.log_path = process_log(log_dir, self.name)
         base = {k: v for k, v in os.environ.items() if k not in LEAKY_VARIABLES}
         self._log = self.log_path.open("ab")
         args = ["--code", str(code_dir), "--entry", entry, "--logging_level", logging_level]

@@ -65,7 +65,7 @@ def test_a_forked_driver_scores_and_exits_cleanly(tmp_path: Path, zygote: Zygote
     assert [r.split()[0] for r in rows] == ["a.csv", "b.csv"]
     assert {r.split()[1] for r in rows} == {str(process.pid)}
     assert process.close() == 0
-    log = (tmp_path / "logs" / "w0.stderr.txt").read_text()
+    log = process.log_path.read_text()
     assert f"init in {process.pid} hello debug" in log
 
 

@@ -8,7 +8,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from batchpoint.errors import InputFileError
-from batchpoint.scoring.reading import file_format, read_table
+from batchpoint.scoring.reading import file_format, read_csv, read_table
+from batchpoint.text_excerpts import EXCERPT_CHARS
 
 
 def parquet_bytes(df: pd.DataFrame) -> bytes:
@@ -66,3 +67,31 @@ def test_empty_files_are_errors(name: str, data: bytes) -> None:
 def test_unreadable_files_name_the_format(name: str, data: bytes, problem: str) -> None:
     with pytest.raises(InputFileError, match=problem):
         read_table(name, data)
+
+
+def test_a_csv_row_longer_than_a_block_is_read() -> None:
+    # pyarrow's default block is 1 MiB; this row alone is 1.5 MiB, between ordinary rows.
+    long_text = "x" * (3 << 19)
+    data = ("id,text\n" + "".join(f"{i},short\n" for i in range(1000)) + f"1000,{long_text}\n1001,end\n").encode()
+    df = read_table("long.csv", data)
+    assert len(df) == 1002
+    assert df["text"].iloc[1000] == long_text
+    assert df["text"].iloc[1001] == "end"
+    assert df["id"].tolist() == list(range(1002))
+
+
+def test_the_block_grows_as_often_as_the_row_needs() -> None:
+    # Starting from a tiny block, the 100 kB row needs several growths; every row still arrives.
+    data = ("a,b\n1,x\n2," + "y" * 100_000 + "\n3,z\n").encode()
+    table = read_csv(data, block_bytes=1024)
+    assert table.column("b").to_pylist() == ["x", "y" * 100_000, "z"]
+
+
+def test_a_binary_csv_fails_with_a_printable_bounded_excerpt() -> None:
+    row = bytes(b for b in range(256) if b not in b"\n\r,") * 40
+    data = b"a,b,c\n" + row + b"\n"
+    with pytest.raises(InputFileError, match="cannot be read as CSV") as caught:
+        read_table("corrupt.csv", data)
+    problem = caught.value.problem
+    assert problem.isprintable()
+    assert len(problem) <= EXCERPT_CHARS + len("cannot be read as CSV: ")

@@ -139,3 +139,42 @@ def test_describe_counts_and_names_the_first_files() -> None:
     files = [_file(f"p{i}.csv") for i in range(5)] + [_file("a.csv", "e2")]
     check = check_month("2026-11", files, _latest(("a.csv", "e1")), NOW, GRACE)
     assert check.describe() == ("2026-11: 5 unscored (p0.csv, p1.csv, p2.csv, … 2 more), 1 changed (a.csv) of 6 files")
+
+
+def _failed(name: str, **fields: str) -> dict[str, str]:
+    return {"uri": f"s3://landing/sales/2026-11/{name}", "etag": "e1", "status": "failed", **fields}
+
+
+@pytest.mark.parametrize(
+    ("entry", "unfinished"),
+    [
+        pytest.param(_failed("a.csv", error="not scored: the store was unreachable", cause="infrastructure"), True),
+        pytest.param(_failed("a.csv", error="cannot be read as CSV: ...", cause="content"), False),
+        pytest.param(_failed("a.csv", error="a reason", cause="a cause this version does not know"), True),
+        # Manifests before format 3 have no cause: their failed downloads were store outages.
+        pytest.param(_failed("a.csv", error="could not download s3://landing/sales/2026-11/a.csv: timeout"), True),
+        pytest.param(_failed("a.csv", error="missing column(s) units"), False),
+    ],
+)
+def test_a_file_latest_failed_for_anything_but_its_content_needs_a_run(entry: dict[str, str], unfinished: bool) -> None:
+    ok = {"uri": "s3://landing/sales/2026-11/b.csv", "etag": "e1", "status": "succeeded"}
+    latest = LatestInputs.of("v1", {"inputs": [entry, ok]})
+    check = check_month("2026-11", [_file("a.csv"), _file("b.csv")], latest, NOW, GRACE)
+    assert check.needs_run is unfinished
+    assert [u.rsplit("/", 1)[1] for u in check.unfinished] == (["a.csv"] if unfinished else [])
+    assert check.unscored == check.changed == ()
+    if unfinished:
+        assert "1 unfinished (a.csv)" in check.describe()
+
+
+def test_an_unfinished_file_that_changed_since_is_counted_once_as_changed() -> None:
+    latest = LatestInputs.of("v1", {"inputs": [_failed("a.csv", error="x", cause="infrastructure")]})
+    check = check_month("2026-11", [_file("a.csv", "e2")], latest, NOW, GRACE)
+    assert [u.rsplit("/", 1)[1] for u in check.changed] == ["a.csv"]
+    assert check.unfinished == ()
+
+
+def test_an_unfinished_file_no_longer_landed_is_no_reason() -> None:
+    latest = LatestInputs.of("v1", {"inputs": [_failed("gone.csv", error="x", cause="infrastructure")]})
+    check = check_month("2026-11", [], latest, NOW, GRACE)
+    assert not check.needs_run
