@@ -88,6 +88,8 @@ class Supervisor(threading.Thread):
     def _restart(self, service: str, index: int, child: Child, problem: str) -> None:
         history = self._crashes.setdefault(child.name, CrashHistory.from_settings(self.settings))
         while True:
+            if self.stopping.is_set():  # the stack is stopping its children: not a crash
+                return
             crashes = history.record(time.monotonic())
             if history.exhausted:
                 child.stop()

@@ -12,13 +12,17 @@ from pathlib import Path
 
 import pytest
 
+from batchpoint.config import Settings
 from batchpoint.errors import ServiceCrashLoopError
 from batchpoint.stack import Stack
+from batchpoint.stack.health import probe
 from batchpoint.stack.ports import port_in_use
 from batchpoint.stack.process import group_members, pid_alive
 from batchpoint.stack.readiness import http_status
-from batchpoint.stack.state import read_state
+from batchpoint.stack.state import ServiceRecord, read_state
 from batchpoint.storage.s3 import S3Store
+from consumers.kafka_io import read_from
+from consumers.s3_event_json import decode
 from tests.integration.conftest import make_settings
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(600)]
@@ -91,3 +95,31 @@ def _bind(sock: socket.socket, host: str, port: int) -> bool:
     except OSError:
         return False
     return True
+
+
+def test_a_hung_publisher_is_seen_by_its_heartbeat_and_restarted(tmp_path: Path) -> None:
+    events: list[str] = []
+    settings = dataclasses.replace(make_settings(tmp_path / "data"), service_heartbeat_timeout_seconds=5.0)
+    with Stack(settings, services=("s3", "kafka", "publisher"), on_event=events.append) as stack:
+        [old] = stack.pids()["publisher"]
+        assert _poll(lambda: probe("publisher", settings, _record(settings)) is None, 30.0)
+        os.kill(old, signal.SIGSTOP)  # alive, holding its pid, doing nothing: what a hang looks like
+        assert _poll(lambda: (probe("publisher", settings, _record(settings)) or "").startswith("hung"), 60.0)
+        assert _poll(lambda: stack.pids()["publisher"] != [old])
+        assert any("publisher (publisher) gave no heartbeat" in e for e in events), events
+        assert _poll(lambda: probe("publisher", settings, _record(settings)) is None, 60.0)
+        store = S3Store(settings.s3_url, settings.access_key, settings.secret_key)
+        store.put_bytes(settings.landing_bucket, "sales/2026-11/after-hang.csv", b"a\n")
+        assert _poll(lambda: "after-hang.csv" in str(_event_keys(settings)), 60.0)
+    assert not pid_alive(old)
+
+
+def _record(settings: Settings) -> ServiceRecord:
+    state = read_state(settings.data_dir)
+    assert state is not None
+    return state.services["publisher"]
+
+
+def _event_keys(settings: Settings) -> list[str]:
+    batch = read_from(settings.bootstrap, settings.events_topic, None, 500, 2.0)
+    return [e.key for m in batch.messages for e in decode(m.value)]
