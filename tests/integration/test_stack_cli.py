@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from batchpoint.stack.process import pid_alive
+from batchpoint.stack.process import group_members, pid_alive
 from batchpoint.stack.state import read_state
 from tests.integration.conftest import make_settings
 
@@ -60,6 +60,9 @@ def test_detached_up_status_down(tmp_path: Path) -> None:
     assert stopped.returncode == 0, stopped.stderr
     assert "stopped" in stopped.stdout
     assert not pid_alive(launcher_pid)
+    for record in state.services.values():  # `down` leaves no process behind
+        for process in record.processes:
+            assert group_members(process.pgid) == [], f"{process.name} left {group_members(process.pgid)}"
     assert "no stack is running" in _cli(["status"], env).stdout
 
 
