@@ -1,11 +1,13 @@
-"""The embedded broker's epoch: which life of an in-memory Kafka the stored offsets belong to.
+"""The embedded broker's epoch: which life of its log the offsets stored by sensors belong to.
 
-``tansu`` keeps messages in memory, so every start of the embedded stack brings empty topics whose
-offsets begin at 0 again. A sensor whose cursor still holds the previous life's offsets would wait
-until the new topic grew past them (events lost until reconciliation finds the files). The stack
-writes a new epoch each time it starts the broker; sensors keep the epoch beside their offsets and
-read a topic from the start when it changed. A persistent Kafka (compose, production) has no epoch
-file, so nothing ever resets there.
+The embedded ``tansu`` keeps its log in the ``broker_bucket`` of the embedded S3, so a broker
+restart keeps every topic and offset (docs/decisions/durable-broker.md). The log itself can still
+begin again at offset 0: a new data dir, a data dir written by the former in-memory broker, or a
+broker bucket someone emptied. A sensor whose cursor holds the old log's offsets would then wait
+until the new topic grew past them. So the log carries an epoch: a marker object written beside
+it when the stack finds none (an empty log), copied to ``<data_dir>/kafka/epoch`` on every broker
+start. Sensors keep the epoch beside their offsets and read a topic from the start when it changed.
+A Kafka the stack did not start (compose, production) has no epoch file; nothing resets there.
 """
 
 from __future__ import annotations
@@ -14,6 +16,11 @@ import uuid
 from pathlib import Path
 
 from batchpoint.config import Settings
+from batchpoint.errors import NotFoundError
+from batchpoint.storage.port import ObjectStore
+
+# Beside tansu's own ``clusters/`` prefix in the broker bucket.
+MARKER_KEY = "batchpoint/epoch"
 
 
 def epoch_file(settings: Settings) -> Path:
@@ -21,11 +28,18 @@ def epoch_file(settings: Settings) -> Path:
     return settings.data_dir.resolve() / "kafka" / "epoch"
 
 
-def new_epoch(settings: Settings) -> str:
-    """Record that a new, empty broker is starting; returns its epoch."""
+def log_epoch(settings: Settings, store: ObjectStore) -> str:
+    """The epoch of the broker log in ``broker_bucket`` (a new one for an empty log), also written to
+    the epoch file for the sensors."""
+    try:
+        epoch = store.get_bytes(settings.broker_bucket, MARKER_KEY).decode().strip()
+    except NotFoundError:
+        epoch = ""
+    if not epoch:
+        epoch = uuid.uuid4().hex
+        store.put_bytes(settings.broker_bucket, MARKER_KEY, epoch.encode())
     path = epoch_file(settings)
     path.parent.mkdir(parents=True, exist_ok=True)
-    epoch = uuid.uuid4().hex
     partial = path.with_name(path.name + ".partial")
     partial.write_text(epoch)
     partial.replace(path)
@@ -33,7 +47,7 @@ def new_epoch(settings: Settings) -> str:
 
 
 def current_epoch(settings: Settings) -> str:
-    """The running broker's epoch; empty when the broker is not one the stack started in memory."""
+    """The running broker log's epoch; empty when the broker is not one the stack started."""
     try:
         return epoch_file(settings).read_text().strip()
     except OSError:

@@ -100,6 +100,21 @@ class Settings:
     """Largest total size of a model archive's files once unpacked, counted as they are written."""
     model_archive_max_files: int = 10_000
     """Most members (files and folders) a model archive may hold."""
+    # The embedded broker keeps its log in this bucket of the embedded S3 (tansu's s3 engine).
+    broker_bucket: str = "batchpoint-broker"
+    # How much of each partition's log the embedded broker keeps. tansu stores retention.ms and
+    # retention.bytes but does not enforce them, so the stack deletes older batches itself.
+    broker_retention_hours: float = 168.0
+    broker_retention_bytes: int = 1_073_741_824
+    broker_retention_check_seconds: float = 300.0
+    # Supervision: a crashed service (or a publisher tail) restarts after a backoff doubling from
+    # base to max; crash_limit crashes of one service within the window stop the stack.
+    service_crash_limit: int = 5
+    service_crash_window_seconds: float = 60.0
+    service_restart_backoff_seconds: float = 1.0
+    service_restart_backoff_max_seconds: float = 30.0
+    # A service that writes a heartbeat (the publisher) counts as hung when it is older than this.
+    service_heartbeat_timeout_seconds: float = 60.0
 
     # ---- derived -------------------------------------------------------------------------
     @property

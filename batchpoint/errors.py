@@ -11,7 +11,8 @@
     │   └── RollbackRefusedError         ``latest`` cannot point at a version that did not complete
     ├── AuthenticationError              the API refused the bearer token (missing, wrong or revoked)
     ├── StackError                       the embedded stack cannot start or is not healthy
-    │   └── PortInUseError               a configured port is taken; names the port and the setting
+    │   ├── PortInUseError               a configured port is taken; names the port and the setting
+    │   └── ServiceCrashLoopError        a service kept crashing after restarts; names it, carries its log tail
     ├── StorageError                     the object store failed (retriable)
     │   └── StoreUnreachableError        ... and kept failing for the whole retry budget (retriable)
     ├── EventError                       a bus message cannot be decoded or routed (goes to dead letter)
@@ -143,6 +144,19 @@ class StoreUnreachableError(StorageError):
         super().__init__(
             f"the store was unreachable: {what} failed {attempts} times over {seconds:.1f} s "
             f"(BATCHPOINT_STORE_RETRY_SECONDS); last error: {last}"
+        )
+
+
+class ServiceCrashLoopError(StackError):
+    """A service crashed ``Settings.service_crash_limit`` times within the crash window: the stack stops."""
+
+    def __init__(self, service: str, process: str, crashes: int, window_s: float, log_path: str, log_tail: str) -> None:
+        self.service = service
+        self.process = process
+        self.log_tail = log_tail
+        super().__init__(
+            f"{process} ({service}) crashed {crashes} times within {window_s:.0f} s; stopping the stack. "
+            f"Last lines of {log_path}:\n{log_tail}"
         )
 
 

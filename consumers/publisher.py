@@ -5,6 +5,9 @@ SeaweedFS has no S3 bucket notifications, so this process follows the filer's ch
 MinIO-shaped JSON (``s3_event_json.encode``). It checkpoints the filer time of the last change it
 has on the topic under ``<data_dir>/publisher/`` and, after a restart, replays the filer log from
 there: at-least-once, downstream dedupes by key + ETag. See docs/decisions/store-to-kafka.md.
+When the tail exits it is started again from the checkpoint, after a backoff that doubles with
+each recent exit (``Settings.service_restart_backoff_*``). The main loop writes a heartbeat
+(``batchpoint.heartbeat``) so the stack can tell a hung publisher from a running one.
 
 Run: ``python -m consumers.publisher`` (settings from ``BATCHPOINT_*``); SIGTERM/SIGINT stop it.
 """
@@ -23,7 +26,9 @@ from collections import OrderedDict
 from pathlib import Path
 
 from batchpoint.config import Settings
+from batchpoint.crash_history import CrashHistory
 from batchpoint.errors import EventError, NotFoundError, StorageError
+from batchpoint.heartbeat import Heartbeat, heartbeat_path
 from batchpoint.storage.s3 import S3Store
 from consumers.checkpoint import Checkpoint
 from consumers.events import ObjectCreated
@@ -62,31 +67,45 @@ class FilerPublisher:
         self.weed = weed or weed_binary()
         self.store = S3Store(settings.s3_url, settings.access_key, settings.secret_key, settings.region)
         self.published = 0
-        self._changes: queue.Queue[FilerChange | None] = queue.Queue()
+        self.tail_restarts = 0
+        self.heartbeat = Heartbeat(heartbeat_path(settings, "publisher"))
         self._in_flight: list[FutureRecordMetadata] = []
         self._seen: OrderedDict[tuple[int, str], None] = OrderedDict()
 
     def run(self, stop: threading.Event) -> None:
-        """Publish until ``stop`` is set, restarting the tail if it dies."""
+        """Publish until ``stop`` is set, restarting the tail (with backoff) whenever it exits."""
+        self.heartbeat.beat(state="starting")
         ensure_topics(self.settings.bootstrap, [self.topic])
         producer = make_producer(self.settings.bootstrap, client_id="batchpoint-publisher")
+        exits = CrashHistory.from_settings(self.settings, give_up=False)
         try:
             while not stop.is_set():
-                tail = self._start_tail()
+                # One queue per tail: its end-of-output marker is the last thing put on it, so
+                # nothing of an exited tail is ever waited for (a shared queue was drained for a
+                # second marker that never came, and the publisher hung).
+                changes: queue.Queue[FilerChange | None] = queue.Queue()
+                tail = self._start_tail(changes)
                 try:
-                    self._publish_until_exit(producer, stop)
+                    self._publish_until_exit(producer, stop, changes)
                 finally:
                     _stop_process(tail)
-                    # Drop what this tail still printed; the next one replays from the checkpoint.
-                    while self._changes.get() is not None:
-                        pass
-                if not stop.is_set():
-                    log.warning("filer.meta.tail exited (%s); restarting from the checkpoint in 1 s", tail.returncode)
-                    stop.wait(1.0)
+                if stop.is_set():
+                    break
+                exits.record(time.monotonic())
+                delay = exits.delay()
+                self.tail_restarts += 1
+                log.warning(
+                    "filer.meta.tail exited with code %s; restarting it from the checkpoint in %.0f s (restart %d)",
+                    tail.returncode,
+                    delay,
+                    self.tail_restarts,
+                )
+                self.heartbeat.beat(state="restarting tail")
+                stop.wait(delay)
         finally:
             producer.close(timeout=5)
 
-    def _start_tail(self) -> subprocess.Popen[str]:
+    def _start_tail(self, changes: queue.Queue[FilerChange | None]) -> subprocess.Popen[str]:
         saved = self.checkpoint.load()
         time_ago = FIRST_START_TIME_AGO
         if saved is not None:
@@ -102,26 +121,30 @@ class FilerPublisher:
         ]
         log.info("following s3://%s via %s (checkpoint %s)", self.bucket, " ".join(command[1:]), saved)
         tail = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, bufsize=1)
-        threading.Thread(target=self._read_stdout, args=(tail,), daemon=True).start()
+        threading.Thread(target=self._read_stdout, args=(tail, changes), daemon=True).start()
         threading.Thread(target=_log_stderr, args=(tail,), daemon=True).start()
         return tail
 
-    def _read_stdout(self, tail: subprocess.Popen[str]) -> None:
+    def _read_stdout(self, tail: subprocess.Popen[str], out: queue.Queue[FilerChange | None]) -> None:
         assert tail.stdout is not None
         stream = JsonObjectStream()
         for line in tail.stdout:
             document = stream.feed(line)
             if document is not None:
                 for change in changes(document, self.bucket):
-                    self._changes.put(change)
-        self._changes.put(None)  # end of this tail's output
+                    out.put(change)
+        out.put(None)  # end of this tail's output
 
-    def _publish_until_exit(self, producer: KafkaProducer, stop: threading.Event) -> None:
+    def _publish_until_exit(
+        self, producer: KafkaProducer, stop: threading.Event, changes: queue.Queue[FilerChange | None]
+    ) -> None:
+        """Publish what the tail prints until it has printed its last line or ``stop`` is set."""
         done = self.checkpoint.load() or 0
         pending_ts = floor = done
         while not stop.is_set():
+            self.heartbeat.beat(state="following", published=self.published)
             try:
-                change = self._changes.get(timeout=0.2)
+                change = changes.get(timeout=0.2)
             except queue.Empty:
                 change = FilerChange(0, None)
             if change is None:
@@ -137,7 +160,7 @@ class FilerPublisher:
             if fresh and change.event is not None and self._first_sight(change.ts_ns, change.event.key):
                 self._send(producer, change.event)
             pending_ts = max(pending_ts, change.ts_ns)
-            if self._changes.empty() and pending_ts > done:
+            if changes.empty() and pending_ts > done:
                 done = self._commit(producer, pending_ts)
         if pending_ts > done:
             self._commit(producer, pending_ts)

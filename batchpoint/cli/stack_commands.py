@@ -15,7 +15,8 @@ import click
 from batchpoint.config import Settings
 from batchpoint.errors import BatchpointError
 from batchpoint.stack import SERVICE_ORDER, Stack
-from batchpoint.stack.process import group_members, pid_alive, stop_group
+from batchpoint.stack.health import probe
+from batchpoint.stack.process import pid_alive, stop_group
 from batchpoint.stack.state import StackState, read_state, remove_state, state_path
 
 DETACH_TIMEOUT_S = 600.0
@@ -41,6 +42,10 @@ def _print_healthy(service: str, url: str, seconds: float) -> None:
     click.echo(f"  {service:<10} {url}   (healthy in {seconds:.1f} s)")
 
 
+def _print_event(message: str) -> None:
+    click.echo(f"{time.strftime('%Y-%m-%d %H:%M:%S')} {message}")
+
+
 class _StopRequestedError(Exception):
     """SIGTERM arrived: stop like on Ctrl-C."""
 
@@ -51,20 +56,16 @@ def _on_sigterm(signum: int, frame: FrameType | None) -> None:
 
 def _run_foreground(settings: Settings, services: list[str] | None) -> None:
     signal.signal(signal.SIGTERM, _on_sigterm)
-    stack = Stack(settings, services, on_healthy=_print_healthy)
+    stack = Stack(settings, services, on_healthy=_print_healthy, on_event=_print_event)
     click.echo(f"starting {', '.join(stack.services)} (data in {stack.data_dir})")
     try:
         with stack:
-            click.echo("stack is up; press Ctrl-C to stop it")
-            while True:
-                time.sleep(1)
-                for service, children in stack.children.items():
-                    for child in children:
-                        if not child.alive():
-                            raise click.ClickException(
-                                f"{child.name} ({service}) exited with code {child.process.returncode}; "
-                                f"stopping the stack. Last lines of {child.log_path}:\n{child.log_tail()}"
-                            )
+            click.echo("stack is up; a crashed service is restarted; press Ctrl-C to stop it")
+            failure = None
+            while failure is None:
+                # Short waits: SIGTERM and Ctrl-C are handled between them.
+                failure = stack.wait_failed(timeout=1.0)
+            raise click.ClickException(str(failure))
     except (KeyboardInterrupt, _StopRequestedError):
         click.echo("stopped")
 
@@ -168,8 +169,13 @@ def down(data_dir: Path | None) -> None:
 @click.command()
 @click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), help=_data_dir_help)
 def status(data_dir: Path | None) -> None:
-    """Show which services of the stack in this data dir run, and where."""
-    data = _settings(data_dir).data_dir.resolve()
+    """Show whether each service of the stack in this data dir answers, and where.
+
+    Each service is probed (its port, health endpoint or heartbeat), not only its pid; the exit
+    status is 1 when any service is unhealthy.
+    """
+    settings = _settings(data_dir)
+    data = settings.data_dir.resolve()
     try:
         state = read_state(data)
     except BatchpointError as exc:
@@ -178,6 +184,12 @@ def status(data_dir: Path | None) -> None:
         click.echo(f"no stack is running from {data}")
         return
     click.echo(f"stack {state.status} (launcher pid {state.launcher_pid}, data in {data})")
+    unhealthy = False
     for service, record in state.services.items():
-        alive = all(group_members(p.pgid) for p in record.processes)
-        click.echo(f"  {service:<10} {'running' if alive else 'STOPPED'}  {record.url}")
+        problem = probe(service, settings, record)
+        unhealthy = unhealthy or problem is not None
+        restarts = f"  (restarted {record.restarts}x)" if record.restarts else ""
+        health = "running" if problem is None else f"UNHEALTHY: {problem}"
+        click.echo(f"  {service:<10} {health}  {record.url}{restarts}")
+    if unhealthy:
+        raise SystemExit(1)

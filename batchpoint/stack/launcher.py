@@ -5,20 +5,24 @@
     with Stack(settings, services=("s3", "kafka")) as stack:
         ...  # settings.s3_url and settings.bootstrap answer; buckets and topics exist
 
-``up`` checks every port before starting anything. A service that fails its health check stops
-the ones already started and raises ``StackError`` with the end of its log.
+``up`` checks every port before starting anything and starts each service once what it needs is
+healthy. A service that fails its first health check stops the ones already started and raises
+``StackError`` with the end of its log. Once up, a supervisor thread (``supervisor.py``) restarts a
+service that crashes; one that keeps crashing stops the stack, and ``wait_failed`` returns why.
 """
 
 from __future__ import annotations
 
+import logging
 import os
+import threading
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import TracebackType
 
 from batchpoint.config import Settings
-from batchpoint.errors import StackError
+from batchpoint.errors import ServiceCrashLoopError, StackError
 from batchpoint.stack.locations import project_root
 from batchpoint.stack.ports import check_ports
 from batchpoint.stack.process import Child, pid_alive
@@ -26,10 +30,10 @@ from batchpoint.stack.readiness import wait_ready
 from batchpoint.stack.services import (
     child_env,
     default_services,
-    launch_batches,
     launches,
     order_services,
     service_url,
+    startable,
     weed_sockets,
 )
 from batchpoint.stack.state import (
@@ -40,9 +44,14 @@ from batchpoint.stack.state import (
     remove_state,
     write_state,
 )
+from batchpoint.stack.supervisor import Supervisor
 
 # Called as each service becomes healthy: (service, url, seconds it took).
 HealthyCallback = Callable[[str, str, float], None]
+# Called with what the supervisor did (a restart, a service given up on).
+EventCallback = Callable[[str], None]
+
+log = logging.getLogger("batchpoint.stack")
 
 
 class Stack:
@@ -54,13 +63,19 @@ class Stack:
         services: Sequence[str] | None = None,
         *,
         on_healthy: HealthyCallback | None = None,
+        on_event: EventCallback | None = None,
     ) -> None:
         self.settings = settings
         self.services = order_services(list(services) if services is not None else list(default_services(settings)))
         self.on_healthy = on_healthy
+        self.on_event = on_event or log.warning
         self.children: dict[str, list[Child]] = {}
+        self.restarts: dict[str, int] = {}
         self.timings: dict[str, float] = {}
         self._status = "stopped"
+        # Held while children are started, replaced or stopped: the supervisor and down() both do it.
+        self._lock = threading.RLock()
+        self._supervisor: Supervisor | None = None
 
     @property
     def data_dir(self) -> Path:
@@ -72,47 +87,86 @@ class Stack:
         self._refuse_if_running()
         check_ports(self.settings.host, self.settings.ports, self.services)
         (self.data_dir / "logs").mkdir(parents=True, exist_ok=True)
-        env = child_env(self.settings)
-        root = project_root()
         self._status = "starting"
         try:
-            for batch in launch_batches(self.services):
-                # Services of one batch need nothing from each other: start them together (MLflow
-                # and Dagster each spend ~20 s importing), then wait for each in order.
-                started = time.monotonic()
-                for service in batch:
-                    children: list[Child] = []
-                    self.children[service] = children
-                    for launch in launches(service, self.settings):
-                        log = self.data_dir / "logs" / f"{launch.name}.log"
-                        children.append(Child.start(launch.name, launch.command, env | launch.env, log, root))
-                self._save_state()
-                for service in batch:
-                    wait_ready(service, self.settings, self.children[service])
-                    self.timings[service] = time.monotonic() - started
-                    if self.on_healthy is not None:
-                        self.on_healthy(service, service_url(service, self.settings), self.timings[service])
+            self._start_in_order()
         except BaseException:
             # Also on Ctrl-C: never leave half a stack running.
             self.down()
             raise
         self._status = "healthy"
         self._save_state()
+        self._supervisor = Supervisor(self, self.on_event)
+        self._supervisor.start()
         return self
 
+    def _start_in_order(self) -> None:
+        # Start every service whose needs are healthy (MLflow and Dagster each spend ~20 s
+        # importing, so they start together), wait for the first one started, repeat.
+        env = child_env(self.settings)
+        root = project_root()
+        started_at: dict[str, float] = {}
+        healthy: set[str] = set()
+        while len(healthy) < len(self.services):
+            for service in startable(self.services, set(started_at), healthy):
+                started_at[service] = time.monotonic()
+                children: list[Child] = []
+                self.children[service] = children
+                for launch in launches(service, self.settings):
+                    log_path = self.data_dir / "logs" / f"{launch.name}.log"
+                    children.append(Child.start(launch.name, launch.command, env | launch.env, log_path, root))
+            self._save_state()
+            service = next(s for s in self.services if s in started_at and s not in healthy)
+            wait_ready(service, self.settings, self.children[service])
+            healthy.add(service)
+            self.timings[service] = time.monotonic() - started_at[service]
+            if self.on_healthy is not None:
+                self.on_healthy(service, service_url(service, self.settings), self.timings[service])
+
+    def wait_failed(self, timeout: float | None = None) -> ServiceCrashLoopError | None:
+        """Block until the supervisor gave up on a service and stopped the stack (its error), or
+        ``timeout`` passed (None)."""
+        supervisor = self._supervisor
+        if supervisor is None or not supervisor.failed.wait(timeout):
+            return None
+        return supervisor.failure
+
+    def replace_child(self, service: str, index: int, old: Child) -> Child | None:
+        """Start ``old`` (stopped) again in its place; None when the stack is stopping."""
+        with self._lock:
+            if self._supervisor is None or self._supervisor.stopping.is_set() or service not in self.children:
+                return None
+            new = old.restart()
+            self.children[service][index] = new
+            self.restarts[service] = self.restarts.get(service, 0) + 1
+            self._save_state()
+            return new
+
+    def stop_children(self) -> list[str]:
+        """Stop every started service, last started first; return their names (``down`` without
+        stopping the supervisor, which calls it when it gives up)."""
+        with self._lock:
+            stopped: list[str] = []
+            for service in reversed(list(self.children)):
+                for child in reversed(self.children[service]):
+                    child.stop()
+                if service == "s3":
+                    self._remove_weed_sockets()
+                stopped.append(service)
+            self.children.clear()
+            if self._status != "stopped":
+                remove_state(self.data_dir)
+            self._status = "stopped"
+            return stopped
+
     def down(self) -> list[str]:
-        """Stop every started service, last started first; return their names."""
-        stopped: list[str] = []
-        for service in reversed(list(self.children)):
-            for child in reversed(self.children[service]):
-                child.stop()
-            if service == "s3":
-                self._remove_weed_sockets()
-            stopped.append(service)
-        self.children.clear()
-        if self._status != "stopped":
-            remove_state(self.data_dir)
-        self._status = "stopped"
+        """Stop supervising, then every started service, last started first; return their names."""
+        supervisor = self._supervisor
+        if supervisor is not None:
+            supervisor.stopping.set()  # under the lock below, nothing is restarted any more
+        stopped = self.stop_children()
+        if supervisor is not None:
+            supervisor.stop()
         return stopped
 
     def pids(self) -> dict[str, list[int]]:
@@ -145,6 +199,7 @@ class Stack:
             service: ServiceRecord(
                 service_url(service, self.settings),
                 [ProcessRecord(c.name, c.pid, c.pid, str(c.log_path)) for c in children],
+                self.restarts.get(service, 0),
             )
             for service, children in self.children.items()
         }

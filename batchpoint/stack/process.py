@@ -8,7 +8,7 @@ import signal
 import subprocess
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 STOP_TIMEOUT_S = 10.0
@@ -78,6 +78,10 @@ class Child:
     command: tuple[str, ...]
     log_path: Path
     process: subprocess.Popen[bytes]
+    env: dict[str, str] = field(default_factory=dict, repr=False)
+    cwd: Path = Path()
+    started: float = field(default_factory=time.monotonic)
+    """When it was started (monotonic seconds)."""
 
     @classmethod
     def start(cls, name: str, command: Sequence[str], env: Mapping[str, str], log_path: Path, cwd: Path) -> Child:
@@ -96,7 +100,18 @@ class Child:
                 start_new_session=True,
                 preexec_fn=_reset_signals,  # noqa: PLW1509 -- only resets signal dispositions, no locks
             )
-        return cls(name, tuple(command), log_path, process)
+        return cls(name, tuple(command), log_path, process, dict(env), cwd)
+
+    def restart(self) -> Child:
+        """The same command, environment and log, started again (stop this one first)."""
+        return Child.start(self.name, self.command, self.env, self.log_path, self.cwd)
+
+    def exit_description(self) -> str:
+        """How the main process ended: ``code 3`` or ``signal SIGKILL``."""
+        code = self.process.returncode
+        if code is not None and code < 0:
+            return f"signal {signal.Signals(-code).name}"
+        return f"code {code}"
 
     @property
     def pid(self) -> int:

@@ -109,6 +109,9 @@ def create_topics(settings: Settings, names: Sequence[str]) -> None:
                 name,
                 f"--broker=tcp://{settings.bootstrap}",
                 f"--partitions={TOPIC_PARTITIONS}",
+                # Stored for any tool that reads topic configs; batchpoint.broker_retention enforces them.
+                f"--config=retention.ms={int(settings.broker_retention_hours * 3_600_000)}",
+                f"--config=retention.bytes={settings.broker_retention_bytes}",
             ],
             capture_output=True,
             text=True,
@@ -122,7 +125,7 @@ def create_topics(settings: Settings, names: Sequence[str]) -> None:
 def _buckets_created(settings: Settings) -> bool:
     store = S3Store(settings.s3_url, settings.access_key, settings.secret_key, settings.region)
     try:
-        for bucket in (settings.landing_bucket, settings.output_bucket, settings.mlflow_bucket):
+        for bucket in (settings.landing_bucket, settings.output_bucket, settings.mlflow_bucket, settings.broker_bucket):
             store.ensure_bucket(bucket)
         # Buckets live in the filer; objects in volumes, which a restarted volume server may not have
         # loaded yet (reads then fail with InternalError): a write and read-back proves both.

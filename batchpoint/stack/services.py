@@ -13,20 +13,21 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from batchpoint.broker_epoch import new_epoch
+from batchpoint.broker_epoch import log_epoch
 from batchpoint.config import Settings
 from batchpoint.errors import StackError
 from batchpoint.stack.dagster_config import code_server_command, write_dagster_home
 from batchpoint.stack.locations import find_binary, project_root, tansu_binary
+from batchpoint.storage.s3 import S3Store
 
 # Dependency order: each service only needs those before it.
 SERVICE_ORDER: tuple[str, ...] = ("s3", "kafka", "mlflow", "dagster", "publisher", "relay", "api")
-# What must be healthy before a service starts: MLflow's artifacts live in S3; Dagster's code and
-# the publisher read buckets and topics; the outbox relay produces to Kafka. The API reaches
+# What must be healthy before a service starts: MLflow's artifacts and the broker's log live in
+# S3; Dagster's code and the publisher read buckets and topics; the outbox relay produces to Kafka. The API reaches
 # MLflow only when a request needs it, so it starts beside MLflow rather than after it.
 NEEDS: dict[str, tuple[str, ...]] = {
     "s3": (),
-    "kafka": (),
+    "kafka": ("s3",),
     "mlflow": ("s3",),
     "dagster": ("s3", "kafka"),
     "publisher": ("s3", "kafka"),
@@ -78,21 +79,13 @@ def order_services(services: tuple[str, ...] | list[str]) -> tuple[str, ...]:
     return tuple(s for s in SERVICE_ORDER if s in services)
 
 
-def launch_batches(services: tuple[str, ...]) -> list[tuple[str, ...]]:
-    """``services`` (in dependency order) grouped into batches that can start together.
+def startable(services: tuple[str, ...], started: set[str], healthy: set[str]) -> tuple[str, ...]:
+    """Those of ``services`` not started yet whose needs are all healthy, in dependency order.
 
-    A service joins the first batch after every chosen service it needs; a need that is not
-    chosen is assumed to be provided elsewhere.
+    A need that is not among ``services`` is assumed to be provided elsewhere.
     """
-    batches: list[list[str]] = []
-    placed: dict[str, int] = {}
-    for service in services:
-        index = max((placed[n] + 1 for n in NEEDS[service] if n in placed), default=0)
-        while len(batches) <= index:
-            batches.append([])
-        batches[index].append(service)
-        placed[service] = index
-    return [tuple(b) for b in batches]
+    chosen = set(services)
+    return tuple(s for s in services if s not in started and all(n in healthy for n in NEEDS[s] if n in chosen))
 
 
 def child_env(settings: Settings, base: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -167,16 +160,23 @@ def s3_launch(settings: Settings, weed: str) -> Launch:
 
 
 def kafka_launch(settings: Settings, tansu: str) -> Launch:
-    """``tansu broker`` on host:kafka port, memory storage."""
+    """``tansu broker`` on host:kafka port, its log in ``broker_bucket`` of the embedded S3 (durable)."""
     url = f"tcp://{settings.host}:{settings.ports.kafka}"
     command = (
         tansu,
         "broker",
         f"--listener-url={url}",
         f"--advertised-listener-url={url}",
-        "--storage-engine=memory://tansu/",
+        f"--storage-engine=s3://{settings.broker_bucket}/",
     )
-    return Launch("kafka", command)
+    env = {
+        "AWS_ACCESS_KEY_ID": settings.access_key,
+        "AWS_SECRET_ACCESS_KEY": settings.secret_key,
+        "AWS_DEFAULT_REGION": settings.region,
+        "AWS_ENDPOINT": settings.s3_url,
+        "AWS_ALLOW_HTTP": "true",
+    }
+    return Launch("kafka", command, env)
 
 
 def mlflow_launch(settings: Settings, mlflow: str) -> Launch:
@@ -243,7 +243,8 @@ def launches(service: str, settings: Settings) -> list[Launch]:
         Path(launch.env["TMPDIR"]).mkdir(parents=True, exist_ok=True)
         return [launch]
     if service == "kafka":
-        new_epoch(settings)  # an in-memory broker: offsets stored by sensors belong to the last one
+        # S3 is up (kafka needs it) and holds the broker bucket: the sensors learn which log this is.
+        log_epoch(settings, S3Store(settings.s3_url, settings.access_key, settings.secret_key, settings.region))
         return [kafka_launch(settings, tansu_binary())]
     if service == "mlflow":
         (settings.data_dir.resolve() / "mlflow").mkdir(parents=True, exist_ok=True)

@@ -33,6 +33,8 @@ class ServiceRecord:
 
     url: str
     processes: list[ProcessRecord]
+    restarts: int = 0
+    """How often the supervisor restarted one of its processes after a crash."""
 
 
 @dataclass(frozen=True)
@@ -52,7 +54,7 @@ class StackState:
         """Parse JSON text written by ``to_json``."""
         raw: dict[str, Any] = json.loads(text)
         services = {
-            name: ServiceRecord(svc["url"], [ProcessRecord(**p) for p in svc["processes"]])
+            name: ServiceRecord(svc["url"], [ProcessRecord(**p) for p in svc["processes"]], int(svc.get("restarts", 0)))
             for name, svc in raw["services"].items()
         }
         return cls(int(raw["launcher_pid"]), str(raw["status"]), services)

@@ -113,3 +113,48 @@ def test_restart_neither_loses_nor_floods(store_and_broker: Settings, publisher:
     time.sleep(1.0)
     found = _events(store_and_broker, topic, unique_name, lambda found: False, timeout_s=0)
     assert sorted(e.key.rsplit("/", 1)[1] for e in found) == ["before.csv", "while-down-1.csv", "while-down-2.csv"]
+
+
+def _children(pid: int) -> list[int]:
+    """Pids whose parent is ``pid`` (read from /proc)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid and fields[0] != "Z":
+                found.append(int(entry.name))
+    return found
+
+
+def _wait_for(condition: Callable[[], bool], timeout_s: float = 60.0) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.2)
+    return True
+
+
+def test_a_killed_tail_is_restarted_from_the_checkpoint_and_sigterm_still_stops(
+    store_and_broker: Settings, publisher: Publisher, unique_name: str
+) -> None:
+    store = S3Store(store_and_broker.s3_url, store_and_broker.access_key, store_and_broker.secret_key)
+    bucket, topic = store_and_broker.landing_bucket, f"{unique_name}-events"
+    assert publisher.process is not None
+    store.put_bytes(bucket, f"{unique_name}/before.csv", b"a\n")
+    assert len(_events(store_and_broker, topic, unique_name, lambda found: len(found) >= 1, 60)) == 1
+
+    [tail] = _children(publisher.process.pid)
+    os.kill(tail, signal.SIGKILL)
+    assert _wait_for(lambda: bool(set(_children(publisher.process.pid)) - {tail}))  # type: ignore[union-attr]
+    store.put_bytes(bucket, f"{unique_name}/after-tail-died.csv", b"b\n")
+    found = _events(store_and_broker, topic, unique_name, lambda found: len(found) >= 2, 60)
+    assert sorted(e.key.rsplit("/", 1)[1] for e in found) == ["after-tail-died.csv", "before.csv"]
+    assert "restarting it from the checkpoint" in publisher.log.read_text()
+
+    # SIGTERM ends it (it used to hang in a wait that ignored the stop signal).
+    assert publisher.stop() == 0
+    assert "stopped after publishing" in publisher.log.read_text()

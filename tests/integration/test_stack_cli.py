@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -10,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from batchpoint.stack.process import pid_alive
+from batchpoint.stack.process import group_members, pid_alive
+from batchpoint.stack.state import read_state
 from tests.integration.conftest import make_settings
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
@@ -40,11 +42,27 @@ def test_detached_up_status_down(tmp_path: Path) -> None:
     assert "s3" in status.stdout
     assert "running" in status.stdout
     assert "kafka" in status.stdout
+    assert status.returncode == 0, status.stdout
     launcher_pid = int(status.stdout.split("launcher pid ")[1].split(",")[0])
+    # A stopped S3 server keeps its pid but answers nothing: status says so, not "running".
+    state = read_state(Path(env["BATCHPOINT_DATA_DIR"]))
+    assert state is not None
+    weed = state.services["s3"].processes[0].pid
+    os.kill(weed, signal.SIGSTOP)
+    try:
+        frozen = _cli(["status"], env)
+    finally:
+        os.kill(weed, signal.SIGCONT)
+    assert frozen.returncode == 1
+    assert "s3         UNHEALTHY: does not answer" in frozen.stdout
+    assert "kafka      running" in frozen.stdout
     stopped = _cli(["down"], env)
     assert stopped.returncode == 0, stopped.stderr
     assert "stopped" in stopped.stdout
     assert not pid_alive(launcher_pid)
+    for record in state.services.values():  # `down` leaves no process behind
+        for process in record.processes:
+            assert group_members(process.pgid) == [], f"{process.name} left {group_members(process.pgid)}"
     assert "no stack is running" in _cli(["status"], env).stdout
 
 

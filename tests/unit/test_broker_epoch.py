@@ -6,17 +6,23 @@ import dataclasses
 from pathlib import Path
 
 from batchpoint.arrival_batching import ArrivalState
-from batchpoint.broker_epoch import current_epoch, new_epoch
+from batchpoint.broker_epoch import MARKER_KEY, current_epoch, log_epoch
 from batchpoint.config import Settings
+from batchpoint.storage.memory import MemoryStore
 from dagster_project.invocation_cursor import InvocationCursor
 
 
-def test_each_broker_start_has_a_new_epoch_and_none_means_persistent(tmp_path: Path) -> None:
+def test_the_epoch_belongs_to_the_log_not_to_a_broker_start(tmp_path: Path) -> None:
     settings = dataclasses.replace(Settings(), data_dir=tmp_path)
+    store = MemoryStore()
+    store.ensure_bucket(settings.broker_bucket)
     assert current_epoch(settings) == ""  # compose / production: a broker the stack did not start
-    first = new_epoch(settings)
+    first = log_epoch(settings, store)  # an empty log: a new epoch, kept beside it
     assert current_epoch(settings) == first
-    second = new_epoch(settings)
+    assert store.get_bytes(settings.broker_bucket, MARKER_KEY) == first.encode()
+    assert log_epoch(settings, store) == first  # a restart of the durable broker: same log, same offsets
+    store.delete(settings.broker_bucket, MARKER_KEY)  # the bucket was emptied: the log begins again
+    second = log_epoch(settings, store)
     assert second != first
     assert current_epoch(settings) == second
 

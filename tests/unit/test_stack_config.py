@@ -15,12 +15,12 @@ from batchpoint.stack.ports import free_ports
 from batchpoint.stack.services import (
     child_env,
     kafka_launch,
-    launch_batches,
     launches,
     mlflow_launch,
     module_available,
     order_services,
     s3_launch,
+    startable,
 )
 from batchpoint.stack.state import ProcessRecord, ServiceRecord, StackState
 
@@ -59,6 +59,17 @@ def test_kafka_listens_and_advertises_the_configured_port(settings: Settings) ->
     url = f"tcp://127.0.0.1:{settings.ports.kafka}"
     assert f"--listener-url={url}" in cmd
     assert f"--advertised-listener-url={url}" in cmd
+
+
+def test_kafka_keeps_its_log_in_the_broker_bucket_of_the_embedded_s3(settings: Settings) -> None:
+    launch = kafka_launch(settings, "tansu")
+    assert f"--storage-engine=s3://{settings.broker_bucket}/" in launch.command
+    assert launch.env["AWS_ENDPOINT"] == settings.s3_url
+    assert launch.env["AWS_ALLOW_HTTP"] == "true"
+    assert (launch.env["AWS_ACCESS_KEY_ID"], launch.env["AWS_SECRET_ACCESS_KEY"]) == (
+        settings.access_key,
+        settings.secret_key,
+    )
 
 
 def test_mlflow_stores_under_data_dir_and_artifacts_in_its_bucket(settings: Settings) -> None:
@@ -147,20 +158,23 @@ def test_state_round_trips_through_json() -> None:
     assert StackState.from_json(state.to_json()) == state
 
 
+ALL = ("s3", "kafka", "mlflow", "dagster", "publisher", "relay", "api")
+
+
 @pytest.mark.parametrize(
-    ("services", "batches"),
+    ("services", "started", "healthy", "next_up"),
     [
-        (("s3", "kafka", "mlflow", "dagster", "publisher"), [("s3", "kafka"), ("mlflow", "dagster", "publisher")]),
-        (("kafka", "publisher"), [("kafka",), ("publisher",)]),
-        (("mlflow", "dagster"), [("mlflow", "dagster")]),
-        (
-            ("s3", "kafka", "mlflow", "dagster", "publisher", "relay", "api"),
-            [("s3", "kafka"), ("mlflow", "dagster", "publisher", "relay", "api")],
-        ),
-        (("kafka", "relay"), [("kafka",), ("relay",)]),
+        (ALL, set(), set(), ("s3",)),
+        # The broker's log lives in S3: kafka starts with MLflow and the API once S3 is healthy.
+        (ALL, {"s3"}, {"s3"}, ("kafka", "mlflow", "api")),
+        # Dagster and the consumers need only S3 and Kafka: they do not wait for MLflow.
+        (ALL, {"s3", "kafka", "mlflow", "api"}, {"s3", "kafka"}, ("dagster", "publisher", "relay")),
+        (("kafka", "relay"), set(), set(), ("kafka",)),  # S3 not chosen: provided elsewhere
+        (("kafka", "relay"), {"kafka"}, {"kafka"}, ("relay",)),
+        (("mlflow", "dagster"), set(), set(), ("mlflow", "dagster")),
     ],
 )
-def test_launch_batches_start_a_service_after_what_it_needs(
-    services: tuple[str, ...], batches: list[tuple[str, ...]]
+def test_a_service_starts_once_what_it_needs_is_healthy(
+    services: tuple[str, ...], started: set[str], healthy: set[str], next_up: tuple[str, ...]
 ) -> None:
-    assert launch_batches(services) == batches
+    assert startable(services, started, healthy) == next_up
