@@ -143,8 +143,13 @@ def test_landed_month_is_scored_once_and_matches_pyfunc(endpoint: Endpoint) -> N
     assert manifest["totals"] == manifest["totals"] | {"files": FILES, "failed_files": 0, "rows": len(rows)}
     runs = endpoint.dagster.runs(endpoint.job, THIS_MONTH)
     assert len(runs) == 1, f"{FILES} files landing together must give one run, got {len(runs)}"
-    metadata = endpoint.dagster.latest_materialization([endpoint.name.replace("-", "_"), "predictions"], THIS_MONTH)
-    assert metadata is not None, "the run left no materialisation in Dagster"
+    # latest.json is written inside the step; Dagster records the materialisation only once the
+    # asset returns, a moment later.
+    asset_key = [endpoint.name.replace("-", "_"), "predictions"]
+    deadline = time.monotonic() + 120
+    while (metadata := endpoint.dagster.latest_materialization(asset_key, THIS_MONTH)) is None:
+        assert time.monotonic() < deadline, "the run left no materialisation in Dagster"
+        time.sleep(0.5)
     assert metadata["model_uri"] == f"models:/{endpoint.model.name}/{endpoint.model.version}"
     assert (metadata["deployment"], metadata["rows"], metadata["files"]) == ("forecast-mlflow", len(rows), FILES)
     assert metadata["output_version"] == manifest["version_id"]
