@@ -54,13 +54,16 @@ class PartitionRequest:
 
     @property
     def run_key(self) -> str:
-        """Deduplication key: the same tick evaluated again (same cursor, same events) asks for the same run.
+        """Deduplication key: the versions asked for (where an order is unknown, also the first arrival).
 
-        The events' order and the month's first arrival are part of it: a later return of the same
-        files to the same content (A, B, A) is a new request, and Dagster must not take it for the
-        earlier one.
+        Asking again for the same versions (a tick evaluated again after a crash, from the same
+        cursor or from the same events published again) gives the same key, so Dagster launches one
+        run. A later return of the same files to the same content (A, B, A) is a new version and a
+        new key: without an order, the first arrival keeps the two requests apart.
         """
-        body = "\n".join(f"{uri}@{v.etag}#{v.order}" for uri, v in self.files) + f"\n{self.first_seen:.3f}"
+        body = "\n".join(f"{uri}@{v.etag}#{v.order}" for uri, v in self.files)
+        if any(not v.order for _, v in self.files):
+            body += f"\n{self.first_seen:.3f}"
         return f"{self.endpoint}:{self.partition}:{hashlib.sha256(body.encode()).hexdigest()[:16]}"
 
 
