@@ -12,16 +12,17 @@ gets a run, only when it announces a newer version than that one:
   of order) has a lower sequencer: skipped. That hides nothing: the newer event was read after the
   newer PUT, so the run it asked for lists the month after that PUT and scores the newer content or
   a newer one still, while the older content is no longer in S3 under that key. A run for it would
-  list the same folder again (waste); remembering its older version would even be wrong, since a
-  later re-upload of that content would then look like a redelivery while the last run scored the
-  newer one. The price of trusting the order is paid by a source whose sequencer goes backwards for
-  one key (a clock stepped back): reconciliation then finds the file.
+  list the same folder again, and remembering its older version would make the next replay of the
+  newer event look new: waste twice over. The price of trusting the order is paid by a source whose
+  sequencer goes backwards for one key (a clock stepped back): reconciliation then finds the file.
 
 S3 only orders sequencers of one key, and they may differ in length (AWS says to pad them; MinIO and
 our publisher write the event time in nanoseconds as hex, always the same length). So two events
 are ordered by sequencer only when both have one of the same length, else by their ``eventTime``
-when both have one of the same form, else not at all: then the ETag decides (same: a redelivery),
-and a replayed older event can mask a re-upload until reconciliation finds it.
+when both have one of the same form, else not at all: then the ETag decides (same: a redelivery).
+That is weaker: an older event read after a newer one is taken and remembered, and a later
+re-upload of its content is then skipped while the last run scored the newer one, until
+reconciliation finds it.
 
 The memory is bounded: ``limit`` objects, the one taken least recently forgotten first. Forgetting
 is always safe: the next event of a forgotten object, even a redelivery, is taken and asks for one
