@@ -1,9 +1,11 @@
 """Turning a stream of landed files into one run request per (endpoint, month) (pure).
 
 The sensor keeps an ``ArrivalState`` in its cursor: Kafka offsets, the months with files waiting
-for their burst to settle, and digests of (object, ETag) pairs already requested. Keeping all
-three in one cursor means an offset only advances together with the run requests its events
-produced (nothing lost), and a redelivered event is recognised and skipped (nothing doubled).
+for their burst to settle, and per object the newest version taken (``batchpoint/object_versions.py``).
+Keeping all three in one cursor means an offset only advances together with the run requests its
+events produced (nothing lost), and an event announcing no newer version than the one taken last
+(a redelivery, a replay, an older event arriving late) is skipped (nothing doubled), while an
+overwrite, even back to earlier content, is requested.
 
 A month is requested once no new file arrived for ``settle_seconds`` (so a burst of files
 gives one run) or once its first file waited ``max_wait_seconds`` (so a steady trickle still
@@ -16,8 +18,9 @@ import hashlib
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
-SEEN_LIMIT = 20_000
+from batchpoint.object_versions import DEFAULT_LIMIT, ObjectVersion, TakenVersions
 
 
 @dataclass(frozen=True)
@@ -31,26 +34,36 @@ class Arrival:
     etag: str
     at: float | None = field(default=None, compare=False)
     """When the event was published (epoch seconds); ``None``: when the sensor read it."""
+    order: str = ""
+    """The event's place among its key's events (``object_versions.event_order``); empty: unknown."""
 
     @property
-    def digest(self) -> str:
-        """Identity of this version of the object."""
-        raw = f"{self.bucket}/{self.key}@{self.etag}".encode()
-        return hashlib.sha256(raw).hexdigest()[:20]
+    def uri(self) -> str:
+        """``s3://bucket/key``."""
+        return f"s3://{self.bucket}/{self.key}"
 
 
 @dataclass(frozen=True)
 class PartitionRequest:
-    """A month to score, with the files whose arrival asked for it."""
+    """A month to score, with the file versions whose arrival asked for it."""
 
     endpoint: str
     partition: str
-    files: tuple[tuple[str, str], ...]  # (s3 uri, etag), sorted
+    files: tuple[tuple[str, ObjectVersion], ...]  # (s3 uri, version), sorted
+    first_seen: float = 0.0
 
     @property
     def run_key(self) -> str:
-        """Deduplication key: the same files for the same month give the same key."""
-        body = "\n".join(f"{uri}@{etag}" for uri, etag in self.files)
+        """Deduplication key: the versions asked for (where an order is unknown, also the first arrival).
+
+        Asking again for the same versions (a tick evaluated again after a crash, from the same
+        cursor or from the same events published again) gives the same key, so Dagster launches one
+        run. A later return of the same files to the same content (A, B, A) is a new version and a
+        new key: without an order, the first arrival keeps the two requests apart.
+        """
+        body = "\n".join(f"{uri}@{v.etag}#{v.order}" for uri, v in self.files)
+        if any(not v.order for _, v in self.files):
+            body += f"\n{self.first_seen:.3f}"
         return f"{self.endpoint}:{self.partition}:{hashlib.sha256(body.encode()).hexdigest()[:16]}"
 
 
@@ -60,8 +73,7 @@ class PendingMonth:
 
     first_seen: float
     last_seen: float
-    files: dict[str, str] = field(default_factory=dict)  # s3 uri -> etag
-    digests: list[str] = field(default_factory=list)
+    files: dict[str, ObjectVersion] = field(default_factory=dict)  # s3 uri -> newest version taken
 
 
 @dataclass
@@ -72,27 +84,26 @@ class ArrivalState:
     epoch: str = ""
     """The broker life ``offsets`` belong to (``batchpoint/broker_epoch.py``)."""
     pending: dict[str, PendingMonth] = field(default_factory=dict)  # "endpoint|partition"
-    seen: list[str] = field(default_factory=list)
+    taken: TakenVersions = field(default_factory=TakenVersions)
 
     # ---- transitions -------------------------------------------------------------------
     def add(self, arrivals: Iterable[Arrival], now: float) -> int:
-        """Record arrivals; returns how many were new (not redeliveries)."""
-        seen = set(self.seen)
+        """Record arrivals; returns how many were taken (announced a newer version of their object)."""
         new = 0
         for arrival in arrivals:
-            group = f"{arrival.endpoint}|{arrival.partition}"
-            pending = self.pending.get(group)
-            if arrival.digest in seen or (pending and arrival.digest in pending.digests):
+            version = ObjectVersion(arrival.etag, arrival.order)
+            if not self.taken.take(arrival.bucket, arrival.key, version):
                 continue
+            group = f"{arrival.endpoint}|{arrival.partition}"
             # The settle clock runs from when the file arrived, not from the tick that read it:
             # otherwise every burst waits one more sensor interval than it needs.
             at = min(arrival.at, now) if arrival.at is not None else now
+            pending = self.pending.get(group)
             if pending is None:
                 pending = self.pending[group] = PendingMonth(first_seen=at, last_seen=at)
             pending.first_seen = min(pending.first_seen, at)
             pending.last_seen = max(pending.last_seen, at)
-            pending.files[f"s3://{arrival.bucket}/{arrival.key}"] = arrival.etag
-            pending.digests.append(arrival.digest)
+            pending.files[arrival.uri] = version
             new += 1
         return new
 
@@ -104,11 +115,9 @@ class ArrivalState:
             if now - pending.last_seen < settle_seconds and now - pending.first_seen < max_wait_seconds:
                 continue
             endpoint, partition = group.split("|", 1)
-            due.append(PartitionRequest(endpoint, partition, tuple(sorted(pending.files.items()))))
-            self.seen.extend(pending.digests)
+            files = tuple(sorted(pending.files.items(), key=lambda item: item[0]))
+            due.append(PartitionRequest(endpoint, partition, files, pending.first_seen))
             del self.pending[group]
-        if len(self.seen) > SEEN_LIMIT:
-            self.seen = self.seen[-SEEN_LIMIT:]
         return due
 
     # ---- cursor serialisation ----------------------------------------------------------
@@ -119,26 +128,47 @@ class ArrivalState:
                 "offsets": {str(p): o for p, o in self.offsets.items()},
                 "epoch": self.epoch,
                 "pending": {
-                    g: {"first": p.first_seen, "last": p.last_seen, "files": p.files, "digests": p.digests}
+                    g: {
+                        "first": p.first_seen,
+                        "last": p.last_seen,
+                        "files": {u: [v.etag, v.order] for u, v in p.files.items()},
+                    }
                     for g, p in self.pending.items()
                 },
-                "seen": self.seen,
+                "taken": self.taken.to_json(),
             },
             separators=(",", ":"),
         )
 
     @classmethod
-    def from_cursor(cls, cursor: str | None) -> ArrivalState:
-        """State from a cursor written by ``to_cursor`` (empty state for ``None``)."""
+    def from_cursor(cls, cursor: str | None, remember: int = DEFAULT_LIMIT) -> ArrivalState:
+        """State from a cursor written by ``to_cursor`` or by the format before it (empty for ``None``).
+
+        ``remember`` bounds how many objects' versions are kept. The earlier format kept digests of
+        every (object, ETag) requested, which cannot tell the newest version of an object: they are
+        dropped (at worst a redelivery of such a file asks for one run more), and its pending files
+        become versions of unknown order.
+        """
         if not cursor:
-            return cls()
+            return cls(taken=TakenVersions(limit=remember))
         raw = json.loads(cursor)
-        return cls(
+        state = cls(
             offsets={int(p): int(o) for p, o in raw.get("offsets", {}).items()},
             epoch=str(raw.get("epoch", "")),
-            pending={
-                g: PendingMonth(p["first"], p["last"], dict(p["files"]), list(p["digests"]))
-                for g, p in raw.get("pending", {}).items()
-            },
-            seen=list(raw.get("seen", [])),
+            pending={g: _pending(p) for g, p in raw.get("pending", {}).items()},
+            taken=TakenVersions.from_json(raw.get("taken", {}), remember),
         )
+        if "taken" not in raw:
+            for pending in state.pending.values():
+                for uri, version in pending.files.items():
+                    bucket, _, key = uri.removeprefix("s3://").partition("/")
+                    state.taken.take(bucket, key, version)
+        return state
+
+
+def _pending(raw: dict[str, Any]) -> PendingMonth:
+    files = {
+        uri: ObjectVersion(value, "") if isinstance(value, str) else ObjectVersion(str(value[0]), str(value[1]))
+        for uri, value in raw["files"].items()
+    }
+    return PendingMonth(float(raw["first"]), float(raw["last"]), files)

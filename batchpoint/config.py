@@ -78,6 +78,9 @@ class Settings:
     # Data-arrival batching: a month is scored once no file arrived for settle seconds.
     arrival_settle_seconds: float = 2.0
     arrival_max_wait_seconds: float = 60.0
+    # Objects whose newest requested version the arrival sensor's cursor remembers (the least
+    # recently requested are forgotten first: a forgotten object's next event costs a run, never content).
+    arrival_remembered_objects: int = 10_000
     sensor_interval_seconds: int = 2
     # Reconciliation: how often every landing folder is compared with its months' `latest` outputs.
     reconcile_interval_seconds: int = 30

@@ -9,6 +9,7 @@ import dagster as dg
 
 from batchpoint.arrival_batching import Arrival, ArrivalState, PartitionRequest
 from batchpoint.errors import EventError
+from batchpoint.object_versions import event_order
 from batchpoint.routing import Route, Router
 from batchpoint.specs.endpoint import BatchEndpoint
 from consumers.events import ObjectCreated
@@ -26,8 +27,8 @@ def build_arrival_sensor(
 ) -> dg.SensorDefinition:
     """A sensor reading ``datastore-events`` from the offsets in its cursor.
 
-    Offsets, months waiting to settle and recently requested files all live in the cursor, so
-    offsets only advance together with the run requests they produced.
+    Offsets, months waiting to settle and the newest version of each file requested all live in
+    the cursor, so offsets only advance together with the run requests they produced.
     """
     settings = platform.settings
     router = Router(endpoints)
@@ -50,7 +51,7 @@ def build_arrival_sensor(
         description=f"Scores a month of an endpoint when files land in {', '.join(router.watched)}.",
     )
     def datastore_events(context: dg.SensorEvaluationContext) -> dg.SensorResult:
-        state = ArrivalState.from_cursor(context.cursor)
+        state = ArrivalState.from_cursor(context.cursor, remember=settings.arrival_remembered_objects)
         state.offsets, state.epoch = offsets_for_this_broker(
             context, settings, settings.events_topic, state.offsets, state.epoch
         )
@@ -67,12 +68,23 @@ def build_arrival_sensor(
                 f"dead-lettered {settings.events_topic}[{message.partition}]@{message.offset}: {reason}"
             )
         arrivals = [
-            Arrival(found.endpoint, found.partition, event.bucket, event.key, event.etag, message.timestamp_ms / 1000)
+            Arrival(
+                found.endpoint,
+                found.partition,
+                event.bucket,
+                event.key,
+                event.etag,
+                at=message.timestamp_ms / 1000,
+                order=event_order(event.sequencer, event.event_time),
+            )
             for found, event, message in intake.routed
         ]
         new = state.add(arrivals, now)
         if len(arrivals) > new:
-            context.log.info(f"skipped {len(arrivals) - new} redelivered events")
+            context.log.info(
+                f"skipped {len(arrivals) - new} events announcing no newer version than one requested "
+                "(redelivered, replayed, or older than an event already read)"
+            )
         state.offsets = dict(intake.next_offsets)
         requests = state.take_due(now, settings.arrival_settle_seconds, settings.arrival_max_wait_seconds)
         requests = join_waiting_runs(context, requests, built)

@@ -1,10 +1,19 @@
-"""Bursts become one request per month; redeliveries are skipped; the cursor round-trips."""
+"""Bursts become one request per month; redeliveries are skipped, overwrites are not; the cursor round-trips."""
+
+import json
 
 from batchpoint.arrival_batching import Arrival, ArrivalState
+from batchpoint.object_versions import ObjectVersion
 
 
-def _arrival(key: str, etag: str = "e1", month: str = "2026-11") -> Arrival:
-    return Arrival("sales-forecast", month, "landing", f"sales/{month}/{key}", etag)
+def _arrival(key: str, etag: str = "e1", month: str = "2026-11", order: str = "") -> Arrival:
+    return Arrival("sales-forecast", month, "landing", f"sales/{month}/{key}", etag, order=order)
+
+
+def _settle(state: ArrivalState, now: float) -> list[str]:
+    """The ETags of ``a.csv`` in the requests due at ``now``."""
+    due = state.take_due(now=now, settle_seconds=3, max_wait_seconds=60)
+    return [v.etag for r in due for uri, v in r.files if uri.endswith("/a.csv")]
 
 
 def test_burst_in_one_month_gives_one_request_after_settling() -> None:
@@ -47,13 +56,45 @@ def test_trickle_is_requested_after_max_wait() -> None:
     raise AssertionError("a steady trickle was never requested")
 
 
-def test_run_key_is_stable_for_the_same_files() -> None:
-    a, b = ArrivalState(), ArrivalState()
-    a.add([_arrival("x.csv"), _arrival("y.csv")], now=0)
-    b.add([_arrival("y.csv"), _arrival("x.csv")], now=5)
-    ra = a.take_due(now=100, settle_seconds=1, max_wait_seconds=60)[0]
-    rb = b.take_due(now=100, settle_seconds=1, max_wait_seconds=60)[0]
-    assert ra.run_key == rb.run_key
+def test_put_a_then_b_then_a_again_is_requested_three_times() -> None:
+    for orders in (("s01", "s02", "s03"), ("", "", "")):  # with sequencers, and without
+        state = ArrivalState()
+        requested = []
+        for t, (etag, order) in enumerate(zip(("A", "B", "A"), orders, strict=True)):
+            assert state.add([_arrival("a.csv", etag, order=order)], now=10.0 * t) == 1
+            requested += _settle(state, now=10.0 * t + 5)
+        assert requested == ["A", "B", "A"]
+
+
+def test_a_redelivery_after_a_b_a_is_skipped_and_an_older_event_too() -> None:
+    state = ArrivalState()
+    for t, (etag, order) in enumerate((("A", "s01"), ("B", "s02"), ("A", "s03"))):
+        state.add([_arrival("a.csv", etag, order=order)], now=10.0 * t)
+        _settle(state, now=10.0 * t + 5)
+    assert state.add([_arrival("a.csv", "A", order="s03")], now=40) == 0  # redelivered
+    assert state.add([_arrival("a.csv", "B", order="s02")], now=40) == 0  # replayed: older than A's
+    assert state.add([_arrival("a.csv", "A", order="s01")], now=40) == 0
+    assert state.add([_arrival("a.csv", "A", order="s04")], now=40) == 1  # the same bytes uploaded again
+
+
+def test_an_older_event_read_while_its_month_settles_keeps_the_newer_version() -> None:
+    state = ArrivalState()
+    state.add([_arrival("a.csv", "B", order="s02"), _arrival("a.csv", "A", order="s01")], now=0)
+    assert _settle(state, now=5) == ["B"]
+
+
+def test_run_key_is_stable_for_the_same_tick_and_new_for_a_return_to_earlier_content() -> None:
+    def tick(state: ArrivalState, etag: str, order: str, at: float) -> str:
+        state.add([_arrival("x.csv", etag, order=order)], now=at)
+        (request,) = state.take_due(now=at + 5, settle_seconds=1, max_wait_seconds=60)
+        return request.run_key
+
+    first = tick(ArrivalState(), "A", "s01", at=0)
+    assert tick(ArrivalState(), "A", "s01", at=7) == first  # the same events, read again after a crash
+    state = ArrivalState()
+    assert len({tick(state, etag, f"s0{i}", at=10.0 * i) for i, etag in enumerate("ABA", start=1)}) == 3
+    without_order = ArrivalState()
+    assert len({tick(without_order, etag, "", at=10.0 * i) for i, etag in enumerate("ABA")}) == 3
 
 
 def test_cursor_round_trip() -> None:
@@ -65,6 +106,39 @@ def test_cursor_round_trip() -> None:
     restored = ArrivalState.from_cursor(state.to_cursor())
     assert restored == state
     assert ArrivalState.from_cursor(None) == ArrivalState()
+
+
+def test_a_cursor_of_the_earlier_format_is_read() -> None:
+    old = {
+        "offsets": {"0": 41},
+        "epoch": "abc",
+        "pending": {
+            "sales-forecast|2026-11": {
+                "first": 1.0,
+                "last": 2.0,
+                "files": {"s3://landing/sales/2026-11/b.csv": "e9"},
+                "digests": ["0123456789abcdef0123"],
+            }
+        },
+        "seen": ["fedcba9876543210fedc"],
+    }
+    state = ArrivalState.from_cursor(json.dumps(old), remember=100)
+    assert (state.offsets, state.epoch, state.taken.limit) == ({0: 41}, "abc", 100)
+    assert state.pending["sales-forecast|2026-11"].files == {"s3://landing/sales/2026-11/b.csv": ObjectVersion("e9")}
+    assert state.add([_arrival("b.csv", "e9", order="s07")], now=3.0) == 0  # its pending file is known
+    assert state.add([_arrival("a.csv", "e1", order="s07")], now=3.0) == 1  # "seen" digests are dropped
+    (request,) = state.take_due(now=10, settle_seconds=3, max_wait_seconds=60)
+    assert [uri.rsplit("/", 1)[1] for uri, _ in request.files] == ["a.csv", "b.csv"]
+    assert ArrivalState.from_cursor(state.to_cursor(), remember=100) == state
+
+
+def test_the_cursor_remembers_a_bounded_number_of_objects() -> None:
+    state = ArrivalState.from_cursor(None, remember=3)
+    state.add([_arrival(f"p{i}.csv", order="s01") for i in range(5)], now=0)
+    assert len(state.taken.entries) == 3
+    assert state.add([_arrival("p4.csv", order="s01")], now=1) == 0  # recent: still known
+    assert state.add([_arrival("p0.csv", order="s01")], now=1) == 1  # forgotten: asks again
+    assert len(ArrivalState.from_cursor(state.to_cursor(), remember=2).taken.entries) == 2
 
 
 def test_settle_clock_starts_when_the_file_arrived_not_when_it_was_read() -> None:
