@@ -86,7 +86,9 @@ def build_reconciliation_sensor(
     )
     def reconciliation(context: dg.SensorEvaluationContext) -> dg.SensorResult:
         asset_jobs = {built[e.name].predictions.key: built[e.name].job.name for e in watched}
-        busy = runs_by_partition(context.instance, IN_FLIGHT, {built[e.name].job.name for e in watched}, asset_jobs)
+        busy = runs_by_partition(
+            context.instance, IN_FLIGHT, {built[e.name].job.name for e in watched}, asset_jobs, context.log.warning
+        )
         requests: list[dg.RunRequest] = []
         for endpoint in watched:
             try:
