@@ -7,7 +7,8 @@ pointer of each month found there, and asks for a run of the months in which
 ``batchpoint.reconciliation`` finds unscored or changed files.
 
 - Files written less than ``grace_seconds`` ago are left to the data-arrival sensor.
-- A month with a run still queued or running is skipped; it is looked at again once the run ended.
+- A month with a run still queued or running is skipped; it is looked at again once the run ended
+  (a STARTED run whose worker process is gone does not count: ``partition_runs``).
 - The run key is the digest of the month's listing and ``latest`` version, plus the attempt: a
   run that failed (or was canceled, or crashed) leaves the state as it was, so the state is asked
   for again with the next attempt's key, at most ``reconcile_max_retries`` times; then an error

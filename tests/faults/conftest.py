@@ -1,11 +1,15 @@
 """Fault-injection tests on the real embedded stack (issue 9, "Nothing lost under faults").
 
+The harness: ``stack.py`` (``FaultStack``: kill everything, bring it up again; ``poll``),
+``endpoint.py`` (``ScoringEndpoint``: the one endpoint + MLflow deployment setup, landing files,
+finding a run and its worker pid), ``invariants.py`` (``assert_invariants``).
+
 Run them with ``uv run --locked pytest tests/faults -m faults``. Each module gets one stack of its
 own (a temp data dir, free ports; it may be killed and brought up again), from the ``faults``
 fixture, and each test creates its own endpoint with ``ScoringEndpoint.create(faults)``, so
 cases never share a month.
 
-Adding a case (S3 outage, broker restart, publisher kill, ...)::
+Adding a case (S3 outage, broker restart, publisher kill, ...), in a new ``test_<fault>.py``::
 
     @pytest.mark.faults
     def test_<fault>_<outcome>(faults: FaultStack) -> None:
@@ -29,7 +33,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.faults.harness import FaultStack, fault_settings
+from tests.faults.stack import FaultStack, fault_settings
 
 
 @pytest.fixture(scope="module")

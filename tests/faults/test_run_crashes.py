@@ -17,7 +17,9 @@ import pytest
 from batchpoint.management.workspace import Workspace
 from batchpoint.stack.services import api_url
 from dagster_project.reconciliation_sensor import STATE_TAG
-from tests.faults.harness import DEADLINE_S, THIS_MONTH, FaultStack, ScoringEndpoint, assert_invariants, poll
+from tests.faults.endpoint import THIS_MONTH, ScoringEndpoint
+from tests.faults.invariants import assert_invariants
+from tests.faults.stack import DEADLINE_S, FaultStack, poll
 
 pytestmark = [
     pytest.mark.faults,
