@@ -89,6 +89,13 @@ class Settings:
     # whose store stays unreachable longer fails (it never counts the outage against its files).
     store_retry_seconds: float = 60.0
     store_retry_backoff_seconds: float = 0.5
+    # How often reconciliation asks again for a month whose run for the same state failed.
+    reconcile_max_retries: int = 3
+    # Dagster run monitoring (dagster.yaml): a run still STARTING, or CANCELING, after its timeout
+    # is failed; every interval the daemon also fails STARTED runs whose worker process is gone.
+    run_start_timeout_seconds: int = 180
+    run_cancel_timeout_seconds: int = 60
+    run_monitoring_interval_seconds: int = 10
     # HTTPS API: TLS when both are set (paths to a PEM certificate and its key).
     tls_cert: str = ""
     tls_key: str = ""

@@ -162,12 +162,24 @@ def reconcile(
 def state_digest(files: Iterable[ObjectInfo], latest_version: str | None) -> str:
     """Digest of ``(key, ETag)`` of every file plus the ``latest`` version they were compared with.
 
-    Used as the run key: one request per state. A run that fails leaves both unchanged, so it is
-    not asked for again until a file or ``latest`` changes.
+    Used in the run key: one request per state (and per attempt, see ``attempt_run_key``).
     """
     lines = sorted(f"{obj.bucket}/{obj.key}@{obj.etag}" for obj in files)
     lines.append(f"latest={latest_version or ''}")
     return hashlib.sha256("\n".join(lines).encode()).hexdigest()[:16]
+
+
+def attempt_run_key(state_key: str, failed_attempts: int, max_retries: int) -> str | None:
+    """The run key of the next attempt at a month's state, after ``failed_attempts`` runs failed.
+
+    A failed run leaves the listing and ``latest`` as they were, so a key made of the state alone
+    would be used up by it (Dagster drops a request whose key it has seen). The first attempt's
+    key is ``state_key``; retry ``n`` is ``<state_key>:retry-<n>``. ``None`` once ``max_retries``
+    retries failed too: the state is not asked for again until a file or ``latest`` changes.
+    """
+    if failed_attempts > max_retries:
+        return None
+    return state_key if failed_attempts == 0 else f"{state_key}:retry-{failed_attempts}"
 
 
 def _names(uris: Sequence[str]) -> str:

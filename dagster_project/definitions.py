@@ -1,6 +1,7 @@
 """Dagster definitions built from the registry: per batch endpoint a monthly predictions asset and job
 (data arrival) and an invocation asset and job (one partition per invoked job); the sensors: data arrival,
-reconciliation of landing folders with their outputs, landing observations, invocations."""
+reconciliation of landing folders with their outputs, landing observations, invocations, and the
+run-status sensors that end a job whose run ended without finishing it."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from dagster_project.invocation_sensor import build_invocation_sensor
 from dagster_project.landing_sensor import build_landing_sensor
 from dagster_project.platform_resource import Platform
 from dagster_project.reconciliation_sensor import build_reconciliation_sensor
+from dagster_project.run_end_sensors import build_run_end_sensors
 
 
 def build_definitions(platform: Platform) -> dg.Definitions:
@@ -34,6 +36,7 @@ def build_definitions(platform: Platform) -> dg.Definitions:
     # Always there, even with no endpoint: an invocation of an endpoint created since this load
     # is held by it, which asks for the reload that brings the endpoint's job.
     sensors.append(build_invocation_sensor(invoked, platform))
+    sensors += build_run_end_sensors(platform)
     return dg.Definitions(
         assets=[
             *(b.landing for b in built.values()),

@@ -1,15 +1,19 @@
 """Runs of endpoint months that are still waiting or running, as the sensors see them in the instance.
 
 Both the data-arrival and the reconciliation sensor look here before asking for a run, so a burst
-of events never queues more than one run per month at a time.
+of events never queues more than one run per month at a time. A STARTED run whose worker process
+is gone (killed with the code server) is not counted: it will never end by itself, and until run
+monitoring fails it, it must not keep its month from being scored.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 
 import dagster as dg
+
+from dagster_project.run_workers import check_worker
 
 WAITING = (
     dg.DagsterRunStatus.QUEUED,
@@ -52,12 +56,14 @@ def runs_by_partition(
     statuses: Iterable[dg.DagsterRunStatus],
     job_names: Collection[str],
     asset_jobs: Mapping[dg.AssetKey, str] | None = None,
+    log: Callable[[str], None] | None = None,
 ) -> dict[tuple[str, str], list[PartitionRun]]:
     """Partitioned runs of ``job_names`` with one of ``statuses``, keyed by ``(job name, partition)``.
 
     A backfill's runs belong to Dagster's implicit asset job, not to the endpoint's: ``asset_jobs``
     (predictions asset key → the endpoint's job name) counts a run materialising that asset as a
-    run of that job. One query for all jobs: runs that have not ended are few.
+    run of that job. One query for all jobs: runs that have not ended are few. STARTED runs whose
+    worker is gone are left out (and told to ``log``).
     """
     found: dict[tuple[str, str], list[PartitionRun]] = {}
     for record in instance.get_run_records(filters=dg.RunsFilter(statuses=list(statuses))):
@@ -66,6 +72,12 @@ def runs_by_partition(
         job = run.job_name if run.job_name in job_names else _asset_job(run, asset_jobs or {})
         if partition is None or job is None:
             continue
+        if run.status is dg.DagsterRunStatus.STARTED:
+            worker = check_worker(instance, run)
+            if worker.gone:
+                if log is not None:
+                    log(f"{job} {partition}: run {run.run_id[:8]} is STARTED but {worker.reason}; not waiting for it")
+                continue
         entry = PartitionRun(run.run_id, job, partition, run.status, dict(run.tags))
         found.setdefault((job, partition), []).append(entry)
     return found

@@ -7,9 +7,13 @@ pointer of each month found there, and asks for a run of the months in which
 ``batchpoint.reconciliation`` finds unscored or changed files.
 
 - Files written less than ``grace_seconds`` ago are left to the data-arrival sensor.
-- A month with a run still queued or running is skipped; it is looked at again once the run ended.
-- The run key is the digest of the month's listing and ``latest`` version: one request per state,
-  so a run that fails is not asked for again until a file or ``latest`` changes.
+- A month with a run still queued or running is skipped; it is looked at again once the run ended
+  (a STARTED run whose worker process is gone does not count: ``partition_runs``).
+- The run key is the digest of the month's listing and ``latest`` version, plus the attempt: a
+  run that failed (or was canceled, or crashed) leaves the state as it was, so the state is asked
+  for again with the next attempt's key, at most ``reconcile_max_retries`` times; then an error
+  says so each tick, until a file or ``latest`` changes. Attempts are counted from the runs
+  tagged with the state's key in the instance, so they survive a restart.
 - Month folders outside the endpoint's partitions (before its ``start_month``, in the future) are
   not looked at; the data-arrival sensor dead-letters their events with the reason.
 """
@@ -25,7 +29,7 @@ from batchpoint.config import Settings
 from batchpoint.errors import NotFoundError, StorageError
 from batchpoint.outputs.layout import OutputLayout
 from batchpoint.outputs.versions import read_latest, read_manifest
-from batchpoint.reconciliation import LatestInputs, landing_months, reconcile
+from batchpoint.reconciliation import LatestInputs, attempt_run_key, landing_months, reconcile
 from batchpoint.specs.endpoint import BatchEndpoint
 from batchpoint.storage.port import ObjectInfo, ObjectStore
 from dagster_project.endpoint_assets import EndpointDefinitions
@@ -34,6 +38,9 @@ from dagster_project.platform_resource import Platform
 
 SENSOR_NAME = "reconciliation"
 TRIGGER = "reconciliation"
+STATE_TAG = "batchpoint/reconcile_state"
+"""Tag of every reconciliation run: the key of the state it was asked for (its first attempt's run key)."""
+FAILED = [dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED]
 
 
 def grace_seconds(settings: Settings) -> float:
@@ -86,7 +93,9 @@ def build_reconciliation_sensor(
     )
     def reconciliation(context: dg.SensorEvaluationContext) -> dg.SensorResult:
         asset_jobs = {built[e.name].predictions.key: built[e.name].job.name for e in watched}
-        busy = runs_by_partition(context.instance, IN_FLIGHT, {built[e.name].job.name for e in watched}, asset_jobs)
+        busy = runs_by_partition(
+            context.instance, IN_FLIGHT, {built[e.name].job.name for e in watched}, asset_jobs, context.log.warning
+        )
         requests: list[dg.RunRequest] = []
         for endpoint in watched:
             try:
@@ -132,15 +141,28 @@ def _endpoint_requests(
             latest[month] = found
     checks = reconcile(months, latest, now, grace_seconds(platform.settings))
     requests = []
+    retries = platform.settings.reconcile_max_retries
     for check in checks:
-        context.log.info(f"{endpoint.name} {check.describe()}: asking for a run")
+        state_key = f"reconcile:{endpoint.name}:{check.partition}:{check.state}"
+        failed = len(context.instance.get_run_ids(dg.RunsFilter(tags={STATE_TAG: state_key}, statuses=FAILED)))
+        run_key = attempt_run_key(state_key, failed, retries)
+        if run_key is None:
+            context.log.error(
+                f"{endpoint.name} {check.describe()}: not asking again, its {failed} runs for this state "
+                f"failed (BATCHPOINT_RECONCILE_MAX_RETRIES={retries}); see those runs' logs, then land the "
+                f"files again or backfill the month"
+            )
+            continue
+        attempt = f" (retry {failed} of {retries})" if failed else ""
+        context.log.info(f"{endpoint.name} {check.describe()}: asking for a run{attempt}")
         requests.append(
             dg.RunRequest(
-                run_key=f"reconcile:{endpoint.name}:{check.partition}:{check.state}",
+                run_key=run_key,
                 job_name=job,
                 partition_key=check.partition,
                 tags={
                     "batchpoint/trigger": TRIGGER,
+                    STATE_TAG: state_key,
                     "batchpoint/endpoint": endpoint.name,
                     "batchpoint/unscored_files": str(len(check.unscored)),
                     "batchpoint/changed_files": str(len(check.changed)),

@@ -16,7 +16,14 @@ from batchpoint.errors import SpecError, StackError
 from batchpoint.management.asset_ops import DataOperations
 from batchpoint.management.backends import Backends
 from batchpoint.management.job_inputs import resolve_inputs
-from batchpoint.management.job_records import finished_values, job_info, load, progress_json, update_unless_ended
+from batchpoint.management.job_records import (
+    end_with_run,
+    finished_values,
+    job_info,
+    load,
+    progress_json,
+    update_unless_ended,
+)
 from batchpoint.management.watched_folders import check_output_path
 from batchpoint.outputs.layout import JOB_ERROR_LOG, JOB_PROGRESS_LOG, JOB_RESULT_LOG
 from batchpoint.registry.outbox import add_message
@@ -208,6 +215,14 @@ class JobOperations:
         with self._engine.begin() as conn:
             update_unless_ended(conn, name, finished_values(JobStatus(status), output_uri, error, progress))
         return self.get(name)
+
+    def record_run_ended(
+        self, dagster_run_id: str, run_status: str, *, job_name: str | None = None, why: str = ""
+    ) -> JobInfos:
+        """A Dagster run ended FAILURE or CANCELED: end its jobs that have not (``end_with_run``)."""
+        with self._engine.begin() as conn:
+            names = end_with_run(conn, dagster_run_id, run_status, job_name, why)
+        return [self.get(name) for name in names]
 
     def record_data_arrival_job(
         self,

@@ -1,7 +1,8 @@
 """Job rows: reading them as ``JobInfo`` and the status/progress updates the Dagster layer records.
 
 A job that ended (Completed, Failed, Canceled) does not change any more: a run that finishes after
-its job was canceled cannot mark it Completed.
+its job was canceled cannot mark it Completed. A job whose run ended without its step recording
+the end (the run worker was killed, the run never started) is ended by ``end_with_run``.
 """
 
 from __future__ import annotations
@@ -78,3 +79,27 @@ def finished_values(
     if stored is not None:
         values["progress"] = stored
     return values
+
+
+def end_with_run(
+    conn: sa.Connection, dagster_run_id: str, run_status: str, job_name: str | None, why: str
+) -> list[str]:
+    """End the jobs of a Dagster run that ended ``run_status`` (FAILURE, CANCELED) but did not end them.
+
+    The step records how its job ended, but a run whose worker was killed, or that never started,
+    never gets that far: the run-status sensors call this for every run that ended so. The jobs
+    are those recording ``dagster_run_id``, and ``job_name`` (an invoke job still Preparing when
+    its run failed to start). A CANCELED run leaves them Canceled, any other end Failed, with a
+    reason saying the run ended without finishing the job. Returns their names.
+    """
+    status = JobStatus.CANCELED if run_status == "CANCELED" else JobStatus.FAILED
+    error = f"the Dagster run {dagster_run_id} ended {run_status} without finishing the job"
+    match = jobs.c.dagster_run_id == dagster_run_id
+    if job_name:
+        match = match | (jobs.c.name == job_name)
+    open_jobs = match & jobs.c.status.not_in(ENDED)
+    names = [row.name for row in conn.execute(sa.select(jobs.c.name).where(open_jobs))]
+    if names:
+        values = {"status": status.value, "ended_at": utc_now(), "error": error + (f": {why}" if why else "")}
+        conn.execute(jobs.update().where(open_jobs).values(**values))
+    return sorted(names)

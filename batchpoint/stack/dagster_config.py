@@ -2,16 +2,49 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 import yaml
 
+from batchpoint.config import Settings
 from batchpoint.errors import SpecError
 
 DEFINITIONS_MODULE = "dagster_project.definitions"
 LOCATION_NAME = "batchpoint"
+# Named, not imported: batchpoint/ imports no Dagster code (the daemon loads it from dagster.yaml).
+RUN_LAUNCHER = {"module": "dagster_project.run_launcher", "class": "WorkerCheckingRunLauncher"}
+
+
+@dataclass(frozen=True)
+class RunMonitoring:
+    """Dagster's run monitoring: timeouts for runs stuck starting or canceling, how often it looks."""
+
+    start_timeout_seconds: int = Settings.run_start_timeout_seconds
+    cancel_timeout_seconds: int = Settings.run_cancel_timeout_seconds
+    poll_interval_seconds: int = Settings.run_monitoring_interval_seconds
+
+    @classmethod
+    def of(cls, settings: Settings) -> RunMonitoring:
+        """The values ``settings`` gives."""
+        return cls(
+            settings.run_start_timeout_seconds,
+            settings.run_cancel_timeout_seconds,
+            settings.run_monitoring_interval_seconds,
+        )
+
+    def config(self) -> dict[str, Any]:
+        """The ``run_monitoring`` section of ``dagster.yaml``."""
+        return {
+            "enabled": True,
+            "start_timeout_seconds": self.start_timeout_seconds,
+            "cancel_timeout_seconds": self.cancel_timeout_seconds,
+            "poll_interval_seconds": self.poll_interval_seconds,
+            # A crashed run is not resumed in place: the sensors ask for its month again.
+            "max_resume_run_attempts": 0,
+        }
 
 
 def postgres_storage(url: str) -> dict[str, Any]:
@@ -38,8 +71,11 @@ def postgres_storage(url: str) -> dict[str, Any]:
     return {"postgres": {"postgres_db": db}}
 
 
-def instance_config(dagster_home: Path, postgres_url: str = "") -> dict[str, Any]:
-    """The content of ``dagster.yaml``: sqlite (or Postgres) storage, queued runs, no telemetry."""
+def instance_config(
+    dagster_home: Path, postgres_url: str = "", monitoring: RunMonitoring | None = None
+) -> dict[str, Any]:
+    """The content of ``dagster.yaml``: sqlite (or Postgres) storage, queued runs, run monitoring
+    with a launcher that tells when a run's worker is gone, no telemetry."""
     storage = (
         postgres_storage(postgres_url)
         if postgres_url
@@ -53,6 +89,8 @@ def instance_config(dagster_home: Path, postgres_url: str = "") -> dict[str, Any
             # The default 5 s poll adds up to 5 s to every data-arrival run's latency.
             "config": {"dequeue_interval_seconds": 1},
         },
+        "run_launcher": RUN_LAUNCHER,
+        "run_monitoring": (monitoring or RunMonitoring()).config(),
         "telemetry": {"enabled": False},
         # Two shared cores: the code server can take well over the default 60 s to load under load.
         "code_servers": {"local_startup_timeout": 180},
@@ -89,11 +127,13 @@ def code_server_command(dagster: str, host: str, code_port: int, project_root: P
     )
 
 
-def write_dagster_home(dagster_home: Path, host: str, code_port: int, postgres_url: str = "") -> Path:
+def write_dagster_home(
+    dagster_home: Path, host: str, code_port: int, postgres_url: str = "", monitoring: RunMonitoring | None = None
+) -> Path:
     """Write both files into ``dagster_home`` (rewritten on every start); return the workspace path."""
     dagster_home.mkdir(parents=True, exist_ok=True)
     (dagster_home / "dagster.yaml").write_text(
-        yaml.safe_dump(instance_config(dagster_home, postgres_url), sort_keys=False)
+        yaml.safe_dump(instance_config(dagster_home, postgres_url, monitoring), sort_keys=False)
     )
     workspace = dagster_home / "workspace.yaml"
     workspace.write_text(yaml.safe_dump(workspace_config(host, code_port), sort_keys=False))

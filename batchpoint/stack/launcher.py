@@ -169,6 +169,12 @@ class Stack:
             supervisor.stop()
         return stopped
 
+    def stop_supervising(self) -> None:
+        """Stop the supervisor and leave the children as they are (what a killed launcher leaves)."""
+        supervisor = self._supervisor
+        if supervisor is not None:
+            supervisor.stop()
+
     def pids(self) -> dict[str, list[int]]:
         """Pid (= process group id) of every child, by service."""
         return {service: [c.pid for c in children] for service, children in self.children.items()}

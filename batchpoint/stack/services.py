@@ -16,7 +16,7 @@ from pathlib import Path
 from batchpoint.broker_epoch import log_epoch
 from batchpoint.config import Settings
 from batchpoint.errors import StackError
-from batchpoint.stack.dagster_config import code_server_command, write_dagster_home
+from batchpoint.stack.dagster_config import RunMonitoring, code_server_command, write_dagster_home
 from batchpoint.stack.locations import find_binary, project_root, tansu_binary
 from batchpoint.storage.s3 import S3Store
 
@@ -251,7 +251,11 @@ def launches(service: str, settings: Settings) -> list[Launch]:
         return [mlflow_launch(settings, find_binary("mlflow"))]
     if service == "dagster":
         workspace = write_dagster_home(
-            settings.dagster_home, settings.host, settings.ports.dagster_code, settings.dagster_postgres_url
+            settings.dagster_home,
+            settings.host,
+            settings.ports.dagster_code,
+            settings.dagster_postgres_url,
+            RunMonitoring.of(settings),
         )
         migrate_dagster_storage(settings)
         return dagster_launches(settings, find_binary("dagster-webserver"), find_binary("dagster-daemon"), workspace)

@@ -3,13 +3,17 @@ sensor's rule that files join a month's run still waiting to start."""
 
 import dataclasses
 import json
+import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import dagster as dg
 import pytest
+from dagster._core.events import EngineEventData
 from dagster._core.remote_origin import RegisteredCodeLocationOrigin, RemoteRepositoryOrigin
+from dagster._core.storage.tags import GRPC_INFO_TAG
 
 from batchpoint.arrival_batching import PartitionRequest
 from batchpoint.config import Settings
@@ -26,7 +30,7 @@ from dagster_project.definitions import build_definitions
 from dagster_project.endpoint_assets import build_endpoint_definitions
 from dagster_project.naming import job_name
 from dagster_project.platform_resource import Platform
-from dagster_project.reconciliation_sensor import SENSOR_NAME, grace_seconds
+from dagster_project.reconciliation_sensor import SENSOR_NAME, STATE_TAG, grace_seconds
 
 THIS_MONTH = datetime.now(UTC).strftime("%Y-%m")
 OLD = datetime.now(UTC) - timedelta(hours=1)
@@ -161,6 +165,55 @@ def test_a_month_with_a_run_not_ended_is_skipped_and_the_others_are_not(
     world.queue("2025-02", dg.DagsterRunStatus.FAILURE)
     world.queue("2025-02", dg.DagsterRunStatus.QUEUED, job=job_name("other"))  # another endpoint's month
     assert [r.partition_key for r in world.tick()] == ["2025-02"]
+
+
+@pytest.mark.parametrize("worker_alive", [True, False])
+def test_a_started_run_whose_worker_is_gone_does_not_hold_its_month(world: World, worker_alive: bool) -> None:
+    # The whole stack was killed mid-run: the run stays STARTED, its worker process is gone.
+    world.land("2025-01", "a.csv")
+    code_server = json.dumps({"host": "127.0.0.1", "port": 4000})
+    run = world.instance.get_run_by_id(
+        world.queue("2025-01", dg.DagsterRunStatus.STARTED, **{GRPC_INFO_TAG: code_server})
+    )
+    assert run is not None
+    worker = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])
+    try:
+        world.instance.report_engine_event(
+            f"Started process for run (pid: {worker.pid}).", run, EngineEventData.in_process(worker.pid)
+        )
+        if not worker_alive:
+            worker.kill()
+            worker.wait()
+        assert [r.partition_key for r in world.tick()] == ([] if worker_alive else ["2025-01"])
+    finally:
+        worker.kill()
+        worker.wait()
+
+
+def test_a_failed_run_does_not_use_up_its_states_key_and_retries_are_bounded(
+    world: World, capsys: pytest.CaptureFixture[str]
+) -> None:
+    world.land("2025-01", "a.csv")
+    (first,) = world.tick()
+    state = first.tags[STATE_TAG]
+    assert first.run_key == state
+    keys = [first.run_key]
+    for attempt in range(1, world.settings.reconcile_max_retries + 1):
+        # The attempt's run crashed: the listing and `latest` are as they were.
+        world.queue("2025-01", dg.DagsterRunStatus.FAILURE, **{STATE_TAG: state})
+        (retry,) = world.tick()
+        assert (retry.run_key, retry.tags[STATE_TAG]) == (f"{state}:retry-{attempt}", state)
+        keys.append(retry.run_key)
+    assert len(set(keys)) == len(keys) == world.settings.reconcile_max_retries + 1
+    world.queue("2025-01", dg.DagsterRunStatus.CANCELED, **{STATE_TAG: state})
+    capsys.readouterr()
+    assert world.tick() == []
+    said = capsys.readouterr().err
+    assert "ERROR - sales-forecast 2025-01" in said and "not asking again, its 4 runs for this state failed" in said
+    # A new file is a new state: its first attempt again.
+    world.land("2025-01", "b.csv")
+    (fresh,) = world.tick()
+    assert fresh.run_key == fresh.tags[STATE_TAG] != state
 
 
 def test_an_unreachable_landing_bucket_of_one_endpoint_leaves_the_others_reconciled(world: World) -> None:

@@ -175,6 +175,33 @@ def test_job_lifecycle_as_the_dagster_layer_records_it(ws: Workspace) -> None:
         assert conn.execute(sa.select(sa.func.count()).select_from(jobs)).scalar() == 3
 
 
+def test_jobs_end_with_their_run_when_the_run_ended_without_them(ws: Workspace) -> None:
+    _with_deployments(ws, "first")
+    inputs = {"input": JobInput(path="s3://landing/sales/2026-01/")}
+    killed = ws.jobs.record_data_arrival_job(ENDPOINT, "first", partition="2026-01", inputs=inputs, dagster_run_id="r1")
+    done = ws.jobs.record_data_arrival_job(ENDPOINT, "first", partition="2026-01", inputs=inputs, dagster_run_id="r2")
+    ws.jobs.record_finished(done.name, status=JobStatus.FAILED, error="3 files failed")
+    request = InvokeRequest.parse({"inputs": {"input": {"path": "s3://landing/sales/"}}})
+    never_started = ws.jobs.invoke(ENDPOINT, request)  # Preparing, no run id recorded yet
+
+    (ended,) = ws.jobs.record_run_ended("r1", "FAILURE", why="Run execution process exited with code -9")
+    assert (ended.name, ended.status) == (killed.name, JobStatus.FAILED)
+    assert ended.error == (
+        "the Dagster run r1 ended FAILURE without finishing the job: Run execution process exited with code -9"
+    )
+    assert ended.ended_at is not None
+    # A job its step already ended keeps how it ended; a second report changes nothing.
+    assert ws.jobs.record_run_ended("r2", "FAILURE") == []
+    assert ws.jobs.get(done.name).error == "3 files failed"
+    assert ws.jobs.record_run_ended("r1", "CANCELED") == []
+    # An invoke job whose run was canceled before its step began is found by its name.
+    (canceled,) = ws.jobs.record_run_ended("r3", "CANCELED", job_name=never_started.name)
+    assert (canceled.status, canceled.error) == (
+        JobStatus.CANCELED,
+        "the Dagster run r3 ended CANCELED without finishing the job",
+    )
+
+
 def test_tokens_are_hashed_verified_and_revoked(ws: Workspace) -> None:
     token_id, secret = ws.tokens.create("ci")
     other_id, other = ws.tokens.create("laptop")

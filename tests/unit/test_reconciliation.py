@@ -4,7 +4,15 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from batchpoint.reconciliation import LatestInputs, check_month, landing_months, month_of, reconcile, state_digest
+from batchpoint.reconciliation import (
+    LatestInputs,
+    attempt_run_key,
+    check_month,
+    landing_months,
+    month_of,
+    reconcile,
+    state_digest,
+)
 from batchpoint.storage.port import ObjectInfo
 
 NOW = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
@@ -178,3 +186,23 @@ def test_an_unfinished_file_no_longer_landed_is_no_reason() -> None:
     latest = LatestInputs.of("v1", {"inputs": [_failed("gone.csv", error="x", cause="infrastructure")]})
     check = check_month("2026-11", [], latest, NOW, GRACE)
     assert not check.needs_run
+
+
+@pytest.mark.parametrize(
+    ("failed", "retries", "key"),
+    [
+        (0, 3, "reconcile:e:2026-11:abc"),  # the first attempt keeps the state's own key
+        (1, 3, "reconcile:e:2026-11:abc:retry-1"),
+        (3, 3, "reconcile:e:2026-11:abc:retry-3"),
+        (4, 3, None),  # every retry failed: not asked again for this state
+        (0, 0, "reconcile:e:2026-11:abc"),
+        (1, 0, None),
+    ],
+)
+def test_a_failed_attempt_does_not_use_up_its_states_run_key(failed: int, retries: int, key: str | None) -> None:
+    assert attempt_run_key("reconcile:e:2026-11:abc", failed, retries) == key
+
+
+def test_each_attempt_at_a_state_has_its_own_key() -> None:
+    keys = [attempt_run_key("s", failed, 5) for failed in range(6)]
+    assert len(set(keys)) == 6 and None not in keys

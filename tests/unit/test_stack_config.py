@@ -10,7 +10,13 @@ import yaml
 
 from batchpoint.config import Settings
 from batchpoint.errors import SpecError, StackError
-from batchpoint.stack.dagster_config import code_server_command, instance_config, postgres_storage, write_dagster_home
+from batchpoint.stack.dagster_config import (
+    RunMonitoring,
+    code_server_command,
+    instance_config,
+    postgres_storage,
+    write_dagster_home,
+)
 from batchpoint.stack.ports import free_ports
 from batchpoint.stack.services import (
     child_env,
@@ -119,6 +125,15 @@ def test_dagster_home_sqlite_by_default(tmp_path: Path) -> None:
     assert instance["run_coordinator"]["class"] == "QueuedRunCoordinator"
     assert instance["run_coordinator"]["config"]["dequeue_interval_seconds"] == 1
     assert instance["telemetry"] == {"enabled": False}
+    # Run monitoring with a launcher that can tell a crashed run's worker is gone.
+    assert instance["run_launcher"] == {"module": "dagster_project.run_launcher", "class": "WorkerCheckingRunLauncher"}
+    assert instance["run_monitoring"] == {
+        "enabled": True,
+        "start_timeout_seconds": 180,
+        "cancel_timeout_seconds": 60,
+        "poll_interval_seconds": 10,
+        "max_resume_run_attempts": 0,
+    }
     location = yaml.safe_load(workspace.read_text())["load_from"][0]["grpc_server"]
     assert location == {"host": "127.0.0.1", "port": 13001, "location_name": "batchpoint"}
 
@@ -178,3 +193,11 @@ def test_a_service_starts_once_what_it_needs_is_healthy(
     services: tuple[str, ...], started: set[str], healthy: set[str], next_up: tuple[str, ...]
 ) -> None:
     assert startable(services, started, healthy) == next_up
+
+
+def test_run_monitoring_follows_the_settings(tmp_path: Path) -> None:
+    settings = Settings.from_env(
+        {"BATCHPOINT_RUN_START_TIMEOUT_SECONDS": "30", "BATCHPOINT_RUN_MONITORING_INTERVAL_SECONDS": "2"}
+    )
+    config = instance_config(tmp_path, monitoring=RunMonitoring.of(settings))["run_monitoring"]
+    assert (config["start_timeout_seconds"], config["poll_interval_seconds"]) == (30, 2)
