@@ -16,8 +16,8 @@ from batchpoint.config import Settings
 from batchpoint.errors import BatchpointError
 from batchpoint.stack import SERVICE_ORDER, Stack
 from batchpoint.stack.health import probe
-from batchpoint.stack.process import pid_alive, stop_group
-from batchpoint.stack.state import StackState, read_state, remove_state, state_path
+from batchpoint.stack.process import pid_alive
+from batchpoint.stack.state import StackState, read_state, remove_state, state_path, stop_leftovers
 
 DETACH_TIMEOUT_S = 600.0
 LAUNCHER_STOP_TIMEOUT_S = 60.0
@@ -155,11 +155,7 @@ def down(data_dir: Path | None) -> None:
         deadline = time.monotonic() + LAUNCHER_STOP_TIMEOUT_S
         while pid_alive(state.launcher_pid) and time.monotonic() < deadline:
             time.sleep(0.2)
-    leftovers = []
-    for record in state.services.values():
-        for process in record.processes:
-            if stop_group(process.pgid):
-                leftovers.append(f"{process.name} (pid {process.pid})")
+    leftovers = stop_leftovers(state)
     remove_state(data)
     click.echo(f"stopped {', '.join(reversed(state.services))} (launcher pid {state.launcher_pid})")
     if leftovers:

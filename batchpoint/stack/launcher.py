@@ -42,6 +42,7 @@ from batchpoint.stack.state import (
     StackState,
     read_state,
     remove_state,
+    stop_leftovers,
     write_state,
 )
 from batchpoint.stack.supervisor import Supervisor
@@ -197,7 +198,10 @@ class Stack:
                 f"a stack is already running from {self.data_dir} (launcher pid {state.launcher_pid}); "
                 f"stop it with `batchpoint down --data-dir {self.settings.data_dir}`"
             )
-        # Left by a launcher that was killed: its children were stopped or are gone; start afresh.
+        # Left by a launcher that was killed: its children may still run and hold the ports.
+        leftovers = stop_leftovers(state)
+        if leftovers:
+            self.on_event(f"stopped what a killed launcher left running: {', '.join(leftovers)}")
         remove_state(self.data_dir)
 
     def _save_state(self) -> None:

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from batchpoint.errors import StackError
+from batchpoint.stack.process import stop_group
 
 STATE_FILE = "stack.json"
 
@@ -90,3 +91,17 @@ def read_state(data_dir: Path) -> StackState | None:
 def remove_state(data_dir: Path) -> None:
     """Delete the state file if present."""
     state_path(data_dir).unlink(missing_ok=True)
+
+
+def stop_leftovers(state: StackState) -> list[str]:
+    """Stop the process groups ``state`` records that still run; "name (pid N)" of each stopped.
+
+    A launcher that was killed leaves its children running (each leads its own process group), and
+    they keep the stack's ports.
+    """
+    stopped = []
+    for record in state.services.values():
+        for process in record.processes:
+            if stop_group(process.pgid):
+                stopped.append(f"{process.name} (pid {process.pid})")
+    return stopped

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import dataclasses
 import http.client
+import os
+import signal
 import socket
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -13,7 +17,7 @@ from batchpoint.config import Ports, Settings
 from batchpoint.errors import PortInUseError
 from batchpoint.stack import Stack, default_services
 from batchpoint.stack.ports import port_in_use
-from batchpoint.stack.process import group_members, pid_alive
+from batchpoint.stack.process import group_members, pid_alive, stop_group
 from batchpoint.stack.readiness import topics
 from batchpoint.stack.state import read_state
 from batchpoint.storage.s3 import S3Store
@@ -94,6 +98,30 @@ def test_second_up_on_same_data_dir_keeps_objects(tmp_path: Path) -> None:
         _store(settings).put_bytes(settings.output_bucket, "kept/across/restarts.txt", b"still here")
     with Stack(settings, services=("s3",)):
         assert _store(settings).get_bytes(settings.output_bucket, "kept/across/restarts.txt") == b"still here"
+
+
+def test_up_after_a_killed_launcher_stops_what_it_left_running(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path / "data")
+    launcher = (
+        "import os, signal\n"
+        "from batchpoint.config import Settings\n"
+        "from batchpoint.stack import Stack\n"
+        "Stack(Settings.from_env(), services=('s3',)).up()\n"
+        "os.kill(os.getpid(), signal.SIGKILL)\n"
+    )
+    env = os.environ | settings.to_env()
+    killed = subprocess.run([sys.executable, "-c", launcher], check=False, env=env, timeout=120)
+    assert killed.returncode == -signal.SIGKILL
+    state = read_state(settings.data_dir.resolve())
+    assert state is not None
+    orphan = state.services["s3"].processes[0].pgid
+    try:
+        assert group_members(orphan), "the killed launcher's store should still run (and hold its port)"
+        with Stack(settings, services=("s3",)):
+            assert not group_members(orphan)
+            _store(settings).put_bytes(settings.output_bucket, "after/the/crash.txt", b"up again")
+    finally:
+        stop_group(orphan)
 
 
 def test_store_and_broker_fixture_serves_buckets_and_topics(store_and_broker: Settings) -> None:
