@@ -8,6 +8,9 @@ for with a generous deadline; nothing asserts how long anything took.
 from __future__ import annotations
 
 import io
+import json
+import os
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -18,14 +21,31 @@ from batchpoint.stack.process import group_members
 from tests.faults.endpoint import ScoringEndpoint
 from tests.faults.stack import ENDED_RUN, FaultStack, poll, stack_processes
 
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
-def assert_invariants(endpoint: ScoringEndpoint, month: str) -> None:
-    """What the issue asks after every fault, once the month was scored again."""
+
+def assert_invariants(endpoint: ScoringEndpoint, month: str, fault_at: float | None = None) -> None:
+    """What the issue asks after every fault, once the month was scored again.
+
+    ``fault_at`` (``time.monotonic()`` when the fault was injected): the time until ``latest``
+    held every landed file is written to ``test-artifacts/fault-recovery.jsonl``, for the record,
+    never asserted.
+    """
     poll(lambda: endpoint.scored(month), f"{month}'s latest holding every landed file")
+    if fault_at is not None:
+        record_recovery(time.monotonic() - fault_at)
     assert_latest_holds_every_row_once(endpoint, month)
     poll(lambda: all(r.status in ENDED_RUN for r in endpoint.runs(month)), f"every run of {month} ended")
     assert_no_process_left_behind(endpoint.faults)
     assert_jobs_terminal(endpoint)
+
+
+def record_recovery(seconds: float) -> None:
+    """Append the current test's name and its recovery time to ``test-artifacts/fault-recovery.jsonl``."""
+    test = os.environ.get("PYTEST_CURRENT_TEST", "?").split(" ")[0]
+    ARTIFACTS.mkdir(exist_ok=True)
+    with (ARTIFACTS / "fault-recovery.jsonl").open("a") as out:
+        out.write(json.dumps({"test": test, "recovered_s": round(seconds, 1)}) + "\n")
 
 
 def assert_latest_holds_every_row_once(endpoint: ScoringEndpoint, month: str) -> None:

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from batchpoint.config import Settings
-from batchpoint.errors import StackError
+from batchpoint.errors import StackError, StorageError
 from batchpoint.stack import Stack
 from tests.integration.conftest import make_settings
 
@@ -31,13 +31,14 @@ DEADLINE_S = 300.0
 def poll(condition: Callable[[], T | None], what: str, timeout: float = DEADLINE_S, every: float = 0.5) -> T:
     """``condition()``'s first truthy value; ``AssertionError`` naming ``what`` if none within ``timeout``.
 
-    A Dagster webserver that is briefly busy (``StackError``) counts as not yet.
+    A Dagster webserver that is briefly busy (``StackError``) or a store being restarted by a
+    fault (``StorageError``) counts as not yet.
     """
     deadline = time.monotonic() + timeout
     while True:
         try:
             found = condition()
-        except StackError:
+        except (StackError, StorageError):
             found = None
         if found:
             return found

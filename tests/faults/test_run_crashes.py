@@ -10,6 +10,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -36,9 +37,10 @@ def test_a_killed_run_worker_fails_its_run_and_the_month_is_scored_again(faults:
     month = str(THIS_MONTH - 1)
     endpoint.land(month, FILES)
     run, pid = endpoint.started_run(month)
+    fault_at = time.monotonic()
     os.kill(pid, signal.SIGKILL)
     assert endpoint.run_ended(run.run_id) == "FAILURE"
-    assert_invariants(endpoint, month)
+    assert_invariants(endpoint, month, fault_at)
     rescored = [r for r in endpoint.runs(month) if r.run_id != run.run_id]
     assert [r.status for r in rescored] == ["SUCCESS"]
 
@@ -61,6 +63,7 @@ def test_a_killed_runs_job_is_failed_and_job_stream_ends(faults: FaultStack, tmp
     with subprocess.Popen(
         [batchpoint, "job", "stream", "-n", job.name], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
     ) as stream:
+        fault_at = time.monotonic()
         os.kill(pid, signal.SIGKILL)
         try:
             said, _ = stream.communicate(timeout=DEADLINE_S)
@@ -74,7 +77,7 @@ def test_a_killed_runs_job_is_failed_and_job_stream_ends(faults: FaultStack, tmp
     failed = endpoint.job_of_run(run.run_id)
     assert failed.status.value == "Failed"
     assert failed.error is not None and failed.error.startswith(f"the Dagster run {run.run_id} ended FAILURE")
-    assert_invariants(endpoint, month)
+    assert_invariants(endpoint, month, fault_at)
 
 
 def test_a_crashed_reconciliation_run_is_retried(faults: FaultStack) -> None:
@@ -87,6 +90,7 @@ def test_a_crashed_reconciliation_run_is_retried(faults: FaultStack) -> None:
     assert endpoint.run_ended(arrival.run_id) == "FAILURE"
     # ... and that run crashes too: the listing and `latest` are as they were, the state the same.
     first, pid = endpoint.started_run(month, "reconciliation")
+    fault_at = time.monotonic()
     os.kill(pid, signal.SIGKILL)
     assert endpoint.run_ended(first.run_id) == "FAILURE"
     retry = poll(
@@ -96,7 +100,7 @@ def test_a_crashed_reconciliation_run_is_retried(faults: FaultStack) -> None:
     assert retry.tags["batchpoint/trigger"] == "reconciliation"
     assert retry.tags[STATE_TAG] == first.tags[STATE_TAG]
     assert endpoint.run_ended(retry.run_id) == "SUCCESS"
-    assert_invariants(endpoint, month)
+    assert_invariants(endpoint, month, fault_at)
 
 
 def test_a_stack_killed_mid_run_comes_back_and_scores_the_month(faults: FaultStack) -> None:
@@ -105,6 +109,7 @@ def test_a_stack_killed_mid_run_comes_back_and_scores_the_month(faults: FaultSta
     endpoint.land(month, FILES)
     run, _ = endpoint.started_run(month)
     job = endpoint.job_of_run(run.run_id)
+    fault_at = time.monotonic()
     killed = faults.kill_everything()
     assert len(killed) > len(faults.services)  # the run worker (and its drivers) died too
     faults.up_again()
@@ -113,4 +118,4 @@ def test_a_stack_killed_mid_run_comes_back_and_scores_the_month(faults: FaultSta
     assert endpoint.run_ended(run.run_id) == "FAILURE"
     ended = poll(lambda: j if (j := endpoint.job_of_run(run.run_id)).status.ended else None, f"{job.name} ended")
     assert ended.status.value == "Failed" and ended.error is not None and NOT_FINISHED in ended.error
-    assert_invariants(endpoint, month)
+    assert_invariants(endpoint, month, fault_at)
