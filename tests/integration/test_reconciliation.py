@@ -3,8 +3,9 @@
 - A burst of 1,000 object-created events over three months, in four waves a few seconds apart
   (so each month is due again while its previous run waits or runs), queues at most one waiting
   run per month at any time, and each month's ``latest`` ends up holding every file exactly once.
-- Files landed while Kafka is down (its events lost: tansu keeps messages in memory, and the
-  publisher gives up) are scored by the reconciliation sensor once the files are past its grace.
+- Files landed while Kafka is down (their events lost: the publisher gives up and, with the
+  stack's supervisor stopped, is not started again) are scored by the reconciliation sensor once
+  the files are past its grace.
 
 The stack is this module's own (not the session's): stopping its broker must not disturb other
 tests, and it reconciles every 3 s instead of every 30 s.
@@ -255,6 +256,10 @@ def _restart(stack: Stack, service: str) -> None:
 @pytest.mark.timeout(300)
 def test_files_landed_while_kafka_is_down_are_scored_by_reconciliation(endpoint: Endpoint) -> None:
     stack = endpoint.stack
+    # The events must be lost for reconciliation to be what scores the files: the supervisor would
+    # restart the broker and the publisher, and the publisher replay them from its checkpoint
+    # (tests/faults covers that path). This test stops and starts the services itself.
+    stack.stop_supervising()
     (kafka,) = stack.children["kafka"]
     (publisher,) = stack.children["publisher"]
     kafka.stop()
