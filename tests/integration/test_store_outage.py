@@ -70,6 +70,9 @@ def s3_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     """An S3 server of this module's own: the tests stop it, so no other test may share it."""
     settings = dataclasses.replace(make_settings(tmp_path_factory.mktemp("outage")), store_retry_backoff_seconds=0.2)
     with Stack(settings, services=("s3",)) as stack:
+        # The tests stop and start S3 themselves: a supervisor restarting it too would race them
+        # for its ports (seen: the second weed exited, "port ... is not available").
+        stack.stop_supervising()
         yield stack
 
 
