@@ -3,7 +3,7 @@
 A local folder is logged as the artifacts of a run in the ``batchpoint-model-registrations``
 experiment and registered from there; a ``runs:/<run_id>/<path>`` is registered as it is. The
 model's Azure ``type`` is kept as a version tag. MLflow errors become ``NotFoundError`` or
-``ModelError`` here.
+``ModelError`` as ``mlflow_edge.registry_error`` says.
 """
 
 from __future__ import annotations
