@@ -27,7 +27,6 @@ import mlflow
 import numpy as np
 import pandas as pd
 from mlflow.models import infer_signature
-from mlflow.tracking import MlflowClient
 from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import HistGradientBoostingRegressor
 from sklearn.metrics import mean_absolute_error, mean_absolute_percentage_error
@@ -121,7 +120,7 @@ def train_and_register(
         signature = infer_signature(example, np.asarray(pipeline.predict(example), dtype=np.float64))
 
     with _tracking(tracking_uri):
-        experiment_id = _experiment_id(MlflowClient(tracking_uri), experiment_name, artifact_location)
+        experiment_id = _experiment_id(experiment_name, artifact_location)
         with mlflow.start_run(experiment_id=experiment_id, run_name=f"{model_name}-training") as run:
             mlflow.log_params(
                 {
@@ -167,11 +166,12 @@ def _holdout_metrics(holdout: pd.DataFrame, predicted: np.ndarray) -> dict[str, 
     }
 
 
-def _experiment_id(client: MlflowClient, name: str, artifact_location: str | None) -> str:
-    existing = client.get_experiment_by_name(name)
+def _experiment_id(name: str, artifact_location: str | None) -> str:
+    # The fluent API, at the tracking URI `_tracking` set: the demo logs as a user's training script does.
+    existing = mlflow.get_experiment_by_name(name)
     if existing is not None:
         return str(existing.experiment_id)
-    return str(client.create_experiment(name, artifact_location=artifact_location))
+    return str(mlflow.create_experiment(name, artifact_location=artifact_location))
 
 
 @contextmanager

@@ -6,12 +6,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from mlflow.exceptions import MlflowException
-from mlflow.tracking import MlflowClient
-
 from batchpoint.config import Settings
 from batchpoint.errors import ModelError
+from batchpoint.models import mlflow_edge
 from batchpoint.models.job_runs import EXPERIMENT_PREFIX
+from batchpoint.models.mlflow_edge import MLFLOW_FAILURES, MlflowClient, tag
 
 
 @dataclass(frozen=True)
@@ -29,7 +28,8 @@ class JobRun:
 
 def runs_for_model_version(settings: Settings, name: str, version: str) -> list[JobRun]:
     """Every job run that scored with ``models:/<name>/<version>``, newest first."""
-    client = MlflowClient(tracking_uri=settings.mlflow_uri, registry_uri=settings.mlflow_uri)
+    # MLflow's own retries, unless this process bounded them already (see mlflow_edge.client).
+    client = mlflow_edge.client(settings, bounded_retries=False)
     try:
         experiments = {
             e.experiment_id: e.name
@@ -40,21 +40,21 @@ def runs_for_model_version(settings: Settings, name: str, version: str) -> list[
         found = _all_runs(
             client,
             list(experiments),
-            f"tags.`batchpoint.model_name` = '{name}' AND tags.`batchpoint.model_version` = '{version}'",
+            f"tags.`{tag('model_name')}` = '{name}' AND tags.`{tag('model_version')}` = '{version}'",
         )
         return [
             JobRun(
                 run_id=r.info.run_id,
                 experiment=experiments[r.info.experiment_id],
-                job_id=r.data.tags.get("batchpoint.job_id", ""),
-                endpoint=r.data.tags.get("batchpoint.endpoint", ""),
-                deployment=r.data.tags.get("batchpoint.deployment", ""),
-                output_uri=r.data.tags.get("batchpoint.output_uri", ""),
+                job_id=r.data.tags.get(tag("job_id"), ""),
+                endpoint=r.data.tags.get(tag("endpoint"), ""),
+                deployment=r.data.tags.get(tag("deployment"), ""),
+                output_uri=r.data.tags.get(tag("output_uri"), ""),
                 status=r.info.status,
             )
             for r in found
         ]
-    except (MlflowException, OSError) as exc:
+    except MLFLOW_FAILURES as exc:
         raise ModelError(
             f"model {name}:{version}: searching its job runs at {settings.mlflow_uri} failed: {exc}"
         ) from exc

@@ -22,32 +22,40 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import os
 import posixpath
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from mlflow.data.dataset_source_registry import resolve_dataset_source
-from mlflow.data.meta_dataset import MetaDataset
-from mlflow.entities import Dataset, DatasetInput, InputTag, LoggedModelInput, Metric, Param, RunStatus
-from mlflow.entities.model_registry import ModelVersion
-from mlflow.exceptions import MlflowException
-from mlflow.tracking import MlflowClient
-from mlflow.utils.mlflow_tags import MLFLOW_DATASET_CONTEXT
-
 from batchpoint.config import Settings
 from batchpoint.errors import ModelError
-from batchpoint.models.mlflow_models import _environment
-from batchpoint.models.model_registry import MLFLOW_HTTP_LIMITS
+from batchpoint.models import mlflow_edge
+from batchpoint.models.mlflow_edge import (
+    LAST_JOB_RUN_TAG,
+    MLFLOW_DATASET_CONTEXT,
+    MLFLOW_FAILURES,
+    Dataset,
+    DatasetInput,
+    InputTag,
+    LoggedModelInput,
+    Metric,
+    MlflowClient,
+    MlflowException,
+    ModelVersion,
+    Param,
+    RunStatus,
+)
 from batchpoint.models.resolved import ResolvedModel
 from batchpoint.storage.port import ObjectInfo
 
+# LAST_JOB_RUN_TAG lives in mlflow_edge with batchpoint's other MLflow tags; exported here too.
+__all__ = ["EXPERIMENT_PREFIX", "LAST_JOB_RUN_TAG", "files_digest", "log_job_run"]
+
 EXPERIMENT_PREFIX = "batchpoint-jobs/"
-LAST_JOB_RUN_TAG = "batchpoint.last_job_run"
+# A manifest value MLflow refuses (a bad timestamp, say) fails the recording as MLflow's own errors do.
+_RECORDING_FAILURES: tuple[type[Exception], ...] = (*MLFLOW_FAILURES, ValueError)
 _METRICS = {"rows": "rows", "failed_items": "failed_items", "failed_files": "failed_files", "files": "files"}
-_TAG_PREFIX = "batchpoint."
 
 
 def files_digest(files: Iterable[ObjectInfo]) -> str:
@@ -74,9 +82,7 @@ def log_job_run(
 
     Raises ``ModelError`` when MLflow cannot record it (the job's outputs stand regardless).
     """
-    for variable, value in MLFLOW_HTTP_LIMITS.items():
-        os.environ.setdefault(variable, value)
-    client = MlflowClient(tracking_uri=settings.mlflow_uri, registry_uri=settings.mlflow_uri)
+    client = mlflow_edge.client(settings)
     experiment = f"{EXPERIMENT_PREFIX}{endpoint}"
     tags = {
         "endpoint": endpoint,
@@ -90,12 +96,12 @@ def log_job_run(
     timings = manifest.get("timings", {})
     run_id = ""
     try:
-        with _environment(settings.s3_env()):
+        with mlflow_edge.artifact_environment(settings):
             model_id = _logged_model_id(client.get_model_version(model.name, model.version))
             run = client.create_run(
                 _experiment_id(client, experiment),
                 start_time=_millis(timings.get("started_at")),
-                tags={f"{_TAG_PREFIX}{k}": v for k, v in tags.items()}
+                tags={mlflow_edge.tag(k): v for k, v in tags.items()}
                 | {"mlflow.note.content": _note(tags)}
                 | dict(extra_tags or {}),
                 run_name=job_id,
@@ -116,7 +122,7 @@ def log_job_run(
             client.set_model_version_tag(model.name, model.version, LAST_JOB_RUN_TAG, f"{experiment} {job_id} {run_id}")
             status = "FINISHED" if manifest.get("status") == "Completed" else "FAILED"
             client.set_terminated(run_id, status=status, end_time=_millis(timings.get("finished_at")))
-    except (MlflowException, OSError, ValueError) as exc:
+    except _RECORDING_FAILURES as exc:
         _fail_quietly(client, run_id)
         raise ModelError(
             f"job {job_id} of endpoint {endpoint!r}: recording its MLflow run in {experiment!r} at "
@@ -151,17 +157,8 @@ def _dataset(inputs: Sequence[ObjectInfo]) -> Dataset:
     """The input files as an MLflow dataset entity (metadata only: the files are not read)."""
     uri = _folder_uri(inputs)
     name = uri.removeprefix("s3://").rstrip("/")
-    # MetaDataset leaves Dataset's `profile` unimplemented; Dataset is no ABC, so it instantiates.
-    described = MetaDataset(resolve_dataset_source(uri), name=name, digest=files_digest(inputs))  # type: ignore[abstract]
-    facts = described.to_dict()
     profile = {"files": len(inputs), "bytes": sum(f.size for f in inputs)}
-    return Dataset(
-        name=facts["name"],
-        digest=facts["digest"],
-        source_type=facts["source_type"],
-        source=facts["source"],
-        profile=json.dumps(profile),
-    )
+    return mlflow_edge.s3_dataset(uri, name, files_digest(inputs), profile)
 
 
 def _folder_uri(inputs: Sequence[ObjectInfo]) -> str:
@@ -210,5 +207,5 @@ def _millis(iso: object) -> int | None:
 def _fail_quietly(client: MlflowClient, run_id: str) -> None:
     """Mark a half-recorded run FAILED, if it was created; a second failure adds nothing to the first."""
     if run_id:
-        with contextlib.suppress(MlflowException, OSError):
+        with contextlib.suppress(*MLFLOW_FAILURES):
             client.set_terminated(run_id, status=RunStatus.to_string(RunStatus.FAILED))

@@ -15,30 +15,23 @@ downloaded again in this layout.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any
-
-from mlflow.artifacts import download_artifacts
-from mlflow.entities.model_registry import ModelVersion
-from mlflow.exceptions import MlflowException
-from mlflow.models import Model
-from mlflow.tracking import MlflowClient
-from mlflow.types.schema import ColSpec, DataType
 
 from batchpoint.config import Settings
 from batchpoint.errors import ModelError
 from batchpoint.file_lock import locked
+from batchpoint.models import mlflow_edge
+from batchpoint.models.mlflow_edge import MLMODEL, TYPE_TAG, MlflowClient, MlflowException, ModelVersion, read_signature
 from batchpoint.models.resolved import MODEL_KINDS, ModelKind, ResolvedModel
-from batchpoint.scoring.signature import COLUMN_TYPES, ColumnSpec, InputSignature
 from batchpoint.specs.model_ref import VALID_FORMS, ParsedModelRef
 
+# read_signature lives in mlflow_edge; it is exported here too, where the built-in scorer imports it.
+__all__ = ["read_signature", "resolve_model"]
+
 LATEST = "latest"
-_MLMODEL = "MLmodel"
 _DEFAULT_SUBFOLDER = "model"
 
 
@@ -49,8 +42,9 @@ def resolve_model(ref: ParsedModelRef, settings: Settings) -> ResolvedModel:
     Custom models (any files, no ``MLmodel``) resolve too, without a signature.
     Raises ``ModelError`` naming the model, the registry and the valid reference forms.
     """
-    client = MlflowClient(tracking_uri=settings.mlflow_uri, registry_uri=settings.mlflow_uri)
-    with _translated(ref, settings):
+    # MLflow's own retries (minutes), unless this process bounded them already (see mlflow_edge.client).
+    client = mlflow_edge.client(settings, bounded_retries=False)
+    with mlflow_edge.resolution_errors(ref, settings.mlflow_uri):
         version = _find_version(client, ref)
         local_path = _cached_download(client, version, settings)
         kind = _model_kind(version, local_path)
@@ -66,26 +60,6 @@ def resolve_model(ref: ParsedModelRef, settings: Settings) -> ResolvedModel:
         kind=kind,
         model_dir=local_path.parent,
     )
-
-
-def read_signature(model_path: Path) -> InputSignature | None:
-    """The core form of the input signature of the MLflow model in folder ``model_path``.
-
-    ``None`` when the model has none, or it uses tensors or types outside the core set: MLflow's own
-    enforcement then applies unaided.
-    """
-    signature = Model.load(str(model_path / _MLMODEL)).signature
-    if signature is None or signature.inputs is None or signature.inputs.is_tensor_spec():
-        return None
-    columns: list[ColumnSpec] = []
-    for col in signature.inputs.inputs:
-        if not isinstance(col, ColSpec) or col.name is None or not isinstance(col.type, DataType):
-            return None
-        kind = col.type.name
-        if kind not in COLUMN_TYPES:
-            return None
-        columns.append(ColumnSpec(col.name, kind, bool(col.required)))
-    return InputSignature(tuple(columns))
 
 
 def _find_version(client: MlflowClient, ref: ParsedModelRef) -> ModelVersion:
@@ -122,7 +96,7 @@ def _cached_download(client: MlflowClient, version: ModelVersion, settings: Sett
 def _complete(model_dir: Path, local_path: Path) -> bool:
     # Versions are renamed into place whole, so the folder existing means a finished download;
     # an ``MLmodel`` directly in it is the flat layout earlier releases cached.
-    return local_path.is_dir() and not (model_dir / _MLMODEL).exists()
+    return local_path.is_dir() and not (model_dir / MLMODEL).exists()
 
 
 def _subfolder(client: MlflowClient, version: ModelVersion) -> str:
@@ -147,11 +121,7 @@ def _download(client: MlflowClient, version: ModelVersion, settings: Settings, m
         # Where the files are, asked of this registry: MLflow resolves a `models:/` URI against its
         # process-wide default registry instead, whatever registry_uri it is given.
         source = client.get_model_version_download_uri(str(version.name), str(version.version))
-        env = {**settings.s3_env(), "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR": "false"}
-        with _environment(env):
-            downloaded = Path(
-                download_artifacts(artifact_uri=source, dst_path=str(staging), tracking_uri=settings.mlflow_uri)
-            )
+        downloaded = mlflow_edge.download(source, staging, settings)
         destination = staging / subfolder
         if downloaded != destination and downloaded.parent == staging and downloaded.is_dir():
             downloaded.rename(destination)  # the download URI's last segment differs from the source's
@@ -168,11 +138,8 @@ def _download(client: MlflowClient, version: ModelVersion, settings: Settings, m
 
 def _model_kind(version: ModelVersion, local_path: Path) -> ModelKind:
     """The version's ``batchpoint.model_type`` tag; untagged: ``mlflow_model`` when it has ``MLmodel``."""
-    # Imported here, not at the top: model_registry imports this module for ``_environment``.
-    from batchpoint.models.model_registry import TYPE_TAG
-
     tagged = (version.tags or {}).get(TYPE_TAG)
-    has_mlmodel = (local_path / _MLMODEL).is_file()
+    has_mlmodel = (local_path / MLMODEL).is_file()
     if tagged is None:
         return "mlflow_model" if has_mlmodel else "custom_model"
     if tagged not in MODEL_KINDS:
@@ -184,45 +151,7 @@ def _model_kind(version: ModelVersion, local_path: Path) -> ModelKind:
         return "custom_model"
     if not has_mlmodel:
         raise ModelError(
-            f"models:/{version.name}/{version.version} is tagged {TYPE_TAG}=mlflow_model but has no {_MLMODEL} "
+            f"models:/{version.name}/{version.version} is tagged {TYPE_TAG}=mlflow_model but has no {MLMODEL} "
             "file, so it is not an MLflow model; register its folder as custom_model"
         )
     return "mlflow_model"
-
-
-@contextlib.contextmanager
-def _environment(values: Mapping[str, str]) -> Iterator[None]:
-    """Set variables for MLflow's artifact clients, which read them from ``os.environ`` only."""
-    saved = {k: os.environ.get(k) for k in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for key, old in saved.items():
-            if old is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = old
-
-
-@contextlib.contextmanager
-def _translated(ref: ParsedModelRef, settings: Settings) -> Iterator[None]:
-    try:
-        yield
-    except ModelError:
-        raise
-    except MlflowException as exc:
-        raise ModelError(_message(ref, settings, exc)) from exc
-    except (OSError, ValueError) as exc:
-        raise ModelError(f"model {ref.uri}: reading its artifacts failed: {type(exc).__name__}: {exc}") from exc
-
-
-def _message(ref: ParsedModelRef, settings: Settings, exc: Any) -> str:
-    code = getattr(exc, "error_code", "")
-    if code == "RESOURCE_DOES_NOT_EXIST" or "not found" in str(exc).lower():
-        what = f"version {ref.version}" if ref.version else f"alias {ref.alias!r}"
-        return (
-            f"model {ref.uri} not found in the MLflow registry at {settings.mlflow_uri} (no model {ref.name!r} "
-            f"or no {what}); model must be {VALID_FORMS}"
-        )
-    return f"model {ref.uri}: the MLflow registry at {settings.mlflow_uri} failed: {exc.message}"

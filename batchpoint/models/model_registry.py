@@ -3,44 +3,24 @@
 A local folder is logged as the artifacts of a run in the ``batchpoint-model-registrations``
 experiment and registered from there; a ``runs:/<run_id>/<path>`` is registered as it is. The
 model's Azure ``type`` is kept as a version tag. MLflow errors become ``NotFoundError`` or
-``ModelError`` here.
+``ModelError`` as ``mlflow_edge.registry_error`` says.
 """
 
 from __future__ import annotations
 
 import contextlib
-import os
 import re
-import warnings
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
-from mlflow.entities.model_registry import ModelVersion
-from mlflow.exceptions import MlflowException
-
-with warnings.catch_warnings():
-    # Importing MLflow's client builds schemas of MLflow's own agent types and warns about their
-    # `Any` fields (as in batchpoint.demo.forecaster); it says nothing about our models, and under
-    # warnings-as-errors it would fail the import.
-    warnings.filterwarnings("ignore", message=r".*Any type hint is inferred as AnyType", category=UserWarning)
-    from mlflow.tracking import MlflowClient
-
 from batchpoint.config import Settings
-from batchpoint.errors import ModelError, NotFoundError, SpecError
-from batchpoint.models.mlflow_models import _environment
+from batchpoint.errors import NotFoundError, SpecError
+from batchpoint.models import mlflow_edge
+from batchpoint.models.mlflow_edge import MLMODEL, TYPE_TAG, MlflowException, ModelVersion
 from batchpoint.specs.model_asset import ModelSpec, ModelType, ModelVersionInfo
 
 EXPERIMENT = "batchpoint-model-registrations"
-TYPE_TAG = "batchpoint.model_type"
 LATEST = "latest"
-_MLMODEL = "MLmodel"
-_MISSING = {"RESOURCE_DOES_NOT_EXIST", "NOT_FOUND"}
-MLFLOW_HTTP_LIMITS = {
-    "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "2",
-    "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1",
-    "MLFLOW_HTTP_REQUEST_TIMEOUT": "60",
-}
 # MLflow's own alias rule: word characters and hyphens; `v<digits>` would read as a version.
 _ALIAS = re.compile(r"^[A-Za-z0-9_-]{1,255}$")
 _VERSION_LIKE = re.compile(r"^[vV]\d+$")
@@ -52,11 +32,7 @@ class ModelRegistry:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        # MLflow retries a failing call 7 times with exponential backoff, minutes in all: an API
-        # request would hang that long on a server error. A few quick retries, then the error.
-        for variable, value in MLFLOW_HTTP_LIMITS.items():
-            os.environ.setdefault(variable, value)
-        self._client = MlflowClient(tracking_uri=settings.mlflow_uri, registry_uri=settings.mlflow_uri)
+        self._client = mlflow_edge.client(settings)
 
     # ---- create ---------------------------------------------------------------------------
     def create(self, spec: ModelSpec, local_dir: Path | None = None) -> ModelVersionInfo:
@@ -78,10 +54,10 @@ class ModelRegistry:
         folder = local_dir if local_dir is not None else Path(spec.path) if spec.path else None
         if folder is None or not folder.is_dir():
             raise SpecError("path", f"{folder} is not a folder", "a local model folder or `runs:/<run_id>/<path>`")
-        if spec.type is ModelType.MLFLOW_MODEL and not (folder / _MLMODEL).is_file():
+        if spec.type is ModelType.MLFLOW_MODEL and not (folder / MLMODEL).is_file():
             raise SpecError(
                 "path",
-                f"folder {folder} has no {_MLMODEL} file, so it is not an MLflow model",
+                f"folder {folder} has no {MLMODEL} file, so it is not an MLflow model",
                 "an MLflow model folder (with MLmodel), or type custom_model for any files",
             )
         if not any(p.is_file() for p in folder.rglob("*")):
@@ -101,7 +77,7 @@ class ModelRegistry:
         experiment_id = experiment.experiment_id if experiment else self._client.create_experiment(EXPERIMENT)
         run = self._client.create_run(experiment_id, run_name=f"register-{spec.name}", tags={TYPE_TAG: spec.type})
         try:
-            with _environment(self.settings.s3_env()):
+            with mlflow_edge.artifact_environment(self.settings):
                 self._client.log_artifacts(run.info.run_id, str(folder), artifact_path="model")
         except BaseException:
             self._client.set_terminated(run.info.run_id, status="FAILED")
@@ -181,17 +157,8 @@ class ModelRegistry:
             source=str(version.source or ""),
         )
 
-    @contextlib.contextmanager
-    def _translated(self, name: str, which: str | None = None) -> Iterator[None]:
-        try:
-            yield
-        except MlflowException as exc:
-            what = f"{name}:{which}" if which else name
-            if exc.error_code in _MISSING or "not found" in str(exc).lower():
-                raise NotFoundError("model", what, "list versions with `batchpoint model list`") from exc
-            raise ModelError(f"model {what}: the MLflow registry at {self.settings.mlflow_uri} failed: {exc}") from exc
-        except OSError as exc:
-            raise ModelError(f"model {name}: MLflow at {self.settings.mlflow_uri} failed: {exc}") from exc
+    def _translated(self, name: str, which: str | None = None) -> contextlib.AbstractContextManager[None]:
+        return mlflow_edge.registry_errors(name, which, self.settings.mlflow_uri)
 
 
 def _check_alias(alias: str) -> None:
