@@ -14,7 +14,8 @@
     │   ├── PortInUseError               a configured port is taken; names the port and the setting
     │   └── ServiceCrashLoopError        a service kept crashing after restarts; names it, carries its log tail
     ├── StorageError                     the object store failed (retriable)
-    │   └── StoreUnreachableError        ... and kept failing for the whole retry budget (retriable)
+    │   ├── StoreUnreachableError        ... and kept failing for the whole retry budget (retriable)
+    │   └── StoreRequestRefusedError     the store refused the request (a 4xx: access denied, bad request)
     ├── EventError                       a bus message cannot be decoded or routed (goes to dead letter)
     ├── ModelError                       a model cannot be resolved or loaded
     └── ScoringError                     scoring a job failed as a whole
@@ -127,6 +128,16 @@ class StorageError(BatchpointError):
     """The object store failed; usually worth retrying."""
 
     retriable = True
+
+
+class StoreRequestRefusedError(StorageError):
+    """The store answered and refused the request (a 4xx other than a missing object or throttling).
+
+    Not retriable: access denied, a bad request or a wrong bucket name fail the same way every time,
+    and retrying them would only hold the job for the whole retry budget before saying so.
+    """
+
+    retriable = False
 
 
 class StoreUnreachableError(StorageError):

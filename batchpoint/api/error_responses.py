@@ -29,6 +29,7 @@ from batchpoint.errors import (
     SpecError,
     StackError,
     StorageError,
+    StoreRequestRefusedError,
 )
 from batchpoint.specs.base import shown
 
@@ -146,6 +147,11 @@ def _on_unavailable(request: Request, exc: Exception) -> JSONResponse:
     return error_response(503, "ServiceUnavailable", str(exc), headers={"Retry-After": "5"})
 
 
+def _on_store_refused(request: Request, exc: Exception) -> JSONResponse:
+    log.warning("%s %s: %s", request.method, request.url.path, exc)
+    return error_response(502, "BadGateway", str(exc))
+
+
 def _on_other_batchpoint_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, BatchpointError)
     if exc.retriable:
@@ -171,6 +177,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(NotFoundError, _on_not_found)
     app.add_exception_handler(ConflictError, _on_conflict)
     app.add_exception_handler(ModelError, _on_model_error)
+    app.add_exception_handler(StoreRequestRefusedError, _on_store_refused)
     app.add_exception_handler(StorageError, _on_unavailable)
     app.add_exception_handler(StackError, _on_unavailable)
     app.add_exception_handler(BatchpointError, _on_other_batchpoint_error)

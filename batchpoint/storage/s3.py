@@ -10,14 +10,22 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from batchpoint.errors import NotFoundError, StorageError
+from batchpoint.errors import NotFoundError, StorageError, StoreRequestRefusedError
 from batchpoint.storage.port import ObjectInfo
 
 _MISSING = {"404", "NoSuchKey", "NotFound", "NoSuchBucket"}
+# 4xx answers that a later attempt may not get: a timeout, throttling, a conflicting operation in flight.
+_TRANSIENT_CLIENT_STATUS = {408, 409, 429}
+_TRANSIENT_CLIENT_CODES = {"RequestTimeout", "SlowDown", "Throttling", "ThrottlingException", "OperationAborted"}
 
 
 def _etag(raw: str) -> str:
     return raw.strip('"')
+
+
+def refused(status: int, code: str) -> bool:
+    """True when an S3 error answer is a refusal that retrying cannot change (most 4xx)."""
+    return 400 <= status < 500 and status not in _TRANSIENT_CLIENT_STATUS and code not in _TRANSIENT_CLIENT_CODES
 
 
 class S3Store:
@@ -43,6 +51,9 @@ class S3Store:
             code = str(exc.response.get("Error", {}).get("Code", ""))
             if code in _MISSING:
                 return NotFoundError("object", f"s3://{bucket}/{key}" if key else f"s3://{bucket}")
+            status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) or 0)
+            if refused(status, code):
+                return StoreRequestRefusedError(f"{what} s3://{bucket}/{key} at {self.endpoint_url} was refused: {exc}")
         return StorageError(f"{what} s3://{bucket}/{key} at {self.endpoint_url} failed: {exc}")
 
     def ensure_bucket(self, bucket: str) -> None:

@@ -13,7 +13,7 @@ from typing import BinaryIO
 import pytest
 
 from batchpoint.config import Settings
-from batchpoint.errors import NotFoundError, StorageError, StoreUnreachableError
+from batchpoint.errors import NotFoundError, StorageError, StoreRequestRefusedError, StoreUnreachableError
 from batchpoint.outputs.layout import OutputLayout
 from batchpoint.outputs.publishing import publish_version
 from batchpoint.outputs.versions import read_latest
@@ -25,6 +25,7 @@ from batchpoint.scoring.script_pool import MiniBatchOutcome
 from batchpoint.storage.memory import MemoryStore
 from batchpoint.storage.port import ObjectInfo
 from batchpoint.storage.retrying import RetryingStore, RetryPolicy, with_retries
+from batchpoint.storage.s3 import refused
 
 
 class Outage:
@@ -178,6 +179,40 @@ def test_the_policy_is_read_from_the_environment() -> None:
 
 
 # ---- what a job makes of it -------------------------------------------------------------------
+
+
+class Refusing(MemoryStore):
+    """A store that refuses every read, as S3 answers 403 AccessDenied."""
+
+    def get_bytes(self, bucket: str, key: str) -> bytes:
+        raise StoreRequestRefusedError(f"reading s3://{bucket}/{key} was refused: AccessDenied")
+
+
+def test_a_refused_request_is_raised_at_once_and_fails_only_its_file() -> None:
+    clock = Clock()
+    store = RetryingStore(Refusing(), RetryPolicy(60.0, 0.5), sleep=clock.sleep, clock=lambda: clock.now)
+    with pytest.raises(StoreRequestRefusedError) as raised:
+        store.get_bytes("b", "k")
+    assert clock.sleeps == []
+    assert cause_of(raised.value) is FailureCause.CONTENT
+
+
+@pytest.mark.parametrize(
+    ("status", "code", "is_refused"),
+    [
+        (403, "AccessDenied", True),
+        (400, "InvalidArgument", True),
+        (400, "RequestTimeout", False),
+        (408, "", False),
+        (409, "OperationAborted", False),
+        (429, "", False),
+        (503, "SlowDown", False),
+        (500, "InternalError", False),
+        (0, "", False),
+    ],
+)
+def test_only_4xx_answers_that_cannot_change_are_refusals(status: int, code: str, is_refused: bool) -> None:
+    assert refused(status, code) is is_refused
 
 
 def test_retriable_errors_are_the_infrastructures_and_the_rest_the_files() -> None:
