@@ -34,14 +34,13 @@ with warnings.catch_warnings():
     from mlflow.entities import Dataset, DatasetInput, InputTag, LoggedModelInput, Metric, Param, RunStatus
     from mlflow.entities.model_registry import ModelVersion
     from mlflow.exceptions import MlflowException
-    from mlflow.models import Model
     from mlflow.tracking import MlflowClient
-    from mlflow.types.schema import ColSpec, DataType
     from mlflow.utils.mlflow_tags import MLFLOW_DATASET_CONTEXT
 
 from batchpoint.config import Settings
 from batchpoint.errors import ModelError, NotFoundError
-from batchpoint.scoring.signature import COLUMN_TYPES, ColumnSpec, InputSignature
+from batchpoint.scoring.builtin.mlflow_scorer import read_signature as scorer_signature
+from batchpoint.scoring.signature import InputSignature
 from batchpoint.specs.model_ref import VALID_FORMS, ParsedModelRef
 
 __all__ = [
@@ -141,20 +140,10 @@ def read_signature(model_path: Path) -> InputSignature | None:
     """The core form of the input signature of the MLflow model in folder ``model_path``.
 
     ``None`` when the model has none, or it uses tensors or types outside the core set: MLflow's own
-    enforcement then applies unaided.
+    enforcement then applies unaided. The reading is the built-in scorer's, so the signature a job is
+    planned with is the one its workers cast to.
     """
-    signature = Model.load(str(model_path / MLMODEL)).signature
-    if signature is None or signature.inputs is None or signature.inputs.is_tensor_spec():
-        return None
-    columns: list[ColumnSpec] = []
-    for col in signature.inputs.inputs:
-        if not isinstance(col, ColSpec) or col.name is None or not isinstance(col.type, DataType):
-            return None
-        kind = col.type.name
-        if kind not in COLUMN_TYPES:
-            return None
-        columns.append(ColumnSpec(col.name, kind, bool(col.required)))
-    return InputSignature(tuple(columns))
+    return scorer_signature(model_path)
 
 
 def s3_dataset(uri: str, name: str, digest: str, profile: Mapping[str, Any]) -> Dataset:
