@@ -1,0 +1,202 @@
+"""Environments chosen and built for real: a conda file pinning a Python patch the machine lacks, and
+an MLflow model logged inside its own old environment scored by a no-code deployment.
+
+Real uv builds (PyPI or the machine's mirror), real worker processes, the embedded stack's S3, and
+an MLflow registry (the stack's server when this session runs it, else sqlite). The environments are
+built once per session into one ``EnvironmentBuilder`` cache that every test here shares.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import subprocess
+import textwrap
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from batchpoint.config import Settings
+from batchpoint.environments import EnvironmentBuilder
+from batchpoint.environments.interpreters import installed_interpreters
+from batchpoint.environments.uv_binary import find_uv
+from batchpoint.models.resolved import ResolvedModel
+from batchpoint.outputs.layout import OutputLayout
+from batchpoint.scoring.job import JobResult, run_scoring_job
+from batchpoint.scoring.runtime import WorkerRuntime
+from batchpoint.scoring.runtime_setup import prepare_runtime
+from batchpoint.specs.deployment import BatchDeployment
+from batchpoint.specs.environment import EnvironmentSpec
+from batchpoint.storage.port import ObjectInfo
+from batchpoint.storage.s3 import S3Store
+
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(900)]
+
+ENDPOINT = "env-scores"
+PARTITION = "2026-11"
+LOGGER = "test.model_environments"
+
+# Azure's conda files pin Python by patch; 3.10.5 is not on our machines, 3.10.x is.
+CONDA_3105 = {
+    "name": "py3105",
+    "channels": ["conda-forge"],
+    "dependencies": ["python=3.10.5", "pip", {"pip": ["pandas==2.2.3", "azureml-defaults==1.60.0"]}],
+}
+SCRIPT = """
+import os
+import platform
+
+import pandas as pd
+
+
+def init():
+    print("init in python", platform.python_version(), flush=True)
+
+
+def run(mini_batch):
+    return pd.concat(
+        pd.DataFrame({"id": pd.read_csv(p)["id"], "python": platform.python_version(), "file": os.path.basename(p)})
+        for p in mini_batch
+    )
+"""
+
+
+@pytest.fixture(scope="session")
+def env_builder(tmp_path_factory: pytest.TempPathFactory) -> EnvironmentBuilder:
+    """One environment cache for the session: each distinct environment is built once."""
+    return EnvironmentBuilder(tmp_path_factory.mktemp("model-envs"))
+
+
+@dataclasses.dataclass
+class Jobs:
+    """A test's settings, store and input bucket, and how to run a job and read what it wrote."""
+
+    settings: Settings
+    store: S3Store
+    bucket: str
+
+    def put_csv(self, name: str, frame: pd.DataFrame) -> list[ObjectInfo]:
+        self.store.put_bytes(self.bucket, f"in/{PARTITION}/{name}", frame.to_csv(index=False).encode())
+        return list(self.store.list(self.bucket, f"in/{PARTITION}/"))
+
+    def score(
+        self, deployment: BatchDeployment, model: ResolvedModel, runtime: WorkerRuntime, inputs: list[ObjectInfo]
+    ) -> JobResult:
+        return run_scoring_job(
+            store=self.store,
+            settings=self.settings,
+            endpoint_name=ENDPOINT,
+            deployment=deployment,
+            model=model,
+            inputs=inputs,
+            partition=PARTITION,
+            job_id=f"job-{deployment.name}",
+            runtime=runtime,
+            log=logging.getLogger(LOGGER),
+        )
+
+    def read(self, uri: str) -> bytes:
+        bucket, _, key = uri.removeprefix("s3://").partition("/")
+        return self.store.get_bytes(bucket, key)
+
+    def worker_logs(self, result: JobResult) -> str:
+        logs = result.manifest["logs"]
+        return "\n".join(self.read(uri).decode() for name, uri in logs.items() if "/stdout/" in name)
+
+    def stored_manifest(self, result: JobResult) -> dict[str, Any]:
+        layout = OutputLayout(self.settings.output_bucket, ENDPOINT, PARTITION)
+        return dict(json.loads(self.store.get_bytes(layout.bucket, layout.manifest_key(result.version_id))))
+
+
+@pytest.fixture
+def jobs(store_and_broker: Settings, unique_name: str, tmp_path: Path) -> Iterator[Jobs]:
+    settings = dataclasses.replace(store_and_broker, output_bucket=f"{unique_name}-out", data_dir=tmp_path / "data")
+    store = S3Store(settings.s3_url, settings.access_key, settings.secret_key, settings.region)
+    store.ensure_bucket(unique_name)
+    yield Jobs(settings, store, unique_name)
+
+
+def custom_model(root: Path) -> ResolvedModel:
+    (root / "m" / "1" / "model").mkdir(parents=True)
+    (root / "m" / "1" / "model" / "weights.txt").write_text("1\n")
+    return ResolvedModel("m", "1", "azureml:m:1", None, None, root / "m" / "1" / "model", kind="custom_model")
+
+
+def test_a_conda_python_patch_the_machine_lacks_builds_with_the_newest_of_its_minor(
+    jobs: Jobs, env_builder: EnvironmentBuilder, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    have = {i.version_text for i in installed_interpreters(find_uv())}
+    if "3.10.5" in have or not any(v.startswith("3.10.") for v in have):
+        pytest.skip(f"needs a 3.10 other than 3.10.5 (this machine has {sorted(have)})")
+    newest_310 = max(
+        (i for i in installed_interpreters(find_uv()) if i.version[:2] == (3, 10)), key=lambda i: i.version
+    )
+    code = tmp_path / "code"
+    code.mkdir()
+    (code / "score.py").write_text(textwrap.dedent(SCRIPT))
+    deployment = BatchDeployment.parse(
+        {
+            "name": "conda-3105",
+            "endpoint_name": ENDPOINT,
+            "model": "azureml:m:1",
+            "environment": "azureml:py3105:1",
+            "code_configuration": {"code": str(code), "scoring_script": "score.py"},
+            "settings": {"mini_batch_size": 1},
+        }
+    )
+    environment = EnvironmentSpec.parse({"name": "py3105", "version": "1", "conda_file": CONDA_3105})
+    model = custom_model(tmp_path)
+
+    with caplog.at_level(logging.INFO, logger=LOGGER):
+        runtime = prepare_runtime(
+            deployment,
+            model,
+            settings=jobs.settings,
+            store=jobs.store,
+            environment=environment,
+            builder=env_builder,
+            log=logging.getLogger(LOGGER),
+        )
+        inputs = jobs.put_csv("part-0.csv", pd.DataFrame({"id": [1, 2, 3]}))
+        result = jobs.score(deployment, model, runtime, inputs)
+
+    assert result.status == "Completed", result.error
+    rows = [line.split(" ") for line in jobs.read(result.output_uri).decode().splitlines()]
+    assert rows == [[str(i), newest_310.version_text, "part-0.csv"] for i in (1, 2, 3)]
+    assert "python 3.10.5 is not on this machine and downloads are off (BATCHPOINT_PYTHON_DOWNLOADS); " in caplog.text
+    assert f"using {newest_310.version_text}, its newest 3.10 patch" in caplog.text
+    assert "left out Azure-runtime packages azureml-defaults==1.60.0" in caplog.text
+    facts = jobs.stored_manifest(result)["runtime"]["environment"]
+    assert facts["choice"] == "built"
+    assert (facts["python_requested"], facts["python_used"]) == ("3.10.5", newest_310.version_text)
+    assert facts["python_warning"].startswith("python 3.10.5 is not on this machine")
+    assert facts["dropped_packages"] == ["azureml-defaults==1.60.0"]
+    azure = subprocess.run(
+        [str(runtime.python), "-c", "import importlib.util; print(importlib.util.find_spec('azureml'))"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert azure.stdout.strip() == "None"
+
+    # The same spec again: reused from the cache, the warning still said.
+    caplog.clear()
+    started = time.monotonic()
+    with caplog.at_level(logging.INFO, logger=LOGGER):
+        again = prepare_runtime(
+            deployment,
+            model,
+            settings=jobs.settings,
+            store=jobs.store,
+            environment=environment,
+            builder=env_builder,
+            log=logging.getLogger(LOGGER),
+        )
+    assert again.python == runtime.python
+    assert "reused (python" in caplog.text and "python 3.10.5 is not on this machine" in caplog.text
+    print(f"conda 3.10.5 env: cold {facts['build_seconds']} s, reuse {time.monotonic() - started:.3f} s")
