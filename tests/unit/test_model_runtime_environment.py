@@ -17,6 +17,7 @@ from batchpoint.environments.builder import BuiltEnvironment, EnvironmentBuilder
 from batchpoint.errors import EnvironmentBuildError, SpecError
 from batchpoint.models.resolved import ResolvedModel
 from batchpoint.scoring.runtime_setup import prepare_runtime
+from batchpoint.sdk.entities import ModelBatchDeployment
 from batchpoint.specs.deployment import BatchDeployment
 from batchpoint.specs.deployment_properties import env_manager, keep_azure_packages
 from batchpoint.specs.environment import EnvironmentSpec
@@ -253,3 +254,13 @@ def test_environment_settings_read_as_flags(raw: str, value: bool) -> None:
 def test_a_bad_flag_setting_shows_the_valid_form() -> None:
     with pytest.raises(SpecError, match=r"BATCHPOINT_PYTHON_DOWNLOADS: got 'sometimes' \(expected true or false\)"):
         Settings.from_env({"BATCHPOINT_PYTHON_DOWNLOADS": "sometimes"})
+
+
+def test_sdk_deployments_carry_the_properties() -> None:
+    made = ModelBatchDeployment(
+        name="blue", endpoint_name="sales", model="azureml:sales@latest", properties={"env_manager": "local"}
+    )
+
+    assert made._to_dict()["properties"] == {"env_manager": "local"}
+    assert BatchDeployment.model_validate(made._to_dict()).properties == {"env_manager": "local"}
+    assert ModelBatchDeployment._from_dict(made._to_dict()).properties == {"env_manager": "local"}
