@@ -42,6 +42,7 @@ def main() -> None:
         asked = read_model_environment(folder)
         assert asked is not None, f"{folder} names no environment"
         kept, dropped = without_azure_runtime(list(asked.requirements))
+        kept = [*asked.build_requirements, *kept]
         requirements, added = with_scorer_needs(kept, asked.mlflow_version)
         spec = EnvironmentSpec.parse(
             {"name": "bench", "pip_requirements": requirements, "python_version": asked.python_version}

@@ -1,6 +1,7 @@
 """The environment an MLflow model asks for, read from its own files in MLflow's order of preference.
 
-1. ``python_env.yaml``: its ``python`` version, its ``build_dependencies`` (but ``pip``: uv installs)
+1. ``python_env.yaml``: its ``python`` version, its ``build_dependencies`` (but ``pip``: uv installs;
+   they are kept apart, as ``build_requirements``)
    and its ``dependencies`` (``-r requirements.txt`` read from the model folder);
 2. else ``requirements.txt``, with the Python version of ``conda.yaml`` when there is one;
 3. else ``conda.yaml``: its ``python=`` dependency and its ``pip:`` section.
@@ -35,12 +36,22 @@ _MLFLOW_NAMES = {"mlflow", "mlflow-skinny"}
 
 @dataclass(frozen=True)
 class ModelEnvironment:
-    """What the model's files ask for: requirements (as written) and a Python version, and where from."""
+    """What the model's files ask for: requirements (as written) and a Python version, and where from.
+
+    ``build_requirements`` are ``python_env.yaml``'s ``build_dependencies`` (but ``pip``): installed
+    first, and not needed at run time, so they never make batchpoint's own interpreter unfit.
+    """
 
     source: str
     requirements: tuple[str, ...]
     python_version: str | None
     mlflow_version: str | None = None
+    build_requirements: tuple[str, ...] = ()
+
+    @property
+    def installable(self) -> tuple[str, ...]:
+        """Everything to install: the build requirements, then the requirements."""
+        return (*self.build_requirements, *self.requirements)
 
 
 def _yaml(text: str, name: str) -> dict[str, Any]:
@@ -86,7 +97,7 @@ def model_environment(files: Mapping[str, str]) -> ModelEnvironment | None:
         env = _yaml(files[PYTHON_ENV], PYTHON_ENV)
         build = [str(d) for d in env.get("build_dependencies") or [] if requirement_name(str(d)) != "pip"]
         deps = _expanded([str(d).strip() for d in env.get("dependencies") or []], files)
-        return ModelEnvironment(PYTHON_ENV, (*build, *deps), _python(env.get("python")), mlflow_version)
+        return ModelEnvironment(PYTHON_ENV, tuple(deps), _python(env.get("python")), mlflow_version, tuple(build))
     conda_python = _conda(conda, conda_python_version) if conda else None
     if REQUIREMENTS in files:
         lines = _expanded(_requirement_lines(files[REQUIREMENTS]), files)

@@ -65,15 +65,18 @@ def model_environment_for(
     if environment is not None:
         source = f"the deployment's environment {environment.name}"
         requirements, python = list(environment.installable_requirements), environment.python_version
-        mlflow_version = None
+        mlflow_version, build = None, []
     else:
         asked = read_model_environment(model_folder)
         if asked is None:
             log.info("environment: the model names no requirements: scoring in batchpoint's own interpreter")
             return _own("the model names no requirements (no python_env.yaml, requirements.txt or conda.yaml)")
         source, requirements, python = f"the model's {asked.source}", list(asked.requirements), asked.python_version
-        mlflow_version = asked.mlflow_version
-    log.info(f"environment: {source} asks for python {python or 'any'} and {len(requirements)} requirements")
+        mlflow_version, build = asked.mlflow_version, list(asked.build_requirements)
+    log.info(
+        f"environment: {source} asks for python {python or 'any'} and {len(requirements)} requirements"
+        f"{f' (and {len(build)} build dependencies)' if build else ''}"
+    )
     requirements, dropped = _drop_azure(requirements, deployment, settings, log)
     missing = unsatisfied(requirements, installed_versions(requirement_names(requirements)))
     if not missing and python_fits(python):
@@ -83,7 +86,8 @@ def model_environment_for(
     requirements, added = with_scorer_needs(requirements, mlflow_version)
     if added:
         log.info(f"environment: added for the built-in scorer: {', '.join(added)}")
-    spec = _spec(f"model-{deployment.name}", requirements, python)
+    # Build dependencies go first, as MLflow installs them; they were not asked of our interpreter.
+    spec = _spec(f"model-{deployment.name}", [*build, *requirements], python)
     return _built(spec, source, builder, log, dropped=tuple(dropped), added=tuple(added))
 
 

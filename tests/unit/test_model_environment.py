@@ -41,14 +41,10 @@ def test_python_env_yaml_comes_first() -> None:
     assert env is not None
     assert env.source == "python_env.yaml"
     assert env.python_version == "3.10.5"
-    # Build dependencies but pip (uv installs), then requirements.txt's lines.
-    assert env.requirements == (
-        "setuptools==68.0.0",
-        "wheel==0.41.0",
-        "mlflow==2.22.2",
-        "scikit-learn==1.5.2",
-        "numpy==1.26.4",
-    )
+    assert env.requirements == ("mlflow==2.22.2", "scikit-learn==1.5.2", "numpy==1.26.4")
+    # Build dependencies but pip (uv installs), kept apart, installed first.
+    assert env.build_requirements == ("setuptools==68.0.0", "wheel==0.41.0")
+    assert env.installable == (*env.build_requirements, *env.requirements)
     assert env.mlflow_version == "2.22.2"
 
 

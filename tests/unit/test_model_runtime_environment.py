@@ -25,13 +25,15 @@ from batchpoint.specs.yaml_loading import deployment_from_dict
 from batchpoint.storage.memory import MemoryStore
 
 OLD_MODEL = {
-    "python_env.yaml": "python: 3.10.5\nbuild_dependencies: [pip==23.0]\ndependencies: [-r requirements.txt]\n",
+    "python_env.yaml": "python: 3.10.5\nbuild_dependencies: [pip==23.0, wheel]\ndependencies: [-r requirements.txt]\n",
     "requirements.txt": "mlflow==2.22.2\nscikit-learn==1.5.2\nnumpy<2\nazureml-defaults==1.56\nazureml-mlflow\n",
     "MLmodel": "mlflow_version: 2.22.2\n",
 }
 OUR_MODEL = {
+    # As MLflow 3 writes it: unpinned build tools our venv does not have (uv venvs lack setuptools).
     "python_env.yaml": (
         f"python: {sys.version_info.major}.{sys.version_info.minor}.{sys.version_info.micro}\n"
+        "build_dependencies: [pip, setuptools, wheel, batchpoint-no-such-build-tool]\n"
         "dependencies: [-r requirements.txt]\n"
     ),
     "requirements.txt": f"mlflow=={mlflow.__version__}\nscikit-learn=={sklearn.__version__}\nazureml-core\n",
@@ -100,7 +102,7 @@ def test_an_old_model_scores_in_its_own_environment(
 
     [spec] = builder.asked
     assert spec.python_version == "3.10.5"
-    assert spec.installable_requirements == ["mlflow==2.22.2", "scikit-learn==1.5.2", "numpy<2", "pyarrow"]
+    assert spec.installable_requirements == ["wheel", "mlflow==2.22.2", "scikit-learn==1.5.2", "numpy<2", "pyarrow"]
     assert runtime.python == tmp_path / "envs" / "fake" / "bin" / "python"
     assert runtime.environment_key == "k" * 64
     facts = runtime.to_dict()["environment"]
@@ -113,7 +115,8 @@ def test_an_old_model_scores_in_its_own_environment(
     assert "left out Azure-runtime packages azureml-defaults==1.56, azureml-mlflow" in log
     assert "a build is needed: mlflow==2.22.2 (batchpoint has" in log
     assert "added for the built-in scorer: pyarrow" in log
-    assert "building (python 3.10.5, 4 requirements)…" in log
+    assert "asks for python 3.10.5 and 5 requirements (and 1 build dependencies)" in log
+    assert "building (python 3.10.5, 5 requirements)…" in log
     assert "built in 1.5 s (python 3.10.13)" in log
     assert "3.10.5 missing" in log
 
