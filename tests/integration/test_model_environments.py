@@ -258,6 +258,12 @@ json.dump([float(v) for v in expected], open(out + "/expected.json", "w"))
 """
 
 
+SHOW_VERSIONS = (
+    "import sklearn, numpy, pandas, pyarrow; "
+    "print(sklearn.__version__, numpy.__version__, pandas.__version__, pyarrow.__version__)"
+)
+
+
 def _server_up(url: str) -> bool:
     try:
         with urllib.request.urlopen(f"{url}/health", timeout=1) as resp:
@@ -338,12 +344,14 @@ def test_an_old_mlflow_model_scores_in_its_own_environment(
     assert sorted(facts["dropped_packages"]) == ["azureml-defaults", "azureml-inference-server-http"]
     assert "left out Azure-runtime packages azureml-defaults, azureml-inference-server-http" in caplog.text
     version = subprocess.run(
-        [str(runtime.python), "-c", "import sklearn, numpy; print(sklearn.__version__, numpy.__version__)"],
+        [str(runtime.python), "-c", SHOW_VERSIONS],
         capture_output=True,
         text=True,
         check=True,
     ).stdout.split()
-    assert version[0] == "1.5.2" and version[1].startswith("1.")
+    # The scorer's pyarrow was resolved to fit numpy 1.x and pandas 1.x: it imports beside them.
+    assert version[0] == "1.5.2" and version[1].startswith("1.") and version[2].startswith("1.")
+    print(f"model env: scikit-learn, numpy, pandas, pyarrow = {version}")
     lineage = pq.read_table(io.BytesIO(jobs.read(jobs.stored_manifest(result)["lineage_uri"]))).to_pandas()
     lineage = lineage.sort_values(["file", "row_index"])
     expected = json.loads((old_model / "expected.json").read_text())
