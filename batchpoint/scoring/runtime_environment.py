@@ -28,7 +28,7 @@ from batchpoint.environments.own_interpreter import (
     unsatisfied,
 )
 from batchpoint.errors import ModelError, SpecError
-from batchpoint.scoring.environment_decision import EnvironmentDecision
+from batchpoint.scoring.environment_decision import EnvironmentChoice, EnvironmentDecision
 from batchpoint.specs.deployment import BatchDeployment
 from batchpoint.specs.deployment_properties import env_manager, keep_azure_packages
 from batchpoint.specs.environment import EnvironmentSpec
@@ -38,8 +38,10 @@ KEEP_HINT = "BATCHPOINT_KEEP_AZURE_PACKAGES=true or the deployment's properties.
 _quiet = logging.getLogger(__name__)
 
 
-def _own(reason: str, choice: str = "own-interpreter", **facts: object) -> Chosen:
-    decision = EnvironmentDecision(choice, reason, python_used=OWN_PYTHON, **facts)  # type: ignore[arg-type]
+def _own(
+    reason: str, choice: EnvironmentChoice = "own-interpreter", source: str | None = None, dropped: tuple[str, ...] = ()
+) -> Chosen:
+    decision = EnvironmentDecision(choice, reason, source=source, python_used=OWN_PYTHON, dropped=dropped)
     return Path(sys.executable), decision
 
 
