@@ -18,7 +18,6 @@
     ├── EventError                       a bus message cannot be decoded or routed (goes to dead letter)
     ├── ModelError                       a model cannot be resolved or loaded
     └── ScoringError                     scoring a job failed as a whole
-        ├── InputFileError               one input file cannot be scored (counted per file, not fatal)
         └── ScriptWorkerError            a scoring-script worker process failed (carries its log tail)
             ├── ScriptInitError          importing the script or its init() failed
             ├── MiniBatchTimeout         run() gave no answer within retry_settings.timeout (retriable)
@@ -27,6 +26,10 @@
 
 Every class knows whether retrying the same call may succeed (``retriable``); vendor errors are
 translated at the adapter edge and chained with ``raise ... from exc``.
+
+The files that run inside a deployment's own environment (``scoring/script_driver.py``,
+``scoring/builtin/``) cannot import batchpoint and define their own, reported to the parent as text:
+``InputFileError`` (``builtin/input_tables.py``: one input file cannot be scored, counted per file).
 """
 
 from __future__ import annotations
@@ -170,15 +173,6 @@ class ModelError(BatchpointError):
 
 class ScoringError(BatchpointError):
     """A scoring job failed as a whole."""
-
-
-class InputFileError(ScoringError):
-    """One input file cannot be scored; counted against error_threshold, the rest go on."""
-
-    def __init__(self, file: str, problem: str) -> None:
-        self.file = file
-        self.problem = problem
-        super().__init__(f"{file}: {problem}")
 
 
 class ScriptWorkerError(ScoringError):

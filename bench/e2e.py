@@ -41,7 +41,7 @@ from batchpoint.orchestration.dagster_graphql import DagsterClient
 from batchpoint.outputs.layout import OutputLayout
 from batchpoint.outputs.versions import read_manifest
 from batchpoint.registry.store import Registry
-from batchpoint.scoring.signature import cast_to_signature
+from batchpoint.scoring.builtin.input_tables import cast_to_signature
 from batchpoint.specs.deployment import BatchDeployment
 from batchpoint.specs.endpoint import BatchEndpoint
 from batchpoint.specs.model_ref import parse_model_ref

@@ -116,6 +116,12 @@ class ScriptPool:
         self.log_dir = work_dir / "worker-logs"
         self.results_dir = work_dir / "results"
         self.results_dir.mkdir(parents=True, exist_ok=True)
+        # The built-in scorer's code folder is batchpoint's own package: what MLflow writes to the
+        # working folder (MLflow 2.x creates ./mlruns when it loads a model) goes to the job's instead.
+        self.worker_cwd: Path | None = None
+        if runtime.builtin:
+            self.worker_cwd = work_dir / "scorer-cwd"
+            self.worker_cwd.mkdir(parents=True, exist_ok=True)
         self._env = dict(env)
         self._stager = stager
         self._log = log
@@ -249,11 +255,11 @@ class ScriptPool:
         runtime = self.runtime
         args = (runtime.python, runtime.code_dir, runtime.entry, self._env, self.settings.logging_level, self.log_dir)
         try:
-            process = ScriptProcess(*args, name=name, zygote=self._zygote_for_builtin())
+            process = ScriptProcess(*args, name=name, zygote=self._zygote_for_builtin(), cwd=self.worker_cwd)
         except ScoringError as exc:
             # The zygote is gone: a driver of its own is slower to start but just as good.
             self._say(logging.WARNING, f"{name}: {exc}; starting it on its own")
-            process = ScriptProcess(*args, name=name)
+            process = ScriptProcess(*args, name=name, cwd=self.worker_cwd)
         with self._lock:
             self._running[name] = process
             stopping = self._stop_reason is not None

@@ -90,7 +90,9 @@ class ScriptProcess:
         *,
         name: str | None = None,
         zygote: Zygote | None = None,
+        cwd: Path | None = None,
     ) -> None:
+        """``cwd`` is the driver's working folder: ``code_dir`` (Azure's) unless given."""
         self.name = name or f"worker-{os.getpid()}-{next(_names)}"
         log_dir.mkdir(parents=True, exist_ok=True)
         self.log_path = process_log(log_dir, self.name)
@@ -98,17 +100,18 @@ class ScriptProcess:
         self._log = self.log_path.open("ab")
         args = ["--code", str(code_dir), "--entry", entry, "--logging_level", logging_level]
         full_env = {**base, **env, "PYTHONUNBUFFERED": "1"}
+        cwd = cwd or code_dir
         self._process: subprocess.Popen[str] | ForkedProcess
         if zygote is not None:
             # Forked from a zygote that has imported MLflow already (the built-in scorer).
-            self._process = zygote.spawn(args, code_dir, full_env, self._log)
+            self._process = zygote.spawn(args, cwd, full_env, self._log)
         else:
             self._process = subprocess.Popen(
                 [str(python), str(DRIVER), *args],
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=self._log,
-                cwd=code_dir,
+                cwd=cwd,
                 env=full_env,
                 start_new_session=True,  # its own process group: a kill reaches the script's children too
                 text=True,

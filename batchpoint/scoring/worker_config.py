@@ -1,14 +1,10 @@
-"""What every worker process is started with, whatever it runs: native thread-pool limits."""
+"""What every worker process is started with; defined in ``builtin/worker_config.py``.
+
+It is standalone there because the built-in scorer applies the limits itself in a model's own environment.
+"""
 
 from __future__ import annotations
 
-# One single-threaded worker per core: two processes each running two OpenMP/BLAS threads made a
-# gradient-boosting model 2.6x slower on small batches (STACK_NOTES). A deployment's own
-# environment_variables may override them.
-THREAD_LIMITS: dict[str, str] = {
-    "OMP_NUM_THREADS": "1",
-    "OPENBLAS_NUM_THREADS": "1",
-    "MKL_NUM_THREADS": "1",
-    "NUMEXPR_NUM_THREADS": "1",
-    "VECLIB_MAXIMUM_THREADS": "1",
-}
+from batchpoint.scoring.builtin.worker_config import THREAD_LIMITS
+
+__all__ = ["THREAD_LIMITS"]

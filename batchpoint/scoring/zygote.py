@@ -13,29 +13,86 @@ The zygote reports each child's pid, and later its exit status (it is the childr
 reaps them): ``{"id": n, "pid": p}`` and ``{"exited": p, "returncode": c}``, one JSON message each
 on a ``SOCK_SEQPACKET`` pair (message boundaries kept, descriptors travel with their request).
 Only the built-in scorer uses it: a custom script runs in its own environment's interpreter.
+
+Standalone, like ``script_driver.py``: the built-in scorer may run in a model's own environment
+(another Python, 3.8 on; no batchpoint), so this file imports only the standard library and is started
+as ``<python> zygote.py <socket fd>``. It imports ``script_driver.py`` from its own folder by path, and
+preloads only those ``PRELOAD`` modules that the environment has (each one it lacks, or that fails to
+import, is named in its log and left to the driver). When the zygote cannot start at all, the pool
+starts each driver on its own.
 """
 
 from __future__ import annotations
 
+import array
 import contextlib
 import importlib
+import importlib.util
 import json
 import os
 import selectors
 import socket
 import sys
 import traceback
+from pathlib import Path
+from types import ModuleType
 from typing import Any
 
-PRELOAD = ("pandas", "pyarrow", "mlflow.pyfunc", "mlflow.sklearn", "skops.io", "batchpoint.scoring.mini_batch")
+PRELOAD = (
+    "pandas",
+    "pyarrow",
+    "pyarrow.csv",
+    "pyarrow.parquet",
+    "mlflow.pyfunc",
+    "mlflow.sklearn",
+    "skops.io",
+)
 MAX_MESSAGE = 1 << 20
+DRIVER = Path(__file__).with_name("script_driver.py")
 
 
 def _send(sock: socket.socket, message: dict[str, Any]) -> None:
     sock.send(json.dumps(message).encode())
 
 
-def _run_child(request: dict[str, Any], fds: list[int]) -> None:
+def load_driver() -> ModuleType:
+    """``script_driver.py`` beside this file, imported by path: the environment may have no batchpoint."""
+    spec = importlib.util.spec_from_file_location("script_driver", DRIVER)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot import {DRIVER}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def preload(modules: tuple[str, ...]) -> list[str]:
+    """Import each of ``modules`` the environment has; the ones it could not import, each with why."""
+    skipped = []
+    for name in modules:
+        try:
+            importlib.import_module(name)
+        except Exception as exc:  # a broken install fails the driver too, with its own traceback
+            skipped.append(f"{name} ({type(exc).__name__}: {exc})")
+    return skipped
+
+
+def recv_fds(sock: socket.socket, bufsize: int, maxfds: int) -> tuple[bytes, list[int]]:
+    """One message and the descriptors sent with it (``socket.recv_fds``, which Python 3.8 lacks)."""
+    fds = array.array("i")
+    data, ancdata, _flags, _addr = sock.recvmsg(bufsize, socket.CMSG_LEN(maxfds * fds.itemsize))
+    for level, kind, payload in ancdata:
+        if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
+            fds.frombytes(payload[: len(payload) - (len(payload) % fds.itemsize)])
+    return data, list(fds)
+
+
+def exit_code(status: int) -> int:
+    """A ``waitpid`` status as ``subprocess`` reports it (``os.waitstatus_to_exitcode``, 3.9 on)."""
+    return -os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.WEXITSTATUS(status)
+
+
+def _run_child(driver: ModuleType, request: dict[str, Any], fds: list[int]) -> None:
     """In the forked child: become the driver. Never returns."""
     code = 70
     try:
@@ -51,9 +108,7 @@ def _run_child(request: dict[str, Any], fds: list[int]) -> None:
         sys.stdin = open(0, encoding="utf-8", closefd=False)  # noqa: SIM115 -- the process's own stdin
         sys.stdout = open(1, "w", encoding="utf-8", closefd=False)  # noqa: SIM115
         sys.stderr = open(2, "w", encoding="utf-8", closefd=False)  # noqa: SIM115
-        from batchpoint.scoring import script_driver
-
-        code = script_driver.main(list(request["argv"]))
+        code = driver.main(list(request["argv"]))
     except SystemExit as exc:
         code = exc.code if isinstance(exc.code, int) else 1
     except BaseException:
@@ -73,13 +128,17 @@ def _reap(sock: socket.socket) -> None:
             return
         if pid == 0:
             return
-        _send(sock, {"exited": pid, "returncode": os.waitstatus_to_exitcode(status)})
+        _send(sock, {"exited": pid, "returncode": exit_code(status)})
 
 
 def serve(sock: socket.socket) -> int:
-    """Import ``PRELOAD``, say ready, then fork a driver per request until the socket closes."""
-    for module in PRELOAD:
-        importlib.import_module(module)
+    """Import the driver and ``PRELOAD``, say ready, then fork a driver per request until the socket closes."""
+    driver = load_driver()
+    # Python put this file's folder first on sys.path; batchpoint's modules there must not shadow packages.
+    driver.forget_own_folder()
+    skipped = preload(PRELOAD)
+    if skipped:
+        print(f"zygote: not preloaded, the drivers import them themselves: {'; '.join(skipped)}", file=sys.stderr)
     _send(sock, {"ready": True, "pid": os.getpid()})
     selector = selectors.DefaultSelector()
     selector.register(sock, selectors.EVENT_READ)
@@ -89,7 +148,7 @@ def serve(sock: socket.socket) -> int:
         if not events:
             continue
         # A SOCK_SEQPACKET pair: one request per message, its descriptors attached to it.
-        data, fds, _flags, _addr = socket.recv_fds(sock, MAX_MESSAGE, 3)
+        data, fds = recv_fds(sock, MAX_MESSAGE, 3)
         if not data:
             return 0
         request = json.loads(data)
@@ -98,14 +157,14 @@ def serve(sock: socket.socket) -> int:
         pid = os.fork()
         if pid == 0:
             sock.close()
-            _run_child(request, fds)
+            _run_child(driver, request, fds)
         for fd in fds:
             os.close(fd)
         _send(sock, {"id": request["id"], "pid": pid})
 
 
 def main(argv: list[str]) -> int:
-    """``python -m batchpoint.scoring.zygote <socket fd>``."""
+    """``python zygote.py <socket fd>``."""
     sock = socket.socket(fileno=int(argv[0]))
     try:
         return serve(sock)

@@ -24,6 +24,7 @@ from typing import IO, Any
 
 from batchpoint.errors import ScoringError
 
+ZYGOTE = Path(__file__).with_name("zygote.py")
 READY_TIMEOUT_SECONDS = 120.0
 MAX_MESSAGE = 1 << 20
 # What a driver whose zygote vanished is reported as: killed.
@@ -73,12 +74,12 @@ class Zygote:
 
     @classmethod
     def start(cls, python: Path, env: Mapping[str, str], log: Path) -> Zygote:
-        """Start a zygote (``python -m batchpoint.scoring.zygote``) and wait until it has imported."""
+        """Start a zygote (``python zygote.py``; ``python`` need not have batchpoint) and wait until it has imported."""
         parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         log.parent.mkdir(parents=True, exist_ok=True)
         with log.open("ab") as err:
             process = subprocess.Popen(
-                [str(python), "-m", "batchpoint.scoring.zygote", str(child.fileno())],
+                [str(python), str(ZYGOTE), str(child.fileno())],
                 stdin=subprocess.DEVNULL,
                 stdout=err,
                 stderr=err,

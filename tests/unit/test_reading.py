@@ -7,9 +7,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from batchpoint.errors import InputFileError
-from batchpoint.scoring.reading import file_format, read_csv, read_table
-from batchpoint.text_excerpts import EXCERPT_CHARS
+from batchpoint.scoring.builtin.input_tables import InputFileError, file_format, read_csv, read_table
+from batchpoint.scoring.builtin.text_excerpts import EXCERPT_CHARS
 
 
 def parquet_bytes(df: pd.DataFrame) -> bytes:

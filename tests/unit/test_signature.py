@@ -6,8 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from batchpoint.errors import InputFileError
-from batchpoint.scoring.signature import ColumnSpec, InputSignature, cast_to_signature
+from batchpoint.scoring.builtin.input_tables import ColumnSpec, InputFileError, InputSignature, cast_to_signature
 
 SIG = InputSignature(
     (

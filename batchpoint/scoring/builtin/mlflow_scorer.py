@@ -1,23 +1,35 @@
-"""The MLflow no-code scorer: a scoring script run by batchpoint's own interpreter via ``script_driver.py``.
+"""The MLflow no-code scorer: the scoring script ``script_driver.py`` runs for a deployment with no code.
 
-``init()`` loads the MLflow model under ``AZUREML_MODEL_DIR`` (Azure's layout: exactly one subfolder
-holding ``MLmodel``), with native thread pools limited to one thread, since a job runs one worker per core.
+Standalone on purpose: it runs in the model's own environment (another Python, MLflow 2.x or 3.x,
+old pandas / numpy / pyarrow), where batchpoint is not importable. This file and its siblings in
+``builtin/`` (``file_scoring``, ``input_tables``, ``text_excerpts``, ``worker_config``) import only
+the standard library with the module; mlflow, pandas, numpy and pyarrow (10 on) load inside functions.
+Python 3.8 on. ``script_driver.py`` puts this folder first on ``sys.path``, so the siblings import as
+top-level modules there; imported as part of batchpoint they are ``batchpoint.scoring.builtin.*``.
 
-``batchpoint_run(files, result_path)`` (the driver's protocol extension) scores local CSV/Parquet files
-with ``score_mini_batch``: read, cast to the model's signature, predicted all at once, one file at a time
-if that fails. It writes the predictions (the prediction column(s), then ``file``: the input's base
-name) as an Arrow IPC *stream* at ``result_path`` and returns one outcome per input file, in input order::
+Contract, on the driver's protocol (``script_driver.py``):
 
-    {"items": files scored, "files": [{"path", "rows", "error"}, ...], "format": "arrow", "result_path": p}
+- ``init()`` loads the MLflow model under ``AZUREML_MODEL_DIR`` (Azure's layout: exactly one subfolder
+  holding ``MLmodel``; ``ModelLayoutError`` saying what was found otherwise) with ``mlflow.pyfunc``,
+  after limiting native thread pools to one thread (``worker_config.THREAD_LIMITS`` where the
+  variables are unset, ``pyarrow.set_cpu_count(1)``, ``threadpoolctl`` where installed), since a job
+  runs one worker per core. It reads the model's input signature from ``MLmodel`` with MLflow's own
+  API (``read_signature``); a signature of column types outside ``input_tables.COLUMN_TYPES``, or of
+  tensors, is left to MLflow's own enforcement.
+- ``batchpoint_run(files, result_path)`` (the driver's protocol extension) scores local CSV/Parquet
+  files with ``file_scoring.score_files``: read, cast to the signature, predicted all at once, one
+  file at a time if that fails. It writes the predictions (the prediction column(s), then ``file``:
+  the input's base name) as an Arrow IPC *stream* at ``result_path`` and returns one outcome per
+  input file, in input order::
 
-``items`` counts the files scored, so failed items are failed files. When no file gave a row (all
-failed, or only header-only files) nothing is written and ``result_path`` is ``None``: there is no
-schema to write, and an absent file cannot be mistaken for predictions.
+      {"items": files scored, "files": [{"path", "rows", "error"}, ...], "format": "arrow", "result_path": p}
 
-``run(mini_batch)`` makes this a valid Azure-style script too: the same predictions as a DataFrame,
-each file that failed logged as an error (Azure's accounting then counts it as missing rows).
-
-Only the standard library is imported with the module; mlflow, pandas and pyarrow load in ``init()``.
+  ``items`` counts the files scored, so failed items are failed files. When no file gave a row (all
+  failed, or only header-only files), or ``result_path`` is ``None`` (``summary_only``), nothing is
+  written and ``result_path`` is ``None``: there is no schema to write, and an absent file cannot be
+  mistaken for predictions.
+- ``run(mini_batch)`` makes this a valid Azure-style script too: the same predictions as a DataFrame,
+  each file that failed logged as an error (Azure's accounting then counts it as missing rows).
 """
 
 from __future__ import annotations
@@ -28,20 +40,31 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from batchpoint.errors import ModelError
+if TYPE_CHECKING or __package__:
+    from .file_scoring import ScoredFiles, score_files
+    from .input_tables import COLUMN_TYPES, ColumnSpec, InputSignature
+    from .worker_config import THREAD_LIMITS
+else:  # run by script_driver.py from this folder, which it put first on sys.path
+    from file_scoring import ScoredFiles, score_files
+    from input_tables import COLUMN_TYPES, ColumnSpec, InputSignature
+    from worker_config import THREAD_LIMITS
 
 if TYPE_CHECKING:
     import pandas as pd
     import pyarrow as pa
 
-    from batchpoint.scoring.results import MiniBatchResult
-    from batchpoint.scoring.signature import InputSignature
-    from batchpoint.storage.port import ObjectInfo
-
 MLMODEL = "MLmodel"
 MODEL_LAYOUT = "AZUREML_MODEL_DIR/<folder>/MLmodel"
 ARROW_FORMAT = "arrow"
 log = logging.getLogger(__name__)
+
+
+class ModelLayoutError(Exception):
+    """``AZUREML_MODEL_DIR`` is unset or does not hold exactly one MLflow model folder."""
+
+
+class NotInitialisedError(Exception):
+    """A mini-batch came before ``init()`` loaded the model."""
 
 
 @dataclass(frozen=True)
@@ -57,15 +80,15 @@ _loaded: LoadedModel | None = None
 
 
 def model_folder(model_dir: Path) -> Path:
-    """The one subfolder of ``model_dir`` holding ``MLmodel``; ``ModelError`` saying what was found otherwise."""
+    """The one subfolder of ``model_dir`` holding ``MLmodel``; ``ModelLayoutError`` saying what was found otherwise."""
     if not model_dir.is_dir():
-        raise ModelError(f"AZUREML_MODEL_DIR {model_dir} is not a folder; expected {MODEL_LAYOUT}")
+        raise ModelLayoutError(f"AZUREML_MODEL_DIR {model_dir} is not a folder; expected {MODEL_LAYOUT}")
     found = sorted(p for p in model_dir.iterdir() if (p / MLMODEL).is_file())
     if len(found) != 1:
         what = (
             "no subfolder holds" if not found else f"{len(found)} subfolders ({', '.join(p.name for p in found)}) hold"
         )
-        raise ModelError(f"{model_dir}: {what} an MLmodel file; an MLflow model is laid out as {MODEL_LAYOUT}")
+        raise ModelLayoutError(f"{model_dir}: {what} an MLmodel file; an MLflow model is laid out as {MODEL_LAYOUT}")
     return found[0]
 
 
@@ -74,37 +97,66 @@ def init() -> None:
     global _loaded  # noqa: PLW0603 -- per-process state is what init() is for
     model_dir = os.environ.get("AZUREML_MODEL_DIR")
     if not model_dir:
-        raise ModelError(f"AZUREML_MODEL_DIR is not set; it must name the folder laid out as {MODEL_LAYOUT}")
+        raise ModelLayoutError(f"AZUREML_MODEL_DIR is not set; it must name the folder laid out as {MODEL_LAYOUT}")
     folder = model_folder(Path(model_dir))
-    from batchpoint.scoring.worker_config import THREAD_LIMITS
-
     # The parent normally passes these already; a deployment's own environment_variables win.
     for name, value in THREAD_LIMITS.items():
         os.environ.setdefault(name, value)
     import mlflow.pyfunc
     import pyarrow as pa
-    from threadpoolctl import threadpool_limits
-
-    from batchpoint.models.mlflow_models import read_signature
 
     pa.set_cpu_count(1)
     # The dependency check costs ~2 s and only warns; loading fails loudly when requirements do not fit.
     model = mlflow.pyfunc.load_model(str(folder), suppress_warnings=True)
-    # The variables only reach libraries loaded after they were set; limit every pool loaded by now too.
-    threadpool_limits(limits=1)
+    limit_thread_pools()
     _loaded = LoadedModel(model, read_signature(folder), folder)
+
+
+def limit_thread_pools() -> None:
+    """One thread for every native pool loaded by now: the variables only reach libraries loaded later.
+
+    threadpoolctl comes with scikit-learn; an environment without it has no pools it would find.
+    """
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        return
+    threadpool_limits(limits=1)
+
+
+def read_signature(model_path: Path) -> InputSignature | None:
+    """The input signature of the MLflow model in folder ``model_path``, read with MLflow's own API.
+
+    ``None`` when the model has none, or it uses tensors or types outside ``COLUMN_TYPES``: MLflow's
+    own enforcement then applies unaided. MLflow before 2.10 has no optional columns: all are required.
+    """
+    from mlflow.models import Model
+    from mlflow.types.schema import ColSpec, DataType
+
+    signature = Model.load(str(model_path / MLMODEL)).signature
+    if signature is None or signature.inputs is None or signature.inputs.is_tensor_spec():
+        return None
+    columns: list[ColumnSpec] = []
+    for col in signature.inputs.inputs:
+        if not isinstance(col, ColSpec) or col.name is None or not isinstance(col.type, DataType):
+            return None
+        kind = col.type.name
+        if kind not in COLUMN_TYPES:
+            return None
+        columns.append(ColumnSpec(col.name, kind, bool(getattr(col, "required", True))))
+    return InputSignature(tuple(columns))
 
 
 def batchpoint_run(files: list[str], result_path: str | None) -> dict[str, Any]:
     """Score ``files``; predictions to ``result_path`` as an Arrow IPC stream; one outcome per file."""
-    result = score_files(files)
+    result = score(files)
     written: str | None = None
     if result_path is not None and result.predictions is not None and result.predictions.num_rows:
         write_arrow_stream(result.predictions, Path(result_path))
         written = result_path
     return {
         "items": sum(f.ok for f in result.files),
-        "files": [{"path": f.key, "rows": f.rows, "error": f.error} for f in result.files],
+        "files": [{"path": f.path, "rows": f.rows, "error": f.error} for f in result.files],
         "format": ARROW_FORMAT,
         "result_path": written,
     }
@@ -114,37 +166,17 @@ def run(mini_batch: list[str]) -> pd.DataFrame:
     """Azure's entry point: the predictions of ``mini_batch`` (prediction column(s), then ``file``)."""
     import pandas as pd
 
-    result = score_files([str(path) for path in mini_batch])
+    result = score([str(path) for path in mini_batch])
     for failed in result.failed:
-        log.error("%s: %s", failed.key, failed.error)
+        log.error("%s: %s", failed.path, failed.error)
     return pd.DataFrame() if result.predictions is None else result.predictions.to_pandas()
 
 
-def score_files(files: list[str]) -> MiniBatchResult:
+def score(files: list[str]) -> ScoredFiles:
     """Score local files with the loaded model; every failure is recorded per file, none raised."""
-    from batchpoint.scoring.mini_batch import score_mini_batch
-    from batchpoint.scoring.planning import MiniBatch
-
     if _loaded is None:
-        raise ModelError("init() did not run in this worker")
-    mini_batch = MiniBatch(0, tuple(local_object(path) for path in files))
-    return score_mini_batch(mini_batch, fetch=read_local, predict=_loaded.model.predict, signature=_loaded.signature)
-
-
-def local_object(path: str) -> ObjectInfo:
-    """A local file as the store-shaped ``ObjectInfo`` scoring takes: no bucket, the path as key."""
-    from batchpoint.storage.port import ObjectInfo
-
-    try:
-        size = os.stat(path).st_size
-    except OSError:
-        size = 0  # reading it fails in turn, and fails only this file, with the reason
-    return ObjectInfo(bucket="", key=path, etag="", size=size)
-
-
-def read_local(info: ObjectInfo) -> bytes:
-    """The content of a local file named by ``local_object``."""
-    return Path(info.key).read_bytes()
+        raise NotInitialisedError("init() did not run in this worker")
+    return score_files(files, _loaded.model.predict, _loaded.signature)
 
 
 def write_arrow_stream(table: pa.Table, path: Path) -> None:
