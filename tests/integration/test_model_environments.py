@@ -3,7 +3,7 @@ an MLflow model logged inside its own old environment scored by a no-code deploy
 
 Real uv builds (PyPI or the machine's mirror), real worker processes, the embedded stack's S3, and
 an MLflow registry (the stack's server when this session runs it, else sqlite). The environments are
-built once per session into one ``EnvironmentBuilder`` cache that every test here shares.
+built once into one ``EnvironmentBuilder`` cache (pytest's cache folder) that every test here shares.
 """
 
 from __future__ import annotations
@@ -83,9 +83,12 @@ def run(mini_batch):
 
 
 @pytest.fixture(scope="session")
-def env_builder(tmp_path_factory: pytest.TempPathFactory) -> EnvironmentBuilder:
-    """One environment cache for the session: each distinct environment is built once."""
-    return EnvironmentBuilder(tmp_path_factory.mktemp("model-envs"))
+def env_builder(pytestconfig: pytest.Config, tmp_path_factory: pytest.TempPathFactory) -> EnvironmentBuilder:
+    """One environment cache: each distinct environment is built once, into pytest's cache folder
+    (shared with ``test_foreign_scorer.py``) so later sessions reuse it; a temp folder without it."""
+    cache = getattr(pytestconfig, "cache", None)
+    root = Path(cache.mkdir("environments")) if cache is not None else tmp_path_factory.mktemp("model-envs")
+    return EnvironmentBuilder(root)
 
 
 @dataclasses.dataclass
