@@ -12,6 +12,7 @@ import dataclasses
 import io
 import json
 import logging
+import os
 import subprocess
 import textwrap
 import time
@@ -294,7 +295,11 @@ def old_model(env_builder: EnvironmentBuilder, tmp_path_factory: pytest.TempPath
     """A folder holding ``model/`` (saved by MLflow 2.22 in the trainer env), its input CSVs and expected.json."""
     trainer = env_builder.ensure(TRAINER)
     out = tmp_path_factory.mktemp("old-model")
-    done = subprocess.run([str(trainer.python), "-c", TRAIN, str(out)], capture_output=True, text=True, check=False)
+    # In its own folder, tracking to it: MLflow would otherwise leave ./mlruns in the working tree.
+    env = {**os.environ, "MLFLOW_TRACKING_URI": (out / "mlruns").as_uri()}
+    done = subprocess.run(
+        [str(trainer.python), "-c", TRAIN, str(out)], capture_output=True, text=True, check=False, cwd=out, env=env
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     return out
 
