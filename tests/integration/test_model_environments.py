@@ -219,7 +219,8 @@ def test_a_conda_python_patch_the_machine_lacks_builds_with_the_newest_of_its_mi
         )
     assert again.python == runtime.python
     assert "reused (python" in caplog.text and "python 3.10.5 is not on this machine" in caplog.text
-    print(f"conda 3.10.5 env: cold {facts['build_seconds']} s, reuse {time.monotonic() - started:.3f} s")
+    first = f"{'built' if facts['built_now'] else 'reused'} in {facts['build_seconds']} s"
+    print(f"conda 3.10.5 env: {first}, then reused in {time.monotonic() - started:.3f} s")
 
 
 # ---- an MLflow model logged inside its own old environment, scored by a no-code deployment ----------
@@ -377,4 +378,5 @@ def test_an_old_mlflow_model_scores_in_its_own_environment(
     reuse = time.monotonic() - started
     assert again.python == runtime.python and again.environment is not None and not again.environment.built_now
     size = subprocess.run(["du", "-sm", str(runtime.python.parent.parent)], capture_output=True, text=True, check=True)
-    print(f"model env: cold {facts['build_seconds']} s, reuse {reuse:.3f} s, disk {size.stdout.split()[0]} MiB")
+    first = f"{'built' if facts['built_now'] else 'reused'} in {facts['build_seconds']} s"
+    print(f"model env: {first}, then reused in {reuse:.3f} s; disk {size.stdout.split()[0]} MiB")
