@@ -1,7 +1,8 @@
 """What a scoring-script driver answers for one mini-batch, and how its failed items are counted.
 
 ``run()`` answers carry a count of items (Azure's accounting: fewer items than files means failures);
-``batchpoint_run()`` answers (the built-in MLflow scorer) carry one ``FileOutcome`` per input file.
+``batchpoint_run()`` answers (the built-in MLflow scorer) carry one ``FileOutcome`` per input file
+(defined beside the scorer, which reports them, in ``builtin/file_scoring.py``).
 """
 
 from __future__ import annotations
@@ -10,30 +11,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from batchpoint.scoring.builtin.file_scoring import FileOutcome
+
+__all__ = ["FileOutcome", "ScriptAnswer", "failed_items"]
+
 
 def failed_items(file_count: int, items: int) -> int:
     """Input files counted as failed when ``run()`` returned ``items`` for ``file_count`` inputs (Azure)."""
     return max(file_count - items, 0)
-
-
-@dataclass(frozen=True)
-class FileOutcome:
-    """One input file as ``batchpoint_run()`` reported it: rows scored, or why it could not be."""
-
-    path: str
-    rows: int
-    error: str | None
-
-    @property
-    def ok(self) -> bool:
-        """True when the file was scored."""
-        return self.error is None
-
-    @classmethod
-    def from_json(cls, message: Mapping[str, Any]) -> FileOutcome:
-        """Parse one entry of an answer's ``files``."""
-        error = message.get("error")
-        return cls(str(message["path"]), int(message.get("rows", 0)), None if error is None else str(error))
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ else:  # run by script_driver.py from this folder, which it put first on sys.pat
     from text_excerpts import excerpt
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
+    from collections.abc import Callable, Mapping, Sequence
 
     import pandas as pd
     import pyarrow as pa
@@ -40,8 +40,11 @@ PREDICTION_COLUMN = "prediction"
 
 
 @dataclass(frozen=True)
-class FileScore:
-    """The outcome of one input file: the rows it gave (0 when it failed), or why it failed."""
+class FileOutcome:
+    """One input file's outcome: the rows it gave (0 when it failed), or why it failed.
+
+    Also the parent's view of it (``script_answers.py``): one entry of ``batchpoint_run()``'s ``files``.
+    """
 
     path: str
     rows: int
@@ -52,16 +55,26 @@ class FileScore:
         """True when the file was scored."""
         return self.error is None
 
+    def to_json(self) -> dict[str, Any]:
+        """The entry of ``files`` in ``batchpoint_run()``'s answer: ``{"path", "rows", "error"}``."""
+        return {"path": self.path, "rows": self.rows, "error": self.error}
+
+    @classmethod
+    def from_json(cls, message: Mapping[str, Any]) -> FileOutcome:
+        """Parse one entry of an answer's ``files``."""
+        error = message.get("error")
+        return cls(str(message["path"]), int(message.get("rows", 0)), None if error is None else str(error))
+
 
 @dataclass(frozen=True)
 class ScoredFiles:
     """One outcome per input file, in input order, and the predictions (``None``: no file gave a row)."""
 
-    files: tuple[FileScore, ...]
+    files: tuple[FileOutcome, ...]
     predictions: pa.Table | None
 
     @property
-    def failed(self) -> tuple[FileScore, ...]:
+    def failed(self) -> tuple[FileOutcome, ...]:
         """The files that could not be scored."""
         return tuple(f for f in self.files if not f.ok)
 
@@ -94,7 +107,7 @@ def score_files(paths: Sequence[str], predict: Predict, signature: InputSignatur
     rows = {item.index: len(item.frame) for item in parsed}
     # Parsers quote the row they choke on: a binary file's bytes must not reach the logs.
     files = tuple(
-        FileScore(path, 0, excerpt(errors[i])) if i in errors else FileScore(path, rows[i], None)
+        FileOutcome(path, 0, excerpt(errors[i])) if i in errors else FileOutcome(path, rows[i], None)
         for i, path in enumerate(paths)
     )
     return ScoredFiles(files, pa.concat_tables(tables) if tables else None)

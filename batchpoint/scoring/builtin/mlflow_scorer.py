@@ -156,7 +156,7 @@ def batchpoint_run(files: list[str], result_path: str | None) -> dict[str, Any]:
         written = result_path
     return {
         "items": sum(f.ok for f in result.files),
-        "files": [{"path": f.path, "rows": f.rows, "error": f.error} for f in result.files],
+        "files": [f.to_json() for f in result.files],
         "format": ARROW_FORMAT,
         "result_path": written,
     }
