@@ -125,6 +125,11 @@ class Settings:
     service_restart_backoff_max_seconds: float = 30.0
     # A service that writes a heartbeat (the publisher) counts as hung when it is older than this.
     service_heartbeat_timeout_seconds: float = 60.0
+    # Environments: may uv download a Python version the machine lacks (off: our machines are
+    # offline, so the newest installed patch of the same minor is used, with a warning)?
+    python_downloads: bool = False
+    # Keep the Azure-runtime packages (azureml-*) an environment lists instead of leaving them out.
+    keep_azure_packages: bool = False
 
     # ---- derived -------------------------------------------------------------------------
     @property
@@ -180,6 +185,8 @@ class Settings:
                 if raw not in MODES:
                     raise SpecError(ENV_PREFIX + "MODE", f"got {raw!r}", " | ".join(MODES))
                 values[f.name] = raw
+            elif f.type == "bool":
+                values[f.name] = _flag(ENV_PREFIX + f.name.upper(), raw)
             elif f.type in ("float", "int"):
                 values[f.name] = _number(ENV_PREFIX + f.name.upper(), raw, float if f.type == "float" else int)
             else:
@@ -202,6 +209,8 @@ class Settings:
             if f.name == "ports":
                 continue
             value = getattr(self, f.name)
+            if isinstance(value, bool):
+                value = str(value).lower()
             env[ENV_PREFIX + f.name.upper()] = str(value.resolve() if isinstance(value, Path) else value)
         for f in dataclasses.fields(Ports):
             env[Ports.setting_name(f.name)] = str(getattr(self.ports, f.name))
@@ -225,3 +234,12 @@ def _number(name: str, raw: str, kind: type[float] | type[int]) -> float | int:
     if value < 0:
         raise SpecError(name, f"got {raw!r}", f"a non-negative {kind.__name__}")
     return value
+
+
+def _flag(name: str, raw: str) -> bool:
+    value = raw.strip().lower()
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off", ""}:
+        return False
+    raise SpecError(name, f"got {raw!r}", "true or false")

@@ -91,7 +91,7 @@ def _score(
         f"{deployment.name!r} (model {model.uri}, mini_batch_size {deployment.settings.mini_batch_size}"
         f"{', overrides ' + str(overrides) if overrides else ''}) into {message.output_path}"
     )
-    runtime = worker_runtime(platform, deployment, model)
+    runtime = worker_runtime(platform, deployment, model, context.log)
     context.log.info(f"worker runtime: {runtime.to_dict()}")
     result = run_scoring_job(
         store=platform.store,

@@ -119,7 +119,7 @@ def _score(
         f"{deployment.settings.max_concurrency_per_instance} processes, "
         f"mini_batch_size {deployment.settings.mini_batch_size})"
     )
-    runtime = worker_runtime(platform, deployment, model)
+    runtime = worker_runtime(platform, deployment, model, context.log)
     context.log.info(f"worker runtime: {runtime.to_dict()}")
     result = run_scoring_job(
         store=platform.store,

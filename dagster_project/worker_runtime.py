@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from batchpoint.models.resolved import ResolvedModel
 from batchpoint.scoring.runtime import WorkerRuntime
 from batchpoint.scoring.runtime_setup import prepare_runtime
@@ -9,9 +11,14 @@ from batchpoint.specs.deployment import BatchDeployment
 from dagster_project.platform_resource import Platform
 
 
-def worker_runtime(platform: Platform, deployment: BatchDeployment, model: ResolvedModel) -> WorkerRuntime:
-    """Build (or reuse) the deployment's environment and fetch its code; MLflow no-code needs neither."""
+def worker_runtime(
+    platform: Platform, deployment: BatchDeployment, model: ResolvedModel, log: logging.Logger | None = None
+) -> WorkerRuntime:
+    """Build (or reuse) the deployment's environment (a no-code one's: its model's, unless it names one)
+    and fetch its code, saying each step in ``log`` (the run's log)."""
     environment = None
-    if deployment.code_configuration is not None and deployment.environment is not None:
+    if deployment.environment is not None:
         environment = platform.workspace.environments.resolve(deployment.environment, "environment")
-    return prepare_runtime(deployment, model, settings=platform.settings, store=platform.store, environment=environment)
+    return prepare_runtime(
+        deployment, model, settings=platform.settings, store=platform.store, environment=environment, log=log
+    )

@@ -1,37 +1,24 @@
 """Python interpreters already on this machine, and the one that answers a requested version.
 
-Nothing is ever downloaded: uv is asked with ``UV_PYTHON_DOWNLOADS=never`` and ``--only-installed``,
+Listing downloads nothing: uv is asked with ``UV_PYTHON_DOWNLOADS=never`` and ``--only-installed``,
 and pyenv's ``versions/`` directory is read directly (its shims fail for versions not made global).
+Which of them answers a request is ``python_choice.choose_python``'s policy.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import re
 import subprocess
-from dataclasses import dataclass
 from pathlib import Path
 
-from batchpoint.errors import SpecError
+from batchpoint.environments.python_choice import Interpreter, PythonChoice, choose_python, parse_version
 
-_VERSION = re.compile(r"^\d+(\.\d+){0,2}$")
-
-
-@dataclass(frozen=True, order=True)
-class Interpreter:
-    """A base (non-venv) CPython on this machine."""
-
-    version: tuple[int, ...]
-    path: Path
-
-    @property
-    def version_text(self) -> str:
-        return ".".join(str(part) for part in self.version)
+__all__ = ["Interpreter", "PythonChoice", "choose_interpreter", "find_interpreter", "installed_interpreters"]
 
 
 def _parse_version(text: str) -> tuple[int, ...] | None:
-    return tuple(int(p) for p in text.split(".")) if _VERSION.match(text) else None
+    return parse_version(text)
 
 
 def _usable(path: Path) -> bool:
@@ -74,17 +61,16 @@ def installed_interpreters(uv: list[str]) -> list[Interpreter]:
     return sorted(by_version.values(), reverse=True)
 
 
+def choose_interpreter(requested: str, uv: list[str], *, downloads: bool = False) -> PythonChoice:
+    """The installed interpreter (or uv download) answering ``requested``; see ``choose_python``."""
+    return choose_python(requested, installed_interpreters(uv), downloads=downloads)
+
+
 def find_interpreter(requested: str, uv: list[str]) -> Interpreter:
-    """The newest installed interpreter whose version starts with ``requested`` (``3.10`` -> 3.10.13).
+    """The installed interpreter answering ``requested`` with downloads off (``3.10`` -> 3.10.13).
 
     Raises ``SpecError`` on ``environment.python_version`` listing the versions that are available.
     """
-    wanted = _parse_version(requested)
-    if wanted is None:
-        raise SpecError("environment.python_version", f"got {requested!r}", "a version like `3.11` or `3.11.7`")
-    available = installed_interpreters(uv)
-    for interpreter in available:
-        if interpreter.version[: len(wanted)] == wanted:
-            return interpreter
-    listed = ", ".join(i.version_text for i in available) or "none found"
-    raise SpecError("environment.python_version", f"python {requested} is not on this machine", f"one of: {listed}")
+    choice = choose_interpreter(requested, uv)
+    assert choice.interpreter is not None  # downloads off: always an installed one
+    return choice.interpreter

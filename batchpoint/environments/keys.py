@@ -28,6 +28,15 @@ def _normalise_one(requirement: str) -> str:
     return name + "".join(rest.split())
 
 
+def requirement_name(requirement: str) -> str | None:
+    """The canonical (PEP 503) project name a requirement line installs; ``None`` for options and URLs."""
+    text = requirement.strip()
+    if text.startswith("-") or "://" in text.split(";", 1)[0].split("@", 1)[0]:
+        return None
+    match = _NAME.match(text)
+    return _SEPARATORS.sub("-", match["name"]).lower() if match else None
+
+
 def normalised_requirements(requirements: list[str]) -> list[str]:
     """Requirements trimmed, names canonicalised, comments and blanks dropped, sorted, unique."""
     kept = (r.split(" #", 1)[0] for r in requirements if r.strip() and not r.strip().startswith("#"))

@@ -2,15 +2,18 @@
 
 One runtime for both kinds of deployment. A custom deployment brings its scoring script and
 environment; an MLflow no-code deployment is the built-in script ``builtin/mlflow_scorer.py`` run
-by batchpoint's own interpreter. Either way ``script_driver.py`` runs ``init()`` once per process
-and ``run(mini_batch)`` per mini-batch (see ``docs/scoring-runtime.md``).
+in the model's own environment (or batchpoint's interpreter when that satisfies it). Either way
+``script_driver.py`` runs ``init()`` once per process and ``run(mini_batch)`` per mini-batch (see
+``docs/scoring-runtime.md``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
+
+from batchpoint.scoring.environment_decision import EnvironmentDecision
 
 RuntimeKind = Literal["mlflow", "script"]
 BUILTIN_DIR = Path(__file__).with_name("builtin")
@@ -22,7 +25,8 @@ class WorkerRuntime:
     """How to start a worker: ``python script_driver.py --code code_dir --entry entry``.
 
     ``model_dir`` is ``AZUREML_MODEL_DIR``: it holds the model's files in one subfolder, as Azure lays
-    them out. ``environment_key`` names the built environment (``None``: batchpoint's interpreter).
+    them out. ``environment_key`` names the built environment (``None``: batchpoint's interpreter);
+    ``environment`` says how the Python was chosen (``scoring/runtime_environment.py``).
     """
 
     kind: RuntimeKind
@@ -32,13 +36,14 @@ class WorkerRuntime:
     model_dir: Path
     environment_key: str | None = None
     code_uri: str | None = None
+    environment: EnvironmentDecision | None = None
 
     @property
     def builtin(self) -> bool:
         """True for the MLflow no-code scorer, which reports per-file outcomes and Arrow results."""
         return self.kind == "mlflow"
 
-    def to_dict(self) -> dict[str, str | None]:
+    def to_dict(self) -> dict[str, Any]:
         """JSON form for the manifest."""
         return {
             "kind": self.kind,
@@ -46,4 +51,5 @@ class WorkerRuntime:
             "entry": self.entry,
             "code_uri": self.code_uri,
             "environment_key": self.environment_key,
+            "environment": self.environment.to_dict() if self.environment else None,
         }

@@ -1,13 +1,15 @@
 """``prepare_runtime``: turn a deployment and its resolved model into the ``WorkerRuntime`` a job runs.
 
-An MLflow no-code deployment runs the built-in scorer in batchpoint's own interpreter. A custom
-deployment runs its ``scoring_script`` from its code folder (fetched from S3 once per URI) in its
-environment (built once per content key by ``EnvironmentBuilder``), or in batchpoint's interpreter
-when it names none.
+An MLflow no-code deployment runs the built-in scorer in its model's own environment, or the
+deployment's ``environment`` when it gives one, or batchpoint's own interpreter when that satisfies
+it (``runtime_environment.py``). A custom deployment runs its ``scoring_script`` from its code
+folder (fetched from S3 once per URI) in its environment, or in batchpoint's interpreter when it
+names none. Environments are built once per content key by ``EnvironmentBuilder``.
 """
 
 from __future__ import annotations
 
+import logging
 import sys
 from pathlib import Path
 
@@ -17,7 +19,9 @@ from batchpoint.errors import ModelError, SpecError
 from batchpoint.management.code_upload import CODE_FORMS
 from batchpoint.models.resolved import ResolvedModel
 from batchpoint.scoring.code_cache import fetch_code
+from batchpoint.scoring.environment_decision import EnvironmentDecision
 from batchpoint.scoring.runtime import BUILTIN_DIR, MLFLOW_SCORER, WorkerRuntime
+from batchpoint.scoring.runtime_environment import model_environment_for, script_environment_for
 from batchpoint.specs.deployment import BatchDeployment, CodeConfiguration
 from batchpoint.specs.environment import EnvironmentSpec
 from batchpoint.storage.port import ObjectStore
@@ -32,14 +36,17 @@ def prepare_runtime(
     store: ObjectStore,
     environment: EnvironmentSpec | None,
     builder: EnvironmentBuilder | None = None,
+    log: logging.Logger | None = None,
 ) -> WorkerRuntime:
     """The runtime for ``deployment`` scoring with ``model``: code fetched, environment built or reused.
 
     ``environment`` is the deployment's resolved environment; it must be given when the deployment
-    names one, and is not used by a no-code deployment (the built-in scorer needs batchpoint's own
-    packages). Raises ``ModelError`` for a no-code deployment of a custom model, ``SpecError`` when
-    the code folder or scoring script is missing, ``EnvironmentBuildError`` when uv cannot build.
+    names one (for a no-code deployment it overrides the model's own). Each step of choosing and
+    building the environment is said in ``log``. Raises ``ModelError`` for a no-code deployment of a
+    custom model, ``SpecError`` when the code folder or scoring script is missing,
+    ``EnvironmentBuildError`` when uv cannot build (naming the requirement it blamed).
     """
+    builder = builder or EnvironmentBuilder(settings.cache_dir, python_downloads=settings.python_downloads)
     code = deployment.code_configuration
     if code is None:
         if model.kind != "mlflow_model":
@@ -48,35 +55,48 @@ def prepare_runtime(
                 "code_configuration can only score an MLflow model; add code_configuration "
                 "(code and scoring_script) to score it with your own script"
             )
+        _require_resolved(deployment, environment)
+        python, decision = model_environment_for(
+            deployment, model.local_path, environment, settings=settings, builder=builder, log=log
+        )
         return WorkerRuntime(
             kind="mlflow",
-            python=Path(sys.executable),
+            python=python,
             code_dir=BUILTIN_DIR,
             entry=MLFLOW_SCORER,
             model_dir=model.model_dir,
+            environment_key=decision.environment_key,
+            environment=decision,
         )
     code_dir, code_uri = _code_folder(code, with_retries(store, settings), settings.cache_dir)
-    python, environment_key = Path(sys.executable), None
+    _require_resolved(deployment, environment)
+    script_python: Path = Path(sys.executable)
+    chosen: EnvironmentDecision | None = None
     if environment is not None:
-        built = (builder or EnvironmentBuilder(settings.cache_dir)).ensure(environment)
-        python, environment_key = built.python, built.key
-    elif deployment.environment:
-        # Scoring in batchpoint's interpreter instead would hide a missing environment until import time.
+        script_python, chosen = script_environment_for(
+            deployment, environment, settings=settings, builder=builder, log=log
+        )
+    return WorkerRuntime(
+        kind="script",
+        python=script_python,
+        code_dir=code_dir,
+        entry=code.scoring_script,
+        model_dir=model.model_dir,
+        environment_key=chosen.environment_key if chosen else None,
+        code_uri=code_uri,
+        environment=chosen,
+    )
+
+
+def _require_resolved(deployment: BatchDeployment, environment: EnvironmentSpec | None) -> None:
+    if environment is None and deployment.environment:
+        # Scoring in another environment instead would hide a missing one until import time.
         raise SpecError(
             "environment",
             f"deployment {deployment.name} names {deployment.environment} but it was not resolved to an "
             "environment spec to build",
             "the deployment's environment resolved through the workspace, or no environment",
         )
-    return WorkerRuntime(
-        kind="script",
-        python=python,
-        code_dir=code_dir,
-        entry=code.scoring_script,
-        model_dir=model.model_dir,
-        environment_key=environment_key,
-        code_uri=code_uri,
-    )
 
 
 def _code_folder(code: CodeConfiguration, store: ObjectStore, cache_dir: Path) -> tuple[Path, str]:

@@ -8,6 +8,7 @@ from typing import Self
 from pydantic import Field, model_validator
 
 from batchpoint.specs.base import Spec
+from batchpoint.specs.deployment_properties import check_properties
 from batchpoint.specs.free_text import Description, Tags
 from batchpoint.specs.model_ref import ModelRef
 
@@ -65,6 +66,14 @@ class BatchDeployment(Spec):
     resources: ResourceConfiguration = Field(default_factory=ResourceConfiguration)
     settings: BatchDeploymentSettings = Field(default_factory=BatchDeploymentSettings)
     tags: Tags = Field(default_factory=dict)
+    properties: Tags = Field(
+        default_factory=dict, description="free strings; batchpoint reads env_manager and keep_azure_packages"
+    )
+
+    @model_validator(mode="after")
+    def _properties_are_usable(self) -> Self:
+        check_properties(self.properties)
+        return self
 
     @model_validator(mode="after")
     def _summary_only_needs_script(self) -> Self:

@@ -183,6 +183,9 @@ def test_scores_every_good_file_and_names_every_bad_one(
     assert result.status == "Completed", result.error
     assert result.latest_moved
     assert result.rows == sum(GOOD.values())
+    # Logged by this very environment: batchpoint's interpreter satisfies the model, nothing is built.
+    assert result.manifest["runtime"]["environment"]["choice"] == "own-interpreter"
+    assert not (settings.cache_dir / "envs").exists()
     assert result.failed_files == len(BAD)
     by_name = {f.name: f for f in result.files}
     for name, problem in BAD.items():

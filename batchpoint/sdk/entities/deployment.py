@@ -187,6 +187,8 @@ class BatchDeployment(Entity):
                 "resources": resources or None,
                 "settings": self.settings._to_dict() or None,
                 "tags": self.tags,
+                # Only when given: batchpoint reads env_manager and keep_azure_packages from it.
+                "properties": self.properties or None,
             }
         )
 
@@ -200,6 +202,7 @@ class BatchDeployment(Entity):
             model=data.get("model"),
             description=data.get("description"),
             tags=data.get("tags"),
+            properties=data.get("properties"),
             code_configuration=CodeConfiguration(**code) if code else None,
             environment=data.get("environment"),
             compute=data.get("compute"),
