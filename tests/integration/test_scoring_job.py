@@ -18,7 +18,6 @@ import mlflow
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 import pytest
 from mlflow.models import infer_signature
@@ -192,18 +191,19 @@ def test_scores_every_good_file_and_names_every_bad_one(
     for name, rows in GOOD.items():
         assert (by_name[name].rows, by_name[name].error) == (rows, None)
 
-    # The output: comma-separated, no header, prediction then file name, every row equal to MLflow's own.
+    # The output: Azure's three columns (row within its file, prediction, file name), comma-separated,
+    # no header, read back the way Azure's notebooks read it; every row equal to MLflow's own.
     layout = OutputLayout(settings.output_bucket, "sales-forecast", "2026-11")
     data = store.get_bytes(layout.bucket, layout.key(result.version_id, "predictions.csv"))
-    out = pa_csv.read_csv(io.BytesIO(data), read_options=pa_csv.ReadOptions(column_names=["prediction", "file"]))
-    assert out.num_rows == sum(GOOD.values())
-    assert set(out["file"].to_pylist()) == set(GOOD)
+    predictions = pd.read_csv(io.BytesIO(data), names=["row", "prediction", "file"])
+    assert len(predictions) == sum(GOOD.values())
+    assert set(predictions["file"]) == set(GOOD)
     reference = mlflow.pyfunc.load_model(registered)
-    predictions = out.to_pandas()
     for name, df in frames.items():
         expected = reference.predict(df[["price", "units"]].astype({"price": "float64"}))
-        got = predictions.loc[predictions["file"] == name, "prediction"].to_numpy()
-        np.testing.assert_allclose(got, expected, rtol=1e-12)
+        mine = predictions[predictions["file"] == name]
+        assert mine["row"].tolist() == list(range(len(df)))
+        np.testing.assert_allclose(mine["prediction"].to_numpy(), expected, rtol=1e-12)
 
     job_error = store.get_bytes(layout.bucket, layout.key(result.version_id, JOB_ERROR_LOG)).decode()
     job_result = store.get_bytes(layout.bucket, layout.key(result.version_id, JOB_RESULT_LOG)).decode()
@@ -223,7 +223,7 @@ def test_scores_every_good_file_and_names_every_bad_one(
         "error_threshold": 3,
     }
     assert {f["uri"]: f["etag"] for f in manifest["inputs"]} == {f"s3://{f.bucket}/{f.key}": f.etag for f in inputs}
-    assert manifest["output"]["columns"] == ["prediction", "file"]
+    assert manifest["output"]["columns"] == ["row", "prediction", "file"]
     latest = read_latest(store, layout)
     assert latest is not None
     assert latest.version_id == result.version_id
