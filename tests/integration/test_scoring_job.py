@@ -416,3 +416,43 @@ def test_incremental_and_failed_only_runs_equal_a_full_rescore(
     latest = read_latest(store, OutputLayout(settings.output_bucket, "sales-forecast", "2026-11"))
     assert latest is not None
     assert latest.version_id == incremental.version_id
+
+
+def test_a_job_whose_every_file_fails_is_failed_and_leaves_latest_alone(
+    settings: Settings, registered: str, unique_name: str
+) -> None:
+    """error_threshold -1 tolerates failed items, not a job with no succeeded one (Azure's rule)."""
+    settings = dataclasses.replace(settings, output_bucket=f"{unique_name}-out")
+    store = S3Store(settings.s3_url, settings.access_key, settings.secret_key, settings.region)
+    store.ensure_bucket(unique_name)
+    good = features(3, seed=7).to_csv(index=False).encode()
+    store.put_bytes(unique_name, "sales/2026-11/part-000.csv", good)
+    first = _job(settings, store, registered, list(store.list(unique_name, "sales/2026-11/")), "job-good")
+    assert first.status == "Completed" and first.latest_moved
+
+    store.delete(unique_name, "sales/2026-11/part-000.csv")
+    for i in range(4):
+        store.put_bytes(unique_name, f"sales/2026-11/bad-{i}.csv", b"price,region\n1.0,north\n")
+    failed = _job(settings, store, registered, list(store.list(unique_name, "sales/2026-11/")), "job-all-bad")
+
+    assert failed.status == "Failed" and not failed.latest_moved
+    assert failed.error is not None
+    assert failed.error.startswith("There is no succeeded mini batch item returned from run()")
+    assert (failed.rows, failed.failed_files) == (0, 4)
+    layout = OutputLayout(settings.output_bucket, "sales-forecast", "2026-11")
+    latest = read_latest(store, layout)
+    assert latest is not None and latest.version_id == first.version_id
+    job_result = store.get_bytes(layout.bucket, layout.key(failed.version_id, JOB_RESULT_LOG)).decode()
+    assert job_result.startswith("status: Failed\n")
+    assert "There is no succeeded mini batch item" in job_result
+
+
+def test_header_only_inputs_complete_with_no_rows(settings: Settings, registered: str, unique_name: str) -> None:
+    """0 rows from files that have none is a result, not a failure."""
+    settings = dataclasses.replace(settings, output_bucket=f"{unique_name}-out")
+    store = S3Store(settings.s3_url, settings.access_key, settings.secret_key, settings.region)
+    store.ensure_bucket(unique_name)
+    for i in range(2):
+        store.put_bytes(unique_name, f"sales/2026-11/part-{i}.csv", b"price,units\n")
+    result = _job(settings, store, registered, list(store.list(unique_name, "sales/2026-11/")), "job-headers")
+    assert (result.status, result.rows, result.failed_files) == ("Completed", 0, 0), result.error
