@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dagster as dg
 
-from batchpoint.errors import BatchpointError
 from batchpoint.outputs.failed_version import FailedBeforeScoring, write_failed_version
 from batchpoint.outputs.layout import OutputLayout
 from batchpoint.storage.retrying import with_retries
@@ -24,7 +23,7 @@ def write_failure_logs(
     row says why it failed either way."""
     try:
         uri = write_failed_version(with_retries(platform.store, platform.settings), layout, failed)
-    except BatchpointError as exc:
+    except Exception as exc:  # on the failure path: the run's own error must surface, not this one
         context.log.warning(
             f"job {failed.job_id} failed; its logs could not be written to {layout.uri(layout.prefix)}: {exc}"
         )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dagster as dg
 
-from batchpoint.errors import BatchpointError, NotFoundError, ScoringError
+from batchpoint.errors import NotFoundError, ScoringError
 from batchpoint.models.mlflow_models import resolve_model
 from batchpoint.models.resolved import ResolvedModel
 from batchpoint.outputs.failed_version import FailedBeforeScoring
@@ -87,7 +87,7 @@ def _deployment_or_none(platform: Platform, message: InvocationMessage) -> Batch
     """The job's deployment with its overrides, for the failure's logs; ``None`` if that is what failed."""
     try:
         return message.overrides.apply(platform.registry.get_deployment(message.endpoint_name, message.deployment_name))
-    except BatchpointError:
+    except Exception:  # on the failure path: the run's own error must surface, not this one
         return None
 
 
