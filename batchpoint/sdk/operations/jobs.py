@@ -11,7 +11,7 @@ import time
 from pathlib import Path, PurePosixPath
 from typing import TextIO
 
-from batchpoint.errors import JobNotFinishedError, ScoringError, SpecError
+from batchpoint.errors import JobNotFinishedError, NotFoundError, ScoringError, SpecError
 from batchpoint.outputs.layout import LATEST_FILE, VERSIONS_FOLDER
 from batchpoint.sdk.entities.job import BatchJob
 from batchpoint.sdk.operations.endpoints import segment
@@ -91,7 +91,8 @@ class JobOperations:
         """Download the job's outputs (predictions and logs) into ``<download_path>/named-outputs/score/``.
 
         Raises ``JobNotFinishedError`` while the job has not ended, as Azure refuses a job that is
-        not in a terminal state: its outputs are not all written yet.
+        not in a terminal state: its outputs are not all written yet; ``NotFoundError`` when it ended
+        without writing any (canceled before it started), rather than reporting an empty download.
         """
         if output_name not in (None, OUTPUT_NAME):
             raise SpecError("output_name", f"got {output_name!r}", f"`{OUTPUT_NAME}` (a batch job's one output)")
@@ -100,7 +101,11 @@ class JobOperations:
             raise JobNotFinishedError(name, job.status)
         target = Path(download_path) / "named-outputs" / OUTPUT_NAME
         listed = [PurePosixPath(str(entry["path"])) for entry in self._api.values(f"/v1/jobs/{segment(name)}/outputs")]
-        for remote, relative in output_files(listed):
+        files = output_files(listed)
+        if not files:
+            why = f": {job.error}" if job.error else ""
+            raise NotFoundError("outputs of job", name, f"it ended {job.status} without writing any{why}")
+        for remote, relative in files:
             if relative.is_absolute() or ".." in relative.parts:
                 raise SpecError("outputs", f"the server listed {str(remote)!r}", "paths inside the job's output")
             local = target.joinpath(*relative.parts)
