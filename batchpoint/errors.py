@@ -8,7 +8,8 @@
     │   └── LimitExceededError           input is larger than a configured limit; names the limit and its setting
     ├── NotFoundError                    an entity (endpoint, deployment, model, version) does not exist
     ├── ConflictError                    an operation contradicts the current state (delete the default ...)
-    │   └── RollbackRefusedError         ``latest`` cannot point at a version that did not complete
+    │   ├── RollbackRefusedError         ``latest`` cannot point at a version that did not complete
+    │   └── JobNotFinishedError          a job's outputs are asked for before it reached a terminal state
     ├── AuthenticationError              the API refused the bearer token (missing, wrong or revoked)
     ├── StackError                       the embedded stack cannot start or is not healthy
     │   ├── PortInUseError               a configured port is taken; names the port and the setting
@@ -104,6 +105,18 @@ class RollbackRefusedError(ConflictError):
         self.completed = completed
         choices = ", ".join(completed) if completed else "none yet"
         super().__init__(f"version {version_id!r} is {status}; latest can point only at a Completed version: {choices}")
+
+
+class JobNotFinishedError(ConflictError):
+    """A job's outputs can be downloaded once it has ended (Azure refuses a job not in a terminal state)."""
+
+    def __init__(self, name: str, status: str) -> None:
+        self.name = name
+        self.status = status
+        super().__init__(
+            f"job {name} is {status}, not finished: its outputs can be downloaded once it is Completed, Failed "
+            f"or Canceled; follow it with `batchpoint job stream -n {name}` (ml_client.jobs.stream)"
+        )
 
 
 class AuthenticationError(BatchpointError):

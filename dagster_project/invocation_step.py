@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import dagster as dg
 
-from batchpoint.errors import BatchpointError, NotFoundError, ScoringError
+from batchpoint.errors import NotFoundError, ScoringError
 from batchpoint.models.mlflow_models import resolve_model
 from batchpoint.models.resolved import ResolvedModel
+from batchpoint.outputs.failed_version import FailedBeforeScoring
 from batchpoint.outputs.layout import OutputLayout
 from batchpoint.scoring.job import JobResult, run_scoring_job
+from batchpoint.specs.deployment import BatchDeployment
 from batchpoint.specs.job import InputType, InvocationMessage, JobStatus
 from batchpoint.specs.s3_uri import split_s3_uri
 from batchpoint.storage.port import ObjectInfo, ObjectStore
+from dagster_project.failed_runs import error_text, write_failure_logs
 from dagster_project.invocation_progress import result_progress
 from dagster_project.platform_resource import Platform
 from dagster_project.scoring_step import log_and_record_progress, record_mlflow_run, result_metadata
@@ -58,13 +61,16 @@ def score_invocation(
     jobs.record_started(name, dagster_run_id=context.run_id)
     try:
         inputs, model, deployment_name, result = _score(context, platform, message)
-    except (BatchpointError, dg.Failure) as exc:
-        error = exc.description if isinstance(exc, dg.Failure) else f"{type(exc).__name__}: {exc}"
-        jobs.record_finished(name, status=JobStatus.FAILED, error=error)
-        raise
     except Exception as exc:
-        # Anything else is a bug; the job row must still say it failed, and why.
-        jobs.record_finished(name, status=JobStatus.FAILED, error=f"{type(exc).__name__}: {exc}")
+        # A BatchpointError or dg.Failure says what the user must fix; anything else is a bug. Either
+        # way the job row says it failed, and why, and its logs are written for `job download`.
+        error = error_text(exc)
+        layout = OutputLayout.at(message.output_path, message.endpoint_name, name)
+        deployment = _deployment_or_none(platform, message)
+        model_uri = deployment.model.uri if deployment is not None else None
+        failed = FailedBeforeScoring(name, message.endpoint_name, name, error, deployment, model_uri)
+        write_failure_logs(context, platform, layout, failed)
+        jobs.record_finished(name, status=JobStatus.FAILED, error=error)
         raise
     metadata = {"job": dg.MetadataValue.text(name), **result_metadata(result)}
     metadata.update(
@@ -75,6 +81,14 @@ def score_invocation(
     if status is JobStatus.FAILED:
         raise dg.Failure(description=f"job {name} failed: {result.error}", metadata=metadata)
     return dg.MaterializeResult(metadata=metadata)
+
+
+def _deployment_or_none(platform: Platform, message: InvocationMessage) -> BatchDeployment | None:
+    """The job's deployment with its overrides, for the failure's logs; ``None`` if that is what failed."""
+    try:
+        return message.overrides.apply(platform.registry.get_deployment(message.endpoint_name, message.deployment_name))
+    except Exception:  # on the failure path: the run's own error must surface, not this one
+        return None
 
 
 def _score(

@@ -16,6 +16,8 @@ from batchpoint.errors import ModelError
 from batchpoint.models.job_runs import log_job_run
 from batchpoint.models.mlflow_models import resolve_model
 from batchpoint.models.resolved import ResolvedModel
+from batchpoint.outputs.failed_version import FailedBeforeScoring
+from batchpoint.outputs.layout import OutputLayout
 from batchpoint.routing import partition_prefix
 from batchpoint.scoring.job import JobResult, run_scoring_job
 from batchpoint.scoring.progress import JobProgress as ScoringProgress
@@ -24,6 +26,7 @@ from batchpoint.specs.deployment import BatchDeployment
 from batchpoint.specs.endpoint import BatchEndpoint
 from batchpoint.specs.job import InputType, JobInput, JobStatus, JobTrigger
 from batchpoint.storage.port import ObjectInfo
+from dagster_project.failed_runs import error_text, write_failure_logs
 from dagster_project.invocation_progress import progress_recorder, result_progress
 from dagster_project.platform_resource import Platform
 from dagster_project.run_tags import RunChoices, run_choices
@@ -68,8 +71,11 @@ def score_partition(
             context, platform, endpoint, deployment, partition, (bucket, prefix), job.name, choices
         )
     except Exception as exc:
-        error = exc.description if isinstance(exc, dg.Failure) else f"{type(exc).__name__}: {exc}"
-        platform.workspace.jobs.record_finished(job.name, status=JobStatus.FAILED, error=error)
+        error = error_text(exc)
+        layout = OutputLayout(platform.settings.output_bucket, endpoint_name, partition)
+        failed = FailedBeforeScoring(job.name, endpoint_name, partition, error, deployment, deployment.model.uri)
+        logs_uri = write_failure_logs(context, platform, layout, failed)
+        platform.workspace.jobs.record_finished(job.name, status=JobStatus.FAILED, output_uri=logs_uri, error=error)
         raise
     metadata = {"job": dg.MetadataValue.text(job.name), **result_metadata(result)}
     metadata.update(

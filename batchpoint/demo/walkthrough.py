@@ -171,9 +171,9 @@ def _wait_for_sensor(dagster: DagsterClient, say: Say, timeout: float = 90.0) ->
 
 
 def _readable(raw: bytes, landed: dict[str, pd.DataFrame]) -> pd.DataFrame:
-    """Predictions (Azure format: prediction, file; no header) joined back to product and month."""
-    table = pd.read_csv(io.BytesIO(raw), header=None, names=["predicted_units", "file"])
-    table["row"] = table.groupby("file").cumcount()
+    """Predictions (Azure format: row within its file, prediction, file; no header) joined back to
+    product and month."""
+    table = pd.read_csv(io.BytesIO(raw), header=None, names=["row", "predicted_units", "file"])
     frames = []
     for name, part in landed.items():
         inputs = part[["month", "product_id", "units_last_month"]].reset_index(names="row")

@@ -37,9 +37,13 @@ def job_result_text(
     rows: int | None = None,
     failed_items: int | None = None,
     records: Sequence[MiniBatchRecord] = (),
-    init_errors: Sequence[str] = (),
+    init_errors: Sequence[tuple[str, str]] = (),
 ) -> str:
-    """``job_result.txt``: outcome, counts, the threshold rule and every error from init() and run()."""
+    """``job_result.txt``: outcome, counts, the threshold rule and every error from init() and run().
+
+    ``init_errors`` is ``(worker, error and traceback)`` per failed ``init()``; each distinct one is
+    reported once with the workers and attempts it hit, as every worker retries the same failure.
+    """
     failed = [f for f in files if not f.ok]
     items = len(failed) if failed_items is None else failed_items
     threshold = "any number (-1)" if error_threshold == -1 else str(error_threshold)
@@ -56,7 +60,7 @@ def job_result_text(
     ]
     if job_error:
         lines += ["", f"job error: {job_error}"]
-    reports = [f"init() failed:\n{_indent(e)}" for e in init_errors]
+    reports = init_error_reports(init_errors)
     reports += [report for record in records for report in record.attempt_reports()]
     if reports:
         lines += ["", "errors from init() and run():"]
@@ -66,6 +70,24 @@ def job_result_text(
     if failed:
         lines += ["", "failed files:"] + [f"  {f.uri}: {excerpt(f.error or '')}" for f in failed]
     return "\n".join(lines) + "\n"
+
+
+def init_error_reports(init_errors: Sequence[tuple[str, str]]) -> list[str]:
+    """One report per distinct ``init()`` error, first seen first: the workers and attempts it hit."""
+    workers: dict[str, set[str]] = {}
+    attempts: dict[str, int] = {}
+    for worker, text in init_errors:
+        workers.setdefault(text, set()).add(worker)
+        attempts[text] = attempts.get(text, 0) + 1
+    return [
+        f"init() failed in {_count(len(workers[text]), 'worker')}, {_count(attempts[text], 'attempt')}:\n"
+        f"{_indent(text)}"
+        for text in workers
+    ]
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 def _indent(text: str) -> str:

@@ -20,6 +20,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from batchpoint.outputs.predictions_file import row_positions
+
 LINEAGE_COLUMNS = ("input_uri", "row_index", "model_name", "model_version", "deployment", "job_id", "scored_at")
 
 
@@ -53,7 +55,7 @@ def with_lineage(
         raise ValueError(f"{predictions.num_rows} prediction rows but the files account for {sum(counts)}")
     n = predictions.num_rows
     uris = np.repeat(np.array([uri for uri, _ in files], dtype=object), counts) if files else np.array([], object)
-    index = np.concatenate([np.arange(c, dtype=np.int64) for c in counts]) if counts else np.array([], np.int64)
+    index = row_positions(counts)
     columns = {
         "input_uri": pa.array(uris, type=pa.string()),
         "row_index": pa.array(index, type=pa.int64()),

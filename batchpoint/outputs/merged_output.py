@@ -2,8 +2,10 @@
 
 Three result forms arrive from the workers (``docs/scoring-runtime.md``):
 
-- ``arrow``: the built-in MLflow scorer's table (predictions, then ``file``), written as CSV with
-  no header, comma-separated, as Azure's MLflow no-code output;
+- ``arrow``: the built-in MLflow scorer's table (predictions, then ``file``), written in Azure's
+  MLflow no-code form (``outputs/predictions_file.py``): no header, comma-separated, the row's
+  index within its input file, the prediction, the file name. The index comes from the per-file
+  row counts the pool reports for each mini-batch, in the order the rows were written;
 - ``rows``: a scoring script's rows already in Azure's custom-script text form (space-separated,
   no header, no index), appended byte for byte;
 - ``parquet``: a scoring script's DataFrame as Parquet (``output_file_name`` ends in ``.parquet``),
@@ -20,13 +22,14 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.ipc as pa_ipc
 import pyarrow.parquet as pq
 
 from batchpoint.errors import ScoringError
 from batchpoint.outputs.lineage import LineageConstants, LineageWriter, assemble, predictions_part, with_lineage
-from batchpoint.outputs.predictions_file import PredictionsFile
+from batchpoint.outputs.predictions_file import PredictionsFile, row_positions
 
 PREVIEW_ROWS = 10
 
@@ -97,17 +100,24 @@ class MergedOutput:
                 self._lineage.write(with_lineage(table, files, self._constants, datetime.now(UTC)))
             except ValueError as exc:
                 raise ScoringError(f"cannot attribute the predictions to their input files: {exc}") from exc
-        if self._deferred:
-            self.columns = tuple(table.column_names)
-        else:
-            self._write_csv(table)
+        if not self._deferred:
+            counts = [rows for _, rows in files]
+            if sum(counts) != table.num_rows:
+                raise ScoringError(
+                    f"cannot give each prediction its row in its file: {table.num_rows} prediction rows, "
+                    f"but the files account for {sum(counts)}"
+                )
+            self._write_csv(table, row_positions(counts))
         self._keep_preview(table)
         return int(table.num_rows)
 
-    def _write_csv(self, table: pa.Table) -> None:
+    def _write_csv(self, table: pa.Table, row_index: pa.Array | np.ndarray[Any, Any]) -> None:
         if self._csv is None:
             self._csv = PredictionsFile(self.path)
-        self._csv.append(table)
+        try:
+            self._csv.append(table, row_index)
+        except ValueError as exc:
+            raise ScoringError(f"cannot write the predictions in Azure's form: {exc}") from exc
         self.columns = self._csv.columns
 
     def finish_with(self, reused: pa.Table | None, file_order: Mapping[str, int]) -> None:
@@ -126,7 +136,7 @@ class MergedOutput:
         if table is None:
             return
         self._lineage.write(table)
-        self._write_csv(predictions_part(table))
+        self._write_csv(predictions_part(table), table["row_index"].combine_chunks())
         self.rows = int(table.num_rows)
         self._keep_preview(predictions_part(table))
 

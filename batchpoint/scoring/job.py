@@ -24,16 +24,14 @@ from batchpoint.outputs.lineage import LineageConstants, lineage_file_name
 from batchpoint.outputs.manifest import Timings, build_manifest
 from batchpoint.outputs.merged_output import MergedOutput
 from batchpoint.outputs.publishing import publish_version
-from batchpoint.outputs.versions import within_threshold
 from batchpoint.scoring import job_outputs
-from batchpoint.scoring.failure_causes import FailureCause
 from batchpoint.scoring.input_staging import InputStager
+from batchpoint.scoring.job_outcome import file_order, job_outcome
 from batchpoint.scoring.job_result import JobResult, JobStatus
 from batchpoint.scoring.job_tracking import JobTracker
 from batchpoint.scoring.planning import JobPlan, plan_job
 from batchpoint.scoring.pool_run import pool_settings, score_in_order
 from batchpoint.scoring.progress import JobProgress
-from batchpoint.scoring.results import FileResult
 from batchpoint.scoring.reuse import Reused, ReuseMode, find_reusable
 from batchpoint.scoring.runtime import WorkerRuntime
 from batchpoint.scoring.script_pool import ScriptPool
@@ -116,14 +114,21 @@ def run_scoring_job(
         ) as out:
             stores = (store, progress_store)
             scored = _score(stores, deployment, runtime, plan, out, work, log, job_id, layout, version_id, progress)
-            out.finish_with(reused.rows if reused else None, _file_order(inputs))
+            out.finish_with(reused.rows if reused else None, file_order(inputs))
         tracker, pool = scored.tracker, scored.pool
-        job_error = scored.error or _init_failure(pool, log, job_id)
-        files, failed = _accounted(inputs, tracker, pool, job_error, reused)
         threshold = deployment.settings.error_threshold
-        if job_error is None and not within_threshold(failed, threshold):
-            job_error = f"{failed} failed items, more than error_threshold {threshold}"
-        status: JobStatus = "Failed" if job_error else "Completed"
+        outcome = job_outcome(
+            inputs=inputs,
+            tracker=tracker,
+            pool=pool,
+            scoring_error=scored.error,
+            reused=reused,
+            threshold=threshold,
+            rows=out.rows,
+            writes_rows=not summary_only,
+            log=log,
+        )
+        files, failed, job_error, status = outcome.files, outcome.failed_items, outcome.error, outcome.status
         latest_note = job_outputs.latest_note(store, layout, version_id, job_error, promote)
         if not tracker.progress_lines:
             tracker.report()  # no mini-batch finished: the overview still says where the job got to
@@ -232,16 +237,6 @@ def _score(
     return _Scored(pool, tracker, error, startup, max(time.perf_counter() - started - startup, 0.0))
 
 
-def _accounted(
-    inputs: Sequence[ObjectInfo], tracker: JobTracker, pool: ScriptPool, job_error: str | None, reused: Reused | None
-) -> tuple[tuple[FileResult, ...], int]:
-    """Every input's result, and the failed items they count for (the files' own failures only)."""
-    unscored_cause = FailureCause.INFRASTRUCTURE if pool.store_error else FailureCause.CONTENT
-    files = _all_files(inputs, tracker.files(job_error, unscored_cause), reused)
-    recorded = job_outputs.recorded_keys(tracker)  # once: not per file of the generator below
-    return files, tracker.failed_items + sum(1 for f in files if f.counted and f.key not in recorded)
-
-
 def _plan_settings(deployment: BatchDeployment) -> tuple[int, int]:
     return deployment.settings.mini_batch_size, deployment.resources.instance_count
 
@@ -262,34 +257,8 @@ def _reusable(
     return find_reusable(store, layout, reuse, inputs, log)
 
 
-def _file_order(inputs: Sequence[ObjectInfo]) -> dict[str, int]:
-    """Input URI → position in the order a full run scores them (bucket, key)."""
-    ordered = sorted({(i.bucket, i.key) for i in inputs})
-    return {f"s3://{bucket}/{key}": n for n, (bucket, key) in enumerate(ordered)}
-
-
-def _all_files(
-    inputs: Sequence[ObjectInfo], scored: Sequence[FileResult], reused: Reused | None
-) -> tuple[FileResult, ...]:
-    """Every input's result in full-run order: the scored ones and the reused ones."""
-    by_key = {f.key: f for f in scored}
-    if reused is not None:
-        by_key.update(reused.files)
-    order = _file_order(inputs)
-    return tuple(sorted(by_key.values(), key=lambda f: order.get(f.uri, len(order))))
-
-
 def _worker_env(runtime: WorkerRuntime, deployment: BatchDeployment, bi_output: Path) -> dict[str, str]:
     """What every worker process sees: thread limits, the deployment's variables, Azure's paths."""
     bi_output.mkdir(parents=True, exist_ok=True)
     extra = {**THREAD_LIMITS, **deployment.settings.environment_variables}
     return script_environment(runtime.model_dir, bi_output, extra)
-
-
-def _init_failure(pool: ScriptPool, log: logging.Logger, job_id: str) -> str | None:
-    """The job's error when no worker could run ``init()``."""
-    if not (pool.gave_up and pool.init_errors):
-        return None
-    error = f"init() failed in every worker: {pool.init_errors[-1].error}"
-    log.error(f"job {job_id} failed: {error}")
-    return error

@@ -71,7 +71,10 @@ def job_logs(
             rows=rows,
             failed_items=failed,
             records=records,
-            init_errors=[f"{e.error}\n{e.traceback}" for e in pool.init_errors],
+            init_errors=[
+                (worker, f"{e.error}\n{e.traceback}")
+                for worker, e in zip(pool.init_workers, pool.init_errors, strict=True)
+            ],
         ),
     }
 

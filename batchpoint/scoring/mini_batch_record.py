@@ -51,6 +51,13 @@ class MiniBatchRecord:
         return self.failed_items > 0
 
     @property
+    def succeeded_items(self) -> int:
+        """Items that ``run()`` returned for: files scored, less a script's short return."""
+        ok = sum(1 for f in self.files if f.ok)
+        short = self.failed_items - sum(1 for f in self.files if f.counted)
+        return max(ok - short, 0)
+
+    @property
     def file_names(self) -> str:
         """``a.csv, b.csv``."""
         return ", ".join(f.name for f in self.files)

@@ -142,6 +142,8 @@ class ScriptPool:
         self._zygote_tried = False
         self._zygote_lock = threading.Lock()
         self.init_errors: list[ScriptInitError] = []
+        self.init_workers: list[str] = []
+        """The worker of each ``init_errors`` entry, in the same order."""
         self.first_ready_seconds: float | None = None
         self.all_ready_seconds: float | None = None
         """When the first ``slots`` workers had all finished ``init()`` (later replacements not counted)."""
@@ -286,6 +288,7 @@ class ScriptPool:
         """Record an init() failure; True when this slot gives up (after ``max_retries`` restarts)."""
         with self._lock:
             self.init_errors.append(exc)
+            self.init_workers.append(name)
             gives_up = failures > self.settings.max_retries
             if gives_up:
                 self._alive -= 1

@@ -61,7 +61,7 @@ def assert_latest_holds_every_row_once(endpoint: ScoringEndpoint, month: str) ->
     rows = sum(landed.values())
     assert manifest["totals"]["rows"] == rows
     raw = endpoint.store.get_bytes(endpoint.settings.output_bucket, manifest["output"]["uri"].split("/", 3)[3])
-    predictions = pd.read_csv(io.BytesIO(raw), header=None, names=["prediction", "file"])
+    predictions = pd.read_csv(io.BytesIO(raw), header=None, names=["row", "prediction", "file"])
     assert Counter(predictions["file"]) == Counter({k.rsplit("/", 1)[1]: n for k, n in landed.items()})
 
 

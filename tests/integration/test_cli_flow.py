@@ -166,9 +166,9 @@ def test_az_ml_flow(workdir: Path, unique_name: str) -> None:
     assert wait_until_ended(status, job) == "Completed"
     streamed = bp("job", "stream", "-n", job)
     assert "Status: Completed" in streamed.stdout
-    # Where Azure users look: the job's result log, printed at the end of the stream.
-    assert "--- logs/user/job_result.txt ---" in streamed.stdout
-    assert "status: Completed" in streamed.stdout
+    # Where Azure users look: the job's result log, printed once at the end of the stream.
+    assert streamed.stdout.count("==> logs/user/job_result.txt <==") == 1
+    assert streamed.stdout.count("status: Completed") == 1
     table = bp("job", "show", "-n", job).stdout
     assert "status" in table and "Completed" in table
 

@@ -88,7 +88,7 @@ class Endpoint:
         latest = self.latest(month)
         assert latest is not None
         raw = self.store.get_bytes(self.settings.output_bucket, latest.output_uri.split("/", 3)[3])
-        return pd.read_csv(io.BytesIO(raw), header=None, names=["prediction", "file"])
+        return pd.read_csv(io.BytesIO(raw), header=None, names=["row", "prediction", "file"])
 
 
 @pytest.fixture(scope="module")
@@ -242,7 +242,7 @@ def test_earlier_content_put_back_is_scored_by_the_event_path(endpoint: Endpoint
     assert latest is not None and latest.version_id == last
     earlier = endpoint.store.get_bytes(endpoint.settings.output_bucket, versions[0]["output"]["uri"].split("/", 3)[3])
     assert endpoint.predictions(OVERWRITE_MONTH).equals(
-        pd.read_csv(io.BytesIO(earlier), header=None, names=["prediction", "file"])
+        pd.read_csv(io.BytesIO(earlier), header=None, names=["row", "prediction", "file"])
     )
     # Reconciliation would also put A back, but only once the file is past its grace (over a
     # minute): the run that moved `latest` must be one the data-arrival sensor asked for.

@@ -78,7 +78,7 @@ class Invoked:
         (key,) = [o.key for o in self.workspace.jobs.outputs(job.name) if o.key.endswith("/" + file_name)]
         bucket, _ = split_s3_uri(job.output_uri or "")
         raw = self.store.get_bytes(bucket, key)
-        return pd.read_csv(io.BytesIO(raw), header=None, names=["prediction", "file"])
+        return pd.read_csv(io.BytesIO(raw), header=None, names=["row", "prediction", "file"])
 
 
 @pytest.fixture(scope="module")

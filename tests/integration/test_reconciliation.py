@@ -104,7 +104,7 @@ class Endpoint:
         rows = sum(self.landed[month].values())
         assert manifest["totals"]["rows"] == rows
         raw = self.store.get_bytes(self.settings.output_bucket, manifest["output"]["uri"].split("/", 3)[3])
-        predictions = pd.read_csv(io.BytesIO(raw), header=None, names=["prediction", "file"])
+        predictions = pd.read_csv(io.BytesIO(raw), header=None, names=["row", "prediction", "file"])
         assert len(predictions) == rows
         per_file = Counter(predictions["file"])
         assert per_file == Counter({k.rsplit("/", 1)[1]: n for k, n in self.landed[month].items()})

@@ -18,7 +18,6 @@ import mlflow
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 import pytest
 from mlflow.models import infer_signature
@@ -195,18 +194,19 @@ def test_scores_every_good_file_and_names_every_bad_one(
     for name, rows in GOOD.items():
         assert (by_name[name].rows, by_name[name].error) == (rows, None)
 
-    # The output: comma-separated, no header, prediction then file name, every row equal to MLflow's own.
+    # The output: Azure's three columns (row within its file, prediction, file name), comma-separated,
+    # no header, read back the way Azure's notebooks read it; every row equal to MLflow's own.
     layout = OutputLayout(settings.output_bucket, "sales-forecast", "2026-11")
     data = store.get_bytes(layout.bucket, layout.key(result.version_id, "predictions.csv"))
-    out = pa_csv.read_csv(io.BytesIO(data), read_options=pa_csv.ReadOptions(column_names=["prediction", "file"]))
-    assert out.num_rows == sum(GOOD.values())
-    assert set(out["file"].to_pylist()) == set(GOOD)
+    predictions = pd.read_csv(io.BytesIO(data), names=["row", "prediction", "file"])
+    assert len(predictions) == sum(GOOD.values())
+    assert set(predictions["file"]) == set(GOOD)
     reference = mlflow.pyfunc.load_model(registered)
-    predictions = out.to_pandas()
     for name, df in frames.items():
         expected = reference.predict(df[["price", "units"]].astype({"price": "float64"}))
-        got = predictions.loc[predictions["file"] == name, "prediction"].to_numpy()
-        np.testing.assert_allclose(got, expected, rtol=1e-12)
+        mine = predictions[predictions["file"] == name]
+        assert mine["row"].tolist() == list(range(len(df)))
+        np.testing.assert_allclose(mine["prediction"].to_numpy(), expected, rtol=1e-12)
 
     job_error = store.get_bytes(layout.bucket, layout.key(result.version_id, JOB_ERROR_LOG)).decode()
     job_result = store.get_bytes(layout.bucket, layout.key(result.version_id, JOB_RESULT_LOG)).decode()
@@ -226,7 +226,7 @@ def test_scores_every_good_file_and_names_every_bad_one(
         "error_threshold": 3,
     }
     assert {f["uri"]: f["etag"] for f in manifest["inputs"]} == {f"s3://{f.bucket}/{f.key}": f.etag for f in inputs}
-    assert manifest["output"]["columns"] == ["prediction", "file"]
+    assert manifest["output"]["columns"] == ["row", "prediction", "file"]
     latest = read_latest(store, layout)
     assert latest is not None
     assert latest.version_id == result.version_id
@@ -419,3 +419,43 @@ def test_incremental_and_failed_only_runs_equal_a_full_rescore(
     latest = read_latest(store, OutputLayout(settings.output_bucket, "sales-forecast", "2026-11"))
     assert latest is not None
     assert latest.version_id == incremental.version_id
+
+
+def test_a_job_whose_every_file_fails_is_failed_and_leaves_latest_alone(
+    settings: Settings, registered: str, unique_name: str
+) -> None:
+    """error_threshold -1 tolerates failed items, not a job with no succeeded one (Azure's rule)."""
+    settings = dataclasses.replace(settings, output_bucket=f"{unique_name}-out")
+    store = S3Store(settings.s3_url, settings.access_key, settings.secret_key, settings.region)
+    store.ensure_bucket(unique_name)
+    good = features(3, seed=7).to_csv(index=False).encode()
+    store.put_bytes(unique_name, "sales/2026-11/part-000.csv", good)
+    first = _job(settings, store, registered, list(store.list(unique_name, "sales/2026-11/")), "job-good")
+    assert first.status == "Completed" and first.latest_moved
+
+    store.delete(unique_name, "sales/2026-11/part-000.csv")
+    for i in range(4):
+        store.put_bytes(unique_name, f"sales/2026-11/bad-{i}.csv", b"price,region\n1.0,north\n")
+    failed = _job(settings, store, registered, list(store.list(unique_name, "sales/2026-11/")), "job-all-bad")
+
+    assert failed.status == "Failed" and not failed.latest_moved
+    assert failed.error is not None
+    assert failed.error.startswith("There is no succeeded mini batch item returned from run()")
+    assert (failed.rows, failed.failed_files) == (0, 4)
+    layout = OutputLayout(settings.output_bucket, "sales-forecast", "2026-11")
+    latest = read_latest(store, layout)
+    assert latest is not None and latest.version_id == first.version_id
+    job_result = store.get_bytes(layout.bucket, layout.key(failed.version_id, JOB_RESULT_LOG)).decode()
+    assert job_result.startswith("status: Failed\n")
+    assert "There is no succeeded mini batch item" in job_result
+
+
+def test_header_only_inputs_complete_with_no_rows(settings: Settings, registered: str, unique_name: str) -> None:
+    """0 rows from files that have none is a result, not a failure."""
+    settings = dataclasses.replace(settings, output_bucket=f"{unique_name}-out")
+    store = S3Store(settings.s3_url, settings.access_key, settings.secret_key, settings.region)
+    store.ensure_bucket(unique_name)
+    for i in range(2):
+        store.put_bytes(unique_name, f"sales/2026-11/part-{i}.csv", b"price,units\n")
+    result = _job(settings, store, registered, list(store.list(unique_name, "sales/2026-11/")), "job-headers")
+    assert (result.status, result.rows, result.failed_files) == ("Completed", 0, 0), result.error

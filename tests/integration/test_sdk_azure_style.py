@@ -141,7 +141,7 @@ def test_azure_shaped_code_runs_with_only_imports_changed(project: Path) -> None
     predictions = pd.read_csv(
         io.StringIO((project / "named-outputs" / "score" / "predictions.csv").read_text()),
         header=None,
-        names=["prediction", "file"],
+        names=["row", "prediction", "file"],
     )
     assert len(predictions) == 4 * 5
     assert predictions["file"].nunique() == 4

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from batchpoint.outputs.job_logs import job_error_text, job_result_text
+from batchpoint.outputs.job_logs import init_error_reports, job_error_text, job_result_text
 from batchpoint.scoring.job_outputs import worker_logs
 from batchpoint.scoring.results import FileResult
 from batchpoint.scoring.script_process import process_log
@@ -51,3 +51,25 @@ def test_a_corrupt_files_error_reaches_job_error_txt_as_a_printable_bounded_line
     )
     assert all(line.isprintable() for line in result.splitlines())
     assert len(result) < 2 * EXCERPT_CHARS + 1000
+
+
+def test_each_distinct_init_error_is_reported_once_with_its_workers_and_attempts() -> None:
+    boom = "ModuleNotFoundError: No module named 'xgboost'\nTraceback (most recent call last):\n  File score.py"
+    other = "ValueError: bad model\nTraceback (most recent call last):\n  File other.py"
+    failures = [(f"worker-{w}", boom) for w in range(4) for _ in range(4)] + [("worker-0", other)]
+    reports = init_error_reports(failures)
+    assert len(reports) == 2
+    assert reports[0].startswith("init() failed in 4 workers, 16 attempts:\n    ModuleNotFoundError")
+    assert reports[1].startswith("init() failed in 1 worker, 1 attempt:\n    ValueError")
+    text = job_result_text(
+        status="Failed",
+        job_id="j",
+        version_id="v",
+        files=[],
+        mini_batches=4,
+        error_threshold=-1,
+        job_error="init() failed in every worker: ModuleNotFoundError",
+        latest_note="not moved",
+        init_errors=failures,
+    )
+    assert text.count("No module named 'xgboost'") == 1 and len(text.splitlines()) < 30

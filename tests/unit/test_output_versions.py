@@ -127,15 +127,15 @@ def test_versions_without_manifest_are_not_listed(store: RecordingStore) -> None
 @pytest.mark.parametrize(
     ("files", "text"),
     [
-        (["a.csv", "b.csv"], "1.5,a.csv\n2,b.csv\n"),
-        (["a,1.csv", "b.csv"], '1.5,"a,1.csv"\n2,b.csv\n'),
+        (["a.csv", "b.csv"], "0,1.5,a.csv\n0,2,b.csv\n"),
+        (["a,1.csv", "b.csv"], '0,1.5,"a,1.csv"\n0,2,b.csv\n'),
     ],
 )
 def test_predictions_file_has_no_header_and_quotes_only_when_needed(
     tmp_path: Path, files: list[str], text: str
 ) -> None:
     with PredictionsFile(tmp_path / "p.csv") as out:
-        out.append(pa.table({"prediction": [1.5], "file": files[:1]}))
-        out.append(pa.table({"prediction": [2.0], "file": files[1:]}))
+        out.append(pa.table({"prediction": [1.5], "file": files[:1]}), [0])
+        out.append(pa.table({"prediction": [2.0], "file": files[1:]}), [0])
     assert (tmp_path / "p.csv").read_text() == text
-    assert (out.rows, out.columns) == (2, ("prediction", "file"))
+    assert (out.rows, out.columns) == (2, ("row", "prediction", "file"))

@@ -11,8 +11,8 @@ import time
 from pathlib import Path, PurePosixPath
 from typing import TextIO
 
-from batchpoint.errors import BatchpointError, ScoringError, SpecError
-from batchpoint.outputs.layout import JOB_RESULT_LOG, LATEST_FILE, VERSIONS_FOLDER
+from batchpoint.errors import JobNotFinishedError, NotFoundError, ScoringError, SpecError
+from batchpoint.outputs.layout import LATEST_FILE, VERSIONS_FOLDER
 from batchpoint.sdk.entities.job import BatchJob
 from batchpoint.sdk.operations.endpoints import segment
 from batchpoint.sdk.poller import LROPoller
@@ -44,7 +44,12 @@ class JobOperations:
         return sorted(jobs, key=lambda j: j.created_at.timestamp() if j.created_at else 0.0, reverse=True)
 
     def stream(self, name: str, *, out: TextIO | None = None, poll_interval: float = LOG_POLL_S) -> BatchJob:
-        """Print the job's log as it grows until the job ends; ``ScoringError`` if it failed."""
+        """Print the job's log as it grows until the job ends; ``ScoringError`` if it failed.
+
+        The log is the job's ``logs/user/`` files: the progress overview while it runs, then
+        ``job_result.txt`` (each distinct ``init()`` error once, with the workers and attempts it
+        hit) and ``job_error.txt``, each printed once.
+        """
         sink = out or sys.stdout
         job = self.get(name)
         print(f"RunId: {name}", file=sink)
@@ -62,29 +67,15 @@ class JobOperations:
                 break
             if not text:
                 time.sleep(poll_interval)
+        # The log above ends with the finished job's job_result.txt and job_error.txt (the API sends
+        # them once the job has ended), so they are not printed again here.
         job = self.get(name)
-        result = self._job_result_text(name)
-        if result:
-            sink.write(f"\n--- logs/user/job_result.txt ---\n{result}")
         print(f"\nExecution Summary\n=================\nRunId: {name}\nStatus: {job.status}", file=sink)
         if job.output_uri:
             print(f"Outputs: {job.output_uri}", file=sink)
         if job.status == "Failed":
             raise ScoringError(f"job {name} failed: {job.error or 'see its logs/user/job_error.txt'}")
         return job
-
-    def _job_result_text(self, name: str) -> str:
-        """The finished job's ``logs/user/job_result.txt`` (counts, init()/run() errors); empty if none."""
-        try:
-            listed = [PurePosixPath(str(e["path"])) for e in self._api.values(f"/v1/jobs/{segment(name)}/outputs")]
-        except BatchpointError:
-            return ""  # no outputs (a job that failed before scoring): the log above says why
-        for remote, relative in output_files(listed):
-            if relative.as_posix() == JOB_RESULT_LOG:
-                url = f"/v1/jobs/{segment(name)}/outputs/" + "/".join(segment(p) for p in remote.parts)
-                with self._api.stream(url) as response:
-                    return response.read().decode("utf-8", errors="replace")
-        return ""
 
     def begin_cancel(self, name: str) -> LROPoller[BatchJob]:
         """Ask the job to stop; its status becomes Canceled."""
@@ -97,12 +88,24 @@ class JobOperations:
     def download(
         self, name: str, download_path: str | Path = ".", output_name: str | None = None, all: bool = False
     ) -> Path:
-        """Download the job's outputs (predictions and logs) into ``<download_path>/named-outputs/score/``."""
+        """Download the job's outputs (predictions and logs) into ``<download_path>/named-outputs/score/``.
+
+        Raises ``JobNotFinishedError`` while the job has not ended, as Azure refuses a job that is
+        not in a terminal state: its outputs are not all written yet; ``NotFoundError`` when it ended
+        without writing any (canceled before it started), rather than reporting an empty download.
+        """
         if output_name not in (None, OUTPUT_NAME):
             raise SpecError("output_name", f"got {output_name!r}", f"`{OUTPUT_NAME}` (a batch job's one output)")
+        job = self.get(name)
+        if not job.done:
+            raise JobNotFinishedError(name, job.status)
         target = Path(download_path) / "named-outputs" / OUTPUT_NAME
         listed = [PurePosixPath(str(entry["path"])) for entry in self._api.values(f"/v1/jobs/{segment(name)}/outputs")]
-        for remote, relative in output_files(listed):
+        files = output_files(listed)
+        if not files:
+            why = f": {job.error}" if job.error else ""
+            raise NotFoundError("outputs of job", name, f"it ended {job.status} without writing any{why}")
+        for remote, relative in files:
             if relative.is_absolute() or ".." in relative.parts:
                 raise SpecError("outputs", f"the server listed {str(remote)!r}", "paths inside the job's output")
             local = target.joinpath(*relative.parts)
