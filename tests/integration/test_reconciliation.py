@@ -47,8 +47,10 @@ from batchpoint.storage.s3 import S3Store
 from dagster_project.reconciliation_sensor import SENSOR_NAME, grace_seconds
 from tests.integration.conftest import make_settings
 
+# Takes the broker down and bursts 1,000 events at a stack of its own: fault cases, run with the fault suite.
 pytestmark = [
     pytest.mark.integration,
+    pytest.mark.faults,
     pytest.mark.filterwarnings("ignore:The ``noload`` loader strategy is deprecated"),
 ]
 

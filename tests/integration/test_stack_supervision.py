@@ -25,7 +25,8 @@ from consumers.kafka_io import read_from
 from consumers.s3_event_json import decode
 from tests.integration.conftest import make_settings
 
-pytestmark = [pytest.mark.integration, pytest.mark.timeout(600)]
+# Kills and hangs services of a stack of its own: a fault case, run with the fault suite.
+pytestmark = [pytest.mark.integration, pytest.mark.faults, pytest.mark.timeout(600)]
 
 
 def _poll(condition: Callable[[], bool], timeout_s: float = 180.0) -> bool:

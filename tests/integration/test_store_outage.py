@@ -38,7 +38,8 @@ from batchpoint.storage.port import ObjectInfo
 from batchpoint.storage.s3 import S3Store
 from tests.integration.conftest import make_settings
 
-pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
+# Stops and freezes the store of a stack of its own: a fault case, run with the fault suite.
+pytestmark = [pytest.mark.integration, pytest.mark.faults, pytest.mark.timeout(300)]
 
 ENDPOINT = "outage-scores"
 PARTITION = "2026-11"
