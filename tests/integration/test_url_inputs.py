@@ -4,10 +4,7 @@ served as a directory listing (a local ``http.server`` on 127.0.0.1 stands in fo
 from __future__ import annotations
 
 import dataclasses
-import functools
-import threading
 from collections.abc import Iterator
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -18,13 +15,9 @@ from batchpoint.management.url_inputs import fetch_url_input
 from batchpoint.specs.job import InputType, JobInput
 from batchpoint.specs.s3_uri import split_s3_uri
 from batchpoint.storage.s3 import S3Store
+from tests.integration.http_folder import served_folder
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
-
-
-class _Quiet(SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:
-        pass
 
 
 @pytest.fixture(scope="module")
@@ -35,13 +28,8 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path
     (root / "data" / "a.csv").write_text("x\n1\n2\n")
     (root / "data" / "b.csv").write_text("x\n3\n")
     (root / "data" / "more" / "c.csv").write_text("x\n4\n")
-    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(root)))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}", root
-    server.shutdown()
-    server.server_close()
-    thread.join(timeout=10)
+    with served_folder(root) as url:
+        yield url, root
 
 
 @pytest.fixture
