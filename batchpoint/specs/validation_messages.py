@@ -74,9 +74,12 @@ def valid_form_of(error: Mapping[str, Any]) -> str | None:
         return f"a number {_BOUNDS.get(bound, '')} {value}".strip()
     if kind in {"string_too_short", "string_too_long"}:
         short = kind == "string_too_short"
-        return f"at {'least' if short else 'most'} {ctx.get('min_length' if short else 'max_length')} character(s)"
+        return f"at {'least' if short else 'most'} {ctx.get('min_length' if short else 'max_length')} characters"
     if kind in {"literal_error", "enum"}:
         return f"one of {ctx.get('expected')}"
+    if kind == "value_error":
+        # A validator's own words: "must be at least min_instances (3)" -> "at least min_instances (3)".
+        return str(error.get("msg", "")).removeprefix("Value error, ").removeprefix("must be ") or None
     return _TYPE_FORMS.get(kind)
 
 
