@@ -3,6 +3,11 @@
 The endpoint's own invocation job only exists once the code location has reloaded; until then the
 sensor runs the invocation with the job that serves any endpoint, so the first job of a new endpoint
 starts as soon as the sensor's next tick reads it.
+
+The endpoint is written to the registry directly, not through the Workspace (whose create asks for
+a reload in the background): so the loaded definitions surely lack it when the sensor reads the
+invocation, however fast or slow the machine is, and the only reload is the one the sensor asks for
+in the tick that already requested the run.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from batchpoint.demo.forecaster import train_and_register
 from batchpoint.demo.sales_history import generate_history, scoring_rows
 from batchpoint.management.workspace import Workspace
 from batchpoint.orchestration.dagster_graphql import DagsterClient
+from batchpoint.registry.store import Registry
 from batchpoint.specs.deployment import BatchDeployment
 from batchpoint.specs.endpoint import BatchEndpoint
 from batchpoint.specs.job import InvokeRequest, JobInfo, JobStatus
@@ -48,11 +54,15 @@ def test_a_just_created_endpoint_is_invoked_without_waiting_for_a_reload(stack: 
     store = S3Store(stack.s3_url, stack.access_key, stack.secret_key, stack.region)
     key = f"adhoc/{name}/part.csv"
     store.put_bytes(stack.landing_bucket, key, scoring_rows(history, MONTH).to_csv(index=False).encode())
-    with Workspace(stack) as workspace:
-        workspace.batch_endpoints.create_or_update(BatchEndpoint.parse({"name": name}))
-        workspace.batch_deployments.create_or_update(
-            BatchDeployment.parse({"name": "blue", "endpoint_name": name, "model": model.uri})
+    registry = Registry(stack.registry)
+    try:
+        registry.create_or_update_endpoint(BatchEndpoint.parse({"name": name}))
+        registry.create_or_update_deployment(
+            BatchDeployment.parse({"name": "blue", "endpoint_name": name, "model": model.uri}), set_default=True
         )
+    finally:
+        registry.close()
+    with Workspace(stack) as workspace:
         request = InvokeRequest.model_validate(
             {"inputs": {"input": {"path": f"s3://{stack.landing_bucket}/adhoc/{name}/"}}}
         )
