@@ -110,6 +110,9 @@ class Settings:
     """Largest total size of a model archive's files once unpacked, counted as they are written."""
     model_archive_max_files: int = 10_000
     """Most members (files and folders) a model archive may hold."""
+    input_url_private_hosts: str = ""
+    """Comma-separated hosts an invoked job's ``https://`` input may name although they resolve to a
+    loopback or private address (the API fetches such inputs; by default only public addresses)."""
     # The embedded broker keeps its log in this bucket of the embedded S3 (tansu's s3 engine).
     broker_bucket: str = "batchpoint-broker"
     # How much of each partition's log the embedded broker keeps. tansu stores retention.ms and

@@ -10,7 +10,7 @@ import dagster as dg
 from batchpoint.config import Settings
 from dagster_project.arrival_sensor import build_arrival_sensor
 from dagster_project.endpoint_assets import build_endpoint_definitions
-from dagster_project.invocation_assets import build_invocation_definitions
+from dagster_project.invocation_assets import build_invocation_definitions, build_new_endpoint_job
 from dagster_project.invocation_sensor import build_invocation_sensor
 from dagster_project.landing_sensor import build_landing_sensor
 from dagster_project.platform_resource import Platform
@@ -34,8 +34,10 @@ def build_definitions(platform: Platform) -> dg.Definitions:
         else []
     )
     # Always there, even with no endpoint: an invocation of an endpoint created since this load
-    # is held by it, which asks for the reload that brings the endpoint's job.
-    sensors.append(build_invocation_sensor(invoked, platform))
+    # runs at once with the new-endpoint job, and the sensor asks for the reload that brings the
+    # endpoint's own job.
+    new_endpoint_job = build_new_endpoint_job(platform)
+    sensors.append(build_invocation_sensor(invoked, new_endpoint_job, platform))
     sensors += build_run_end_sensors(platform)
     return dg.Definitions(
         assets=[
@@ -43,7 +45,7 @@ def build_definitions(platform: Platform) -> dg.Definitions:
             *(b.predictions for b in built.values()),
             *(i.asset for i in invoked.values()),
         ],
-        jobs=[*(b.job for b in built.values()), *(i.job for i in invoked.values())],
+        jobs=[*(b.job for b in built.values()), *(i.job for i in invoked.values()), new_endpoint_job],
         sensors=sensors,
         # A backfill's runs belong to Dagster's implicit asset job, which takes this default: one
         # process per run, the worker pool inside its step doing the fan-out (as the endpoint jobs).

@@ -1,4 +1,11 @@
-"""Per endpoint: the invocation predictions asset (one dynamic partition per job) and its job."""
+"""Per endpoint: the invocation predictions asset (one dynamic partition per job) and its job; and one
+job for the invocations of endpoints created since the definitions were loaded.
+
+An endpoint's own asset and job only exist once Dagster has reloaded the code location, which takes
+the code server tens of seconds. The new-endpoint job needs nothing per endpoint: its op scores the
+invocation the same way and records the materialisation against the endpoint's asset key, so the
+first jobs of a just-created endpoint start at once and still show on its asset after the reload.
+"""
 # No `from __future__ import annotations`: Dagster reads the asset parameters' types at runtime.
 
 from dataclasses import dataclass
@@ -71,6 +78,53 @@ class InvocationConfig(dg.Config):
                 "overrides": overrides,
             }
         )
+
+
+class NewEndpointInvocationConfig(InvocationConfig):
+    """Run configuration of the new-endpoint job: an invocation and the endpoint it belongs to."""
+
+    endpoint_name: str
+
+
+NEW_ENDPOINT_JOB = "invoke_new_endpoint"
+_NEW_ENDPOINT_OP = "score_new_endpoint_invocation"
+
+
+def new_endpoint_run_config(message: InvocationMessage) -> dict[str, Any]:
+    """The run config that scores ``message`` with the new-endpoint job."""
+    values = {**InvocationConfig.values_of(message), "endpoint_name": message.endpoint_name}
+    return {"ops": {_NEW_ENDPOINT_OP: {"config": values}}}
+
+
+def build_new_endpoint_job(platform: Platform) -> dg.JobDefinition:
+    """The job that runs an invocation of any endpoint, loaded or not (the sensor uses it for the not-yet-loaded)."""
+
+    @dg.op(
+        name=_NEW_ENDPOINT_OP,
+        description="Scores one invoked job of an endpoint created since the definitions were loaded.",
+        tags={"batchpoint/trigger": "invoke"},
+    )
+    def score_new_endpoint_invocation(context: dg.OpExecutionContext, config: NewEndpointInvocationConfig) -> None:
+        endpoint = config.endpoint_name
+        result = score_invocation(context, platform, config.to_message(endpoint))
+        # The endpoint's asset is not in these definitions yet; its partition is (the sensor added it).
+        context.log_event(
+            dg.AssetMaterialization(
+                asset_key=invocation_key(endpoint), partition=config.job_name, metadata=result.metadata
+            )
+        )
+
+    @dg.job(
+        name=NEW_ENDPOINT_JOB,
+        # One step per run, as for the endpoints' own jobs: the worker pool inside it does the fan-out.
+        executor_def=dg.in_process_executor,
+        tags={"batchpoint/trigger": "invoke"},
+        description="Runs invocations of endpoints created since the code location last loaded.",
+    )
+    def invoke_new_endpoint() -> None:
+        score_new_endpoint_invocation()
+
+    return invoke_new_endpoint
 
 
 @dataclass(frozen=True)

@@ -5,8 +5,9 @@ run requests, so an offset never advances past an invocation whose run was not r
 invocation delivered twice (the relay is at-least-once) is requested once.
 
 An invocation for an endpoint the registry knows but the loaded definitions do not (created
-since the last code location reload) is held: its partition's offset stays at that message, so
-it and everything after it on that partition are read again on the next tick.
+since the last code location reload) is requested at once too, marked ``pending``: the sensor runs
+it with the job that serves any endpoint (``invocation_assets.build_new_endpoint_job``) rather
+than holding it for the reload that brings the endpoint's own job (that cost ~20 s).
 """
 
 from __future__ import annotations
@@ -24,8 +25,8 @@ REQUESTED_LIMIT = 20_000
 class EndpointState(StrEnum):
     """Where an invocation's endpoint stands for this tick."""
 
-    LOADED = "loaded"  # in the loaded definitions: its invocation job can run
-    PENDING = "pending"  # in the registry, not yet in the definitions: hold until a reload
+    LOADED = "loaded"  # in the loaded definitions: its own invocation job runs it
+    PENDING = "pending"  # in the registry, not yet in the definitions: the new-endpoint job runs it
     GONE = "gone"  # not in the registry: the job cannot run
 
 
@@ -43,9 +44,11 @@ class TickPlan:
     """What to do with one tick's invocations."""
 
     requests: list[InvocationMessage] = field(default_factory=list)
+    """Every invocation to run, in partition/offset order (``pending`` ones included)."""
+    pending: set[str] = field(default_factory=set)
+    """Job names among ``requests`` whose endpoint is not in the loaded definitions yet."""
     duplicates: list[InvocationMessage] = field(default_factory=list)
     gone: list[InvocationMessage] = field(default_factory=list)
-    held: list[Received] = field(default_factory=list)
     next_offsets: dict[int, int] = field(default_factory=dict)
 
 
@@ -64,32 +67,25 @@ class InvocationCursor:
         next_offsets: dict[int, int],
         endpoint_state: Callable[[str], EndpointState],
     ) -> TickPlan:
-        """Sort ``received`` (in partition/offset order) into requests, duplicates, gone and held.
+        """Sort ``received`` (in partition/offset order) into requests (some pending), duplicates and gone.
 
-        ``next_offsets`` is where the read would resume; a held invocation pulls its partition's
-        offset back to itself. Does not change the cursor (see ``advance``).
+        ``next_offsets`` is where the read resumes. Does not change the cursor (see ``advance``).
         """
         plan = TickPlan(next_offsets=dict(next_offsets))
         seen = set(self.requested)
-        blocked: set[int] = set()
         for item in sorted(received, key=lambda r: (r.partition, r.offset)):
-            if item.partition in blocked:
-                continue
             name = item.message.job_name
             if name in seen:
                 plan.duplicates.append(item.message)
                 continue
+            seen.add(name)
             state = endpoint_state(item.message.endpoint_name)
-            if state is EndpointState.PENDING:
-                plan.held.append(item)
-                plan.next_offsets[item.partition] = item.offset
-                blocked.add(item.partition)
-            elif state is EndpointState.GONE:
+            if state is EndpointState.GONE:
                 plan.gone.append(item.message)
-                seen.add(name)
-            else:
-                plan.requests.append(item.message)
-                seen.add(name)
+                continue
+            plan.requests.append(item.message)
+            if state is EndpointState.PENDING:
+                plan.pending.add(name)
         return plan
 
     def advance(self, plan: TickPlan) -> None:

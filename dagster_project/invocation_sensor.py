@@ -1,7 +1,9 @@
 """The invocation sensor: ``invocations`` on Kafka -> one run of the endpoint's invocation job per job.
 
 Offsets and the job names already requested live in the cursor (``invocation_cursor``); the run
-key is the job name too, so a message the relay delivered twice gives one run.
+key is the job name too, so a message the relay delivered twice gives one run. An endpoint created
+since the definitions were loaded is run by the new-endpoint job at once, and a reload is asked
+for so that its later invocations get the endpoint's own job.
 """
 
 from __future__ import annotations
@@ -18,7 +20,11 @@ from batchpoint.orchestration.dagster_graphql import reload_in_background
 from batchpoint.specs.job import InvocationMessage, JobStatus
 from consumers.invocation_intake import take_invocations
 from dagster_project.broker_restart import offsets_for_this_broker
-from dagster_project.invocation_assets import InvocationDefinitions
+from dagster_project.invocation_assets import (
+    InvocationDefinitions,
+    invocation_partitions_name,
+    new_endpoint_run_config,
+)
 from dagster_project.invocation_cursor import EndpointState, InvocationCursor, Received
 from dagster_project.platform_resource import Platform
 
@@ -29,7 +35,9 @@ SENSOR_NAME = "invocations"
 RELOAD_ASK_SECONDS = 15.0
 
 
-def build_invocation_sensor(built: Mapping[str, InvocationDefinitions], platform: Platform) -> dg.SensorDefinition:
+def build_invocation_sensor(
+    built: Mapping[str, InvocationDefinitions], new_endpoint_job: dg.JobDefinition, platform: Platform
+) -> dg.SensorDefinition:
     """A sensor reading ``Settings.invocations_topic`` from the offsets in its cursor, for every endpoint."""
     settings = platform.settings
     asked_reload_at = [float("-inf")]
@@ -52,7 +60,7 @@ def build_invocation_sensor(built: Mapping[str, InvocationDefinitions], platform
 
     @dg.sensor(
         name=SENSOR_NAME,
-        jobs=[b.job for b in built.values()],
+        jobs=[*(b.job for b in built.values()), new_endpoint_job],
         minimum_interval_seconds=settings.sensor_interval_seconds,
         default_status=dg.DefaultSensorStatus.RUNNING,
         description=f"Runs each job invoked on an endpoint (topic {settings.invocations_topic}).",
@@ -79,21 +87,28 @@ def build_invocation_sensor(built: Mapping[str, InvocationDefinitions], platform
             context.log.info(f"skipped {len(plan.duplicates)} invocation(s) already requested")
         for message in plan.gone:
             _fail_job(platform, message, f"endpoint {message.endpoint_name!r} no longer exists", context)
-        if plan.held:
-            waiting = sorted({r.message.endpoint_name for r in plan.held})
-            context.log.info(f"endpoint(s) {waiting} not loaded yet; holding their invocations until a reload")
+        if plan.pending:
+            waiting = sorted({m.endpoint_name for m in plan.requests if m.job_name in plan.pending})
+            context.log.info(
+                f"endpoint(s) {waiting} not loaded yet; running their invocations with {new_endpoint_job.name}"
+            )
             ask_reload()
         partitions: dict[str, list[str]] = defaultdict(list)
         run_requests = []
         for message in plan.requests:
-            target = built[message.endpoint_name]
-            partitions[message.endpoint_name].append(message.job_name)
+            partitions[invocation_partitions_name(message.endpoint_name)].append(message.job_name)
+            if message.job_name in plan.pending:
+                # No partition key: the job is not partitioned; its op records the endpoint's partition.
+                job_name, partition_key, run_config = new_endpoint_job.name, None, new_endpoint_run_config(message)
+            else:
+                target = built[message.endpoint_name]
+                job_name, partition_key, run_config = target.job.name, message.job_name, target.run_config(message)
             run_requests.append(
                 dg.RunRequest(
                     run_key=message.job_name,
-                    job_name=target.job.name,
-                    partition_key=message.job_name,
-                    run_config=target.run_config(message),
+                    job_name=job_name,
+                    partition_key=partition_key,
+                    run_config=run_config,
                     tags={
                         "batchpoint/job": message.job_name,
                         "batchpoint/trigger": "invoke",
@@ -105,8 +120,10 @@ def build_invocation_sensor(built: Mapping[str, InvocationDefinitions], platform
         cursor.advance(plan)
         return dg.SensorResult(
             run_requests=run_requests,
+            # By name: a new endpoint's partitions exist before its definitions do.
             dynamic_partitions_requests=[
-                built[e].partitions.build_add_request(names) for e, names in partitions.items()
+                dg.AddDynamicPartitionsRequest(partitions_def_name=p, partition_keys=names)
+                for p, names in partitions.items()
             ],
             cursor=cursor.to_cursor(),
         )

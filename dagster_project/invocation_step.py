@@ -50,7 +50,7 @@ def list_invocation_inputs(store: ObjectStore, message: InvocationMessage) -> li
 
 
 def score_invocation(
-    context: dg.AssetExecutionContext, platform: Platform, message: InvocationMessage
+    context: dg.AssetExecutionContext | dg.OpExecutionContext, platform: Platform, message: InvocationMessage
 ) -> dg.MaterializeResult[None]:
     """Score one invoked job into its output folder, keeping its job row up to date."""
     jobs = platform.workspace.jobs
@@ -74,7 +74,9 @@ def score_invocation(
         raise
     metadata = {"job": dg.MetadataValue.text(name), **result_metadata(result)}
     metadata.update(
-        record_mlflow_run(context, platform, message.endpoint_name, deployment_name, name, model, inputs, result)
+        record_mlflow_run(
+            context, platform, message.endpoint_name, deployment_name, name, model, inputs, result, partition=name
+        )
     )
     status = JobStatus.COMPLETED if result.status == "Completed" else JobStatus.FAILED
     jobs.record_finished(name, status=status, error=result.error, progress=result_progress(result))
@@ -92,7 +94,7 @@ def _deployment_or_none(platform: Platform, message: InvocationMessage) -> Batch
 
 
 def _score(
-    context: dg.AssetExecutionContext, platform: Platform, message: InvocationMessage
+    context: dg.AssetExecutionContext | dg.OpExecutionContext, platform: Platform, message: InvocationMessage
 ) -> tuple[list[ObjectInfo], ResolvedModel, str, JobResult]:
     name, endpoint = message.job_name, message.endpoint_name
     deployment = message.overrides.apply(platform.registry.get_deployment(endpoint, message.deployment_name))

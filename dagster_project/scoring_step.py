@@ -147,7 +147,7 @@ def _score(
 
 
 def record_mlflow_run(
-    context: dg.AssetExecutionContext,
+    context: dg.AssetExecutionContext | dg.OpExecutionContext,
     platform: Platform,
     endpoint_name: str,
     deployment_name: str,
@@ -155,8 +155,13 @@ def record_mlflow_run(
     model: ResolvedModel,
     inputs: list[ObjectInfo],
     result: JobResult,
+    *,
+    partition: str | None = None,
 ) -> dict[str, dg.MetadataValue]:
-    """Log the job as an MLflow run linked to its model version; a failure to log is only a warning."""
+    """Log the job as an MLflow run linked to its model version; a failure to log is only a warning.
+
+    ``partition`` defaults to the run's partition key (the new-endpoint invocation job has none).
+    """
     try:
         run_id = log_job_run(
             platform.settings,
@@ -167,7 +172,10 @@ def record_mlflow_run(
             inputs=inputs,
             manifest=result.manifest,
             output_uri=result.output_uri,
-            extra_tags={"batchpoint.dagster_run_id": context.run_id, "batchpoint.partition": context.partition_key},
+            extra_tags={
+                "batchpoint.dagster_run_id": context.run_id,
+                "batchpoint.partition": partition or context.partition_key,
+            },
         )
     except ModelError as exc:
         context.log.warning(f"scored, but the MLflow run was not recorded: {exc}")
@@ -176,7 +184,7 @@ def record_mlflow_run(
 
 
 def log_and_record_progress(
-    context: dg.AssetExecutionContext, platform: Platform, job_name: str
+    context: dg.AssetExecutionContext | dg.OpExecutionContext, platform: Platform, job_name: str
 ) -> Callable[[ScoringProgress], None]:
     """Log every mini-batch's progress; record it on the job row now and then."""
     record = progress_recorder(lambda p: platform.workspace.jobs.record_progress(job_name, p))

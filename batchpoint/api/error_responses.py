@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
-from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -31,7 +30,7 @@ from batchpoint.errors import (
     StorageError,
     StoreRequestRefusedError,
 )
-from batchpoint.specs.base import shown
+from batchpoint.specs.validation_messages import problem_and_form
 
 log = logging.getLogger(__name__)
 
@@ -87,34 +86,21 @@ def validation_field(loc: Sequence[int | str]) -> str:
     return ".".join(parts) or "<body>"
 
 
-def _expected(error: dict[str, Any]) -> str:
-    kind = str(error.get("type", ""))
-    message = str(error.get("msg", ""))
-    if kind == "missing":
-        return "a value (the field is required)"
-    if kind == "extra_forbidden":
-        return "one of the documented fields (see /openapi.json)"
-    if kind == "json_invalid":
-        return "a JSON document"
-    return message.removeprefix("Value error, ")
-
-
 def _on_validation(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     errors = list(exc.errors())
     first = errors[0] if errors else {"loc": (), "msg": "invalid request", "type": ""}
     field = validation_field(first.get("loc", ()))
-    given = first.get("input")
     ctx = first.get("ctx")
     raised = ctx.get("error") if isinstance(ctx, dict) else None
-    expected = _expected(first)
     if isinstance(raised, SpecError):  # a validator that knows the valid form said so
-        message = f"{field}: {raised.problem}"
-        expected = raised.valid_form or expected
+        problem, expected = raised.problem, raised.valid_form
     else:
-        message = f"{field}: {first.get('msg', 'invalid')}"
-        if first.get("type") not in {"missing", "json_invalid"} and not isinstance(given, dict | bytes):
-            message += f", got {shown(given)}"
+        # The problem and the valid form are each said once: "name: got 'x'" + expected "3 to 32 ...".
+        problem, expected = problem_and_form(first)
+        if first.get("type") == "extra_forbidden":
+            expected = f"{expected} (see /openapi.json)"
+    message = f"{field}: {problem}"
     if len(errors) > 1:
         message += f" (and {len(errors) - 1} more problem(s))"
     return error_response(422, "InvalidSpec", message, field=field, expected=expected)

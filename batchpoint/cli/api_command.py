@@ -1,5 +1,8 @@
 """What every az-ml-style command shares: the SDK client, ``--output``/``--query``, one-line errors.
 
+Output follows ``az``: ``--query`` is JMESPath, applied before printing; with ``--query`` and no
+``-o`` the result is printed as JSON (``az``'s default), otherwise a table for people.
+
 A user error (``BatchpointError``: bad YAML, unknown entity, refused token ...) prints one red
 line and exits 1, never a traceback. Azure-only fields print one yellow ``warning:`` line each.
 """
@@ -14,15 +17,18 @@ from datetime import datetime
 from typing import Any, ParamSpec, TypeVar
 
 import click
+import jmespath
+import jmespath.exceptions
 
-from batchpoint.errors import BatchpointError
+from batchpoint.errors import BatchpointError, SpecError
 from batchpoint.sdk import MLClient
 
 P = ParamSpec("P")
 R = TypeVar("R")
 
-OUTPUT_HELP = "table for people (default), json or tsv for scripts."
-QUERY_HELP = "Pick a field: `name`, `status`, `defaults.deployment_name`, or `[].name` from a list."
+OUTPUT_HELP = "table for people (the default without --query), json (the default with --query) or tsv."
+QUERY_HELP = "JMESPath, as in az: `name`, `defaults.deployment_name`, `[].name`, `[].{name:name, status:status}`."
+QUERY_FORM = "a JMESPath expression, e.g. `[].name` or `defaults.deployment_name`"
 
 
 def api_command(func: Callable[P, R]) -> Callable[P, R]:
@@ -50,10 +56,17 @@ def _show_warnings(caught: list[warnings.WarningMessage]) -> None:
 
 
 def output_options(func: Callable[P, R]) -> Callable[P, R]:
-    """Add ``--output/-o`` and ``--query``."""
-    func = click.option("--query", default=None, help=QUERY_HELP)(func)
-    choice = click.Choice(["table", "json", "tsv"])
-    return click.option("--output", "-o", "output", type=choice, default="table", help=OUTPUT_HELP)(func)
+    """Add ``--output/-o`` and ``--query``; the command gets ``output`` resolved (``json`` when only ``--query``)."""
+
+    @functools.wraps(func)
+    def resolved(*args: P.args, **kwargs: P.kwargs) -> R:
+        if kwargs.get("output") is None:
+            kwargs["output"] = "json" if kwargs.get("query") else "table"
+        return func(*args, **kwargs)
+
+    with_query = click.option("--query", default=None, help=QUERY_HELP)(resolved)
+    choice = click.Choice(["table", "json", "tsv"], case_sensitive=False)
+    return click.option("--output", "-o", "output", type=choice, default=None, help=OUTPUT_HELP)(with_query)
 
 
 def client() -> MLClient:
@@ -77,27 +90,31 @@ def as_data(value: Any) -> Any:
 
 
 def query(data: Any, expression: str | None) -> Any:
-    """A small subset of JMESPath: dotted fields, and ``[].field`` over a list."""
+    """``data`` with the JMESPath ``expression`` applied (``data`` itself when there is none)."""
     if not expression:
         return data
-    if expression.startswith("[]"):
-        rest = expression[2:].lstrip(".")
-        return [query(item, rest) for item in data]
-    for part in expression.split("."):
-        data = data.get(part) if isinstance(data, dict) else None
-    return data
+    try:
+        return jmespath.search(expression, data)
+    except jmespath.exceptions.JMESPathError as exc:
+        raise SpecError("--query", f"{expression!r} is not valid JMESPath ({exc})", QUERY_FORM) from exc
 
 
 def emit(value: Any, output: str, expression: str | None = None, columns: Sequence[str] = ()) -> None:
-    """Print ``value`` as a table (``columns`` for lists), JSON or tab-separated values."""
+    """Print ``value`` as a table (``columns`` for lists), JSON or tab-separated values.
+
+    After a ``--query`` the result's own shape decides: its keys are the columns, and a list of
+    plain values is one ``Result`` column (as in ``az``).
+    """
     data = query(as_data(value), expression)
+    if expression:
+        columns = ()
     if output == "json":
         click.echo(json.dumps(data, indent=2, default=str))
     elif output == "tsv":
         rows = data if isinstance(data, list) else [data]
         for row in rows:
-            cells = [row.get(c) for c in columns] if isinstance(row, dict) else [row]
-            click.echo("\t".join("" if c is None else str(c) for c in cells))
+            cells = ([row.get(c) for c in columns] or list(row.values())) if isinstance(row, dict) else [row]
+            click.echo("\t".join(_tsv_cell(c) for c in cells))
     elif isinstance(data, list):
         _table(data, columns)
     elif isinstance(data, dict):
@@ -109,16 +126,35 @@ def emit(value: Any, output: str, expression: str | None = None, columns: Sequen
         click.echo("" if data is None else str(data))
 
 
+def _tsv_cell(value: Any) -> str:
+    if value is None:
+        return ""
+    return json.dumps(value, default=str) if isinstance(value, dict | list) else str(value)
+
+
 def _cell(row: Any, column: str) -> str:
-    value = query(row, column) if isinstance(row, dict) else row
+    value = _dotted(row, column) if isinstance(row, dict) else row
+    if isinstance(value, dict | list):
+        return json.dumps(value, default=str)
     return "" if value is None else str(value)
+
+
+def _dotted(row: dict[str, Any], column: str) -> Any:
+    """A table column's value: a field, or a dotted path into nested fields (``progress.rows``)."""
+    value: Any = row
+    for part in column.split("."):
+        value = value.get(part) if isinstance(value, dict) else None
+    return value
 
 
 def _table(rows: list[Any], columns: Sequence[str]) -> None:
     if not rows:
         click.echo("(none)")
         return
-    cols = list(columns) or (list(rows[0]) if isinstance(rows[0], dict) else ["value"])
+    if not all(isinstance(r, dict) for r in rows):
+        columns = ["Result"]  # a list of plain values, as `az -o table` shows one
+        rows = [{"Result": r} for r in rows]
+    cols = list(columns) or list(dict.fromkeys(k for r in rows for k in r))
     cells = [[_cell(r, c) for c in cols] for r in rows]
     widths = [max(len(c), *(len(line[i]) for line in cells)) for i, c in enumerate(cols)]
     click.echo("  ".join(c.upper().ljust(w) for c, w in zip(cols, widths, strict=True)).rstrip())

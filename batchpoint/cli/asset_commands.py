@@ -9,7 +9,7 @@ import click
 from batchpoint.cli.api_command import api_command, client, emit, output_options
 from batchpoint.errors import SpecError
 from batchpoint.sdk.entities import AmlCompute, Data, Environment
-from batchpoint.specs.yaml_loading import load_compute, load_data, load_environment
+from batchpoint.specs.yaml_loading import compute_from_dict, load_data, load_environment, read_yaml
 
 ENVIRONMENT_COLUMNS = ("name", "version", "python_version", "description")
 COMPUTE_COLUMNS = ("name", "min_instances", "max_instances", "idle_time_before_scale_down")
@@ -63,41 +63,57 @@ def compute() -> None:
     \b
     Examples:
       batchpoint compute create -f compute.yml
-      batchpoint compute create -n batch-cluster --type amlcompute --min-instances 0 --max-instances 5
+      batchpoint compute create -n batch-cluster --type AmlCompute --size STANDARD_DS3_V2 \\
+        --min-instances 0 --max-instances 5 --idle-time-before-scale-down 120 --tier dedicated
     """
 
 
 @compute.command("create")
-@click.option("--file", "-f", type=YamlFile, help="Azure compute YAML (type: amlcompute).")
+@click.option("--file", "-f", type=YamlFile, help="Azure compute YAML (type: amlcompute); flags override it.")
 @click.option("--name", "-n", help="Compute name (overrides the file's).")
-@click.option("--type", "compute_type", type=click.Choice(["amlcompute"]), default="amlcompute")
+@click.option("--type", "-t", "compute_type", help="AmlCompute (any case; the only type here). Default: amlcompute.")
+@click.option("--size", help="Azure VM size (accepted; no meaning here).")
+@click.option("--tier", help="dedicated or low_priority (accepted; no meaning here).")
 @click.option("--min-instances", type=int)
 @click.option("--max-instances", type=int)
 @click.option("--idle-time-before-scale-down", type=int, help="Seconds.")
+@click.option("--location", help="Azure region (accepted; no meaning here).")
+@click.option("--description")
 @output_options
 @api_command
 def create_compute(
     file: Path | None,
     name: str | None,
-    compute_type: str,
+    compute_type: str | None,
+    size: str | None,
+    tier: str | None,
     min_instances: int | None,
     max_instances: int | None,
     idle_time_before_scale_down: int | None,
+    location: str | None,
+    description: str | None,
     output: str,
     query: str | None,
 ) -> None:
-    """Create or replace a compute."""
-    values = load_compute(file).model_dump(mode="json", exclude_none=True) if file else {}
+    """Create or replace a compute, from Azure's compute YAML and/or `az ml compute create`'s flags."""
+    # The file and the flags are one Azure compute document: Azure-only fields warn the same way.
+    values = read_yaml(file) if file else {}
     given = {
         "name": name,
+        "type": compute_type,
+        "size": size,
+        "tier": tier,
         "min_instances": min_instances,
         "max_instances": max_instances,
         "idle_time_before_scale_down": idle_time_before_scale_down,
+        "location": location,
+        "description": description,
     }
     values.update({k: v for k, v in given.items() if v is not None})
     if not values.get("name"):
         raise SpecError("compute.name", "is missing", "-n NAME or -f compute.yml")
-    entity = AmlCompute._from_dict({**values, "type": compute_type})
+    spec = compute_from_dict({"type": "amlcompute", **values})
+    entity = AmlCompute._from_dict(spec.model_dump(mode="json", exclude_none=True))
     emit(client().compute.begin_create_or_update(entity).result(), output, query, COMPUTE_COLUMNS)
 
 

@@ -114,8 +114,19 @@ def delete(name: str, yes: bool) -> None:
 
 @batch_endpoint.command("invoke", epilog=_epilog)
 @click.option("--name", "-n", required=True, help="Endpoint name.")
-@click.option("--input", "-i", "input_path", required=True, help="Local file/folder, s3://..., or azureml:<data>:<v>.")
-@click.option("--input-type", type=click.Choice(["uri_folder", "uri_file"]), default="uri_folder", show_default=True)
+@click.option(
+    "--input",
+    "-i",
+    "input_path",
+    required=True,
+    help="Local file/folder (uploaded), public https:// URL (copied in at invoke), s3://... or azureml:<data>:<v>.",
+)
+@click.option(
+    "--input-type",
+    type=click.Choice(["uri_folder", "uri_file"], case_sensitive=False),
+    default="uri_folder",
+    show_default=True,
+)
 @click.option("--deployment-name", "-d", help="Deployment to run (default: the endpoint's default).")
 @click.option("--output-path", help="Where outputs go: s3://<bucket>/<prefix>/.")
 @click.option("--mini-batch-size", type=int, help="Files per mini-batch for this job.")

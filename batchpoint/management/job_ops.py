@@ -76,7 +76,7 @@ class JobOperations:
             if request.deployment_name
             else registry.default_deployment(endpoint)
         )
-        inputs = resolve_inputs(request.inputs, self._data, self._b.store)
+        inputs = resolve_inputs(request.inputs, self._data, self._b.store, self._b.settings)
         name = new_job_name()
         output = request.output_path or f"s3://{self._b.settings.output_bucket}/{endpoint}/jobs/{name}/"
         self._b.store.ensure_bucket(split_s3_uri(output)[0])  # the run must be able to write there

@@ -13,7 +13,8 @@ An invoked job writes to a folder of its own instead of ``<endpoint>/<partition>
 ``<endpoint>/jobs/<job name>/`` in the output bucket, or the ``output_path`` the request named
 (``OutputLayout.at``); below that folder the layout is the same.
 
-Version ids sort by the time the job started: ``20261124T101500.123Z-<job id, 8 characters>``.
+Version ids sort by the time the job started: ``20261124T101500.123Z-<job>``, where ``<job>`` is an
+invoked job's whole name (``batchjob-0123456789ab``) and, for a Dagster run, the run id's first 8 characters.
 """
 
 from __future__ import annotations
@@ -30,12 +31,14 @@ JOB_PROGRESS_LOG = "logs/user/job_progress_overview.txt"
 JOB_RESULT_LOG = "logs/user/job_result.txt"
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9]")
+_JOB_NAME = re.compile(r"^batchjob-[0-9a-f]{12}$")
 
 
 def new_version_id(job_id: str, started_at: datetime) -> str:
     """A version id unique per job and sortable by start time (UTC, milliseconds)."""
     when = started_at.astimezone(UTC)
-    short = _UNSAFE.sub("", job_id).lower()[:8] or "job"
+    # An invoked job's name whole: its first 8 characters are "batchjob" for every job.
+    short = job_id if _JOB_NAME.match(job_id) else _UNSAFE.sub("", job_id).lower()[:8] or "job"
     return f"{when:%Y%m%dT%H%M%S}.{when.microsecond // 1000:03d}Z-{short}"
 
 

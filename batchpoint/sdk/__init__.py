@@ -2,14 +2,15 @@
 
 ::
 
-    from batchpoint.sdk import MLClient, Input, DefaultAzureCredential
+    from batchpoint.sdk import MLClient, Input, DefaultAzureCredential  # any azure.identity credential
     from batchpoint.sdk.entities import BatchEndpoint, ModelBatchDeployment, Model, ...
     from batchpoint.sdk.constants import AssetTypes, BatchDeploymentOutputAction
 """
 
+from batchpoint.sdk import credentials as _credentials
 from batchpoint.sdk.client import MLClient
 from batchpoint.sdk.constants import AssetTypes, BatchDeploymentOutputAction
-from batchpoint.sdk.credentials import DefaultAzureCredential
+from batchpoint.sdk.credentials import *  # noqa: F403 -- every azure.identity name, listed in credentials.__all__
 from batchpoint.sdk.entities import (
     AmlCompute,
     BatchDeployment,
@@ -27,7 +28,8 @@ from batchpoint.sdk.entities import (
 )
 from batchpoint.sdk.poller import LROPoller
 
-__all__ = [
+__all__ = [  # noqa: PLE0604 -- the credentials' names are azure.identity's, kept in one list
+    *_credentials.__all__,
     "AmlCompute",
     "AssetTypes",
     "BatchDeployment",
@@ -37,7 +39,6 @@ __all__ = [
     "BatchRetrySettings",
     "CodeConfiguration",
     "Data",
-    "DefaultAzureCredential",
     "Environment",
     "Input",
     "LROPoller",

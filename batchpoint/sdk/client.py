@@ -14,7 +14,7 @@ import httpx
 
 from batchpoint.errors import SpecError
 from batchpoint.sdk.connection import Connection
-from batchpoint.sdk.credentials import DefaultAzureCredential
+from batchpoint.sdk.credentials import token_of
 from batchpoint.sdk.entities.compute import AmlCompute
 from batchpoint.sdk.entities.deployment import BatchDeployment
 from batchpoint.sdk.entities.endpoint import BatchEndpoint
@@ -48,8 +48,8 @@ class MLClient:
         self.subscription_id = subscription_id
         self.resource_group_name = resource_group_name
         self.workspace_name = workspace_name
-        if token is None and isinstance(credential, DefaultAzureCredential):
-            token = credential.token
+        if token is None:
+            token = token_of(credential)
         self._transport = ApiTransport(
             Connection.resolve(endpoint=endpoint, token=token), transport=transport, verify=verify
         )

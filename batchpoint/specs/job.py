@@ -6,6 +6,7 @@ import re
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
+from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator
 
@@ -14,7 +15,7 @@ from batchpoint.specs.base import Spec
 from batchpoint.specs.deployment import BatchDeployment
 from batchpoint.specs.s3_uri import S3_FORM, S3Folder, split_s3_uri
 
-INPUT_PATH_FORMS = f"{S3_FORM}, `azureml:<data>:<version>` or `azureml:<data>@latest`"
+INPUT_PATH_FORMS = f"{S3_FORM}, a public `https://` URL, `azureml:<data>:<version>` or `azureml:<data>@latest`"
 _DATA_REF = re.compile(r"^azureml:[A-Za-z0-9][A-Za-z0-9_.-]*(:[A-Za-z0-9][A-Za-z0-9_.-]*|@latest)$")
 
 
@@ -63,11 +64,20 @@ class JobInput(Spec):
             if not _DATA_REF.match(path):
                 raise ValueError(f"must be {INPUT_PATH_FORMS}")
             return path
+        if path.startswith(("https://", "http://")):  # fetched into the datastore at invoke
+            if not urlsplit(path).hostname:
+                raise ValueError(f"must be {INPUT_PATH_FORMS}")
+            return path
         try:
             split_s3_uri(path)
         except ValueError:
             raise ValueError(f"must be {INPUT_PATH_FORMS}") from None
         return path
+
+    @property
+    def is_url(self) -> bool:
+        """Whether ``path`` is an ``http(s)://`` URL (copied into the datastore at invoke)."""
+        return self.path.startswith(("https://", "http://"))
 
     @property
     def is_data_asset(self) -> bool:

@@ -162,6 +162,8 @@ def environment_from_dict(data: dict[str, Any], *, base_dir: Path | None = None)
 def compute_from_dict(data: dict[str, Any]) -> ComputeSpec:
     """A ``ComputeSpec`` from Azure ``type: amlcompute`` YAML; ``size`` is kept and warned about."""
     cleaned = _clean(data, "Compute", dropped=_COMPUTE_AZURE_ONLY, kept=frozenset({"size"}))
+    if isinstance(cleaned.get("type"), str):  # Azure writes AmlCompute as often as amlcompute
+        cleaned["type"] = cleaned["type"].strip().lower()
     return ComputeSpec.parse(cleaned, where="Compute")
 
 

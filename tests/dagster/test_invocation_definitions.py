@@ -15,11 +15,14 @@ from batchpoint.specs.job import InvocationMessage
 from batchpoint.storage.memory import MemoryStore
 from dagster_project.definitions import build_definitions
 from dagster_project.invocation_assets import (
+    NEW_ENDPOINT_JOB,
     InvocationConfig,
+    NewEndpointInvocationConfig,
     build_invocation_definitions,
     invocation_job_name,
     invocation_key,
     invocation_partitions_name,
+    new_endpoint_run_config,
 )
 from dagster_project.invocation_sensor import SENSOR_NAME
 from dagster_project.invocation_step import list_invocation_inputs
@@ -67,7 +70,11 @@ def test_every_endpoint_gets_an_invocation_asset_and_job_and_one_sensor_serves_a
         assert isinstance(job.partitions_def, dg.DynamicPartitionsDefinition)
         assert job.partitions_def.name == invocation_partitions_name(name)
     sensor = defs.resolve_sensor_def(SENSOR_NAME)
-    assert {j.name for j in sensor.jobs} == {invocation_job_name("sales-forecast"), invocation_job_name("manual-only")}
+    assert {j.name for j in sensor.jobs} == {
+        invocation_job_name("sales-forecast"),
+        invocation_job_name("manual-only"),
+        NEW_ENDPOINT_JOB,
+    }
     assert sensor.default_status is dg.DefaultSensorStatus.RUNNING
 
 
@@ -88,6 +95,19 @@ def test_the_sensors_run_config_is_valid_for_the_job_and_gives_the_message_back(
     assert dg.validate_run_config(job, run_config)
     (op_config,) = run_config["ops"].values()
     assert InvocationConfig(**op_config["config"]).to_message("sales-forecast") == message
+
+
+def test_an_endpoint_created_since_the_load_has_a_job_to_run_it_at_once(tmp_path: Path) -> None:
+    # The definitions were loaded before "sales-forecast" existed: only the new-endpoint job can run it.
+    defs = build_definitions(_platform(tmp_path))
+    job = defs.resolve_job_def(NEW_ENDPOINT_JOB)
+    assert job.partitions_def is None
+    message = _message()
+    run_config = new_endpoint_run_config(message)
+    assert dg.validate_run_config(job, run_config)
+    (op_config,) = run_config["ops"].values()
+    config = NewEndpointInvocationConfig(**op_config["config"])
+    assert config.to_message(config.endpoint_name) == message
 
 
 def test_inputs_are_listed_per_type_in_order_and_once() -> None:

@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -88,3 +89,78 @@ def test_serve_runs_the_api(env: dict[str, str]) -> None:
     finally:
         process.terminate()
         process.communicate(timeout=15)
+
+
+@pytest.fixture
+def api_env(tmp_path: Path) -> Iterator[dict[str, str]]:
+    """The API served over a registry of its own; the CLI's environment pointing at it with a token."""
+    settings = dataclasses.replace(Settings(), data_dir=tmp_path / "data")
+    settings.data_dir.mkdir()
+    with api_client(settings) as (client, _):
+        yield {
+            "BATCHPOINT_API_URL": str(client.base_url).rstrip("/"),
+            "BATCHPOINT_API_TOKEN": client.headers["Authorization"].removeprefix("Bearer "),
+            "HOME": str(tmp_path),
+        }
+
+
+def test_compute_create_takes_azures_flags_and_values(api_env: dict[str, str]) -> None:
+    runner = CliRunner()
+    made = runner.invoke(
+        main,
+        [
+            "compute", "create", "-n", "batch-cluster", "--type", "AmlCompute", "--size", "STANDARD_DS3_V2",
+            "--min-instances", "0", "--max-instances", "5", "--idle-time-before-scale-down", "120",
+            "--tier", "Dedicated",
+        ],
+        env=api_env,
+    )  # fmt: skip
+    assert made.exit_code == 0, made.output
+    assert "Compute.size has no meaning" in made.stderr and "Compute.tier has no meaning" in made.stderr
+    shown = runner.invoke(main, ["compute", "show", "-n", "batch-cluster", "-o", "json"], env=api_env)
+    assert json.loads(shown.stdout) | {"size": None} == {
+        "name": "batch-cluster",
+        "type": "amlcompute",
+        "size": None,
+        "min_instances": 0,
+        "max_instances": 5,
+        "idle_time_before_scale_down": 120,
+        "description": "",
+        "tags": {},
+    }
+    wrong = runner.invoke(main, ["compute", "create", "-n", "ci", "--type", "ComputeInstance"], env=api_env)
+    assert wrong.exit_code == 1 and "Compute.type: got 'computeinstance' (expected one of 'amlcompute')" in wrong.output
+
+
+def test_compute_create_reads_azures_compute_yaml(api_env: dict[str, str], tmp_path: Path) -> None:
+    yml = tmp_path / "compute.yml"
+    yml.write_text(
+        "$schema: https://azuremlschemas.azureedge.net/latest/amlCompute.schema.json\n"
+        "name: low-pri-example\ntype: amlcompute\nsize: STANDARD_DS3_v2\nmin_instances: 0\nmax_instances: 2\n"
+        "idle_time_before_scale_down: 120\ntier: low_priority\nlocation: westus\n"
+    )
+    runner = CliRunner()
+    made = runner.invoke(main, ["compute", "create", "-f", str(yml), "--max-instances", "3"], env=api_env)
+    assert made.exit_code == 0, made.output
+    shown = runner.invoke(main, ["compute", "show", "-n", "low-pri-example", "--query", "max_instances"], env=api_env)
+    assert json.loads(shown.stdout) == 3
+
+
+def test_query_without_output_prints_json_as_az_does(api_env: dict[str, str]) -> None:
+    runner = CliRunner()
+    for name in ("cpu-a", "cpu-b"):
+        assert runner.invoke(main, ["compute", "create", "-n", name], env=api_env).exit_code == 0
+    names = runner.invoke(main, ["compute", "list", "--query", "[].name"], env=api_env)
+    assert names.exit_code == 0, names.output
+    assert sorted(json.loads(names.stdout)) == ["cpu-a", "cpu-b"]
+    picked = runner.invoke(
+        main, ["compute", "list", "--query", "[?name=='cpu-b'].{n:name, max:max_instances}"], env=api_env
+    )
+    assert json.loads(picked.stdout) == [{"n": "cpu-b", "max": 1}]
+    table = runner.invoke(main, ["compute", "list", "--query", "[].name", "-o", "table"], env=api_env)
+    assert table.stdout.split() == ["RESULT", "cpu-a", "cpu-b"] or sorted(table.stdout.split()[1:]) == [
+        "cpu-a",
+        "cpu-b",
+    ]
+    bad = runner.invoke(main, ["compute", "list", "--query", "[].("], env=api_env)
+    assert bad.exit_code == 1 and "--query: '[].(' is not valid JMESPath" in bad.output

@@ -15,6 +15,7 @@ The only batchpoint-specific lines are the imports:
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import uuid
 from collections.abc import Iterator
@@ -24,6 +25,7 @@ import pandas as pd
 import pytest
 
 from batchpoint.config import Settings
+from tests.integration.http_folder import served_folder
 from tests.integration.test_sdk_support import (
     Api,
     api_over,
@@ -39,7 +41,9 @@ pytestmark = [pytest.mark.integration, pytest.mark.timeout(600)]
 
 @pytest.fixture(scope="module")
 def api(stack: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
-    with api_over(stack, tmp_path_factory.mktemp("api")) as served:
+    # 127.0.0.1 is where the tests' "public" https inputs are served from.
+    settings = dataclasses.replace(stack, input_url_private_hosts="127.0.0.1")
+    with api_over(settings, tmp_path_factory.mktemp("api")) as served:
         yield served
 
 
@@ -164,3 +168,50 @@ def test_azure_shaped_code_runs_with_only_imports_changed(project: Path) -> None
     assert {row.split(" ")[3] for row in rows} == {f"heart-unlabeled-{i}.csv" for i in range(4)}
     assert "no errors" in (scored / "logs" / "user" / "job_error.txt").read_text()
     assert "status: Completed" in (scored / "logs" / "user" / "job_result.txt").read_text()
+
+
+def test_azure_notebook_forms_run_too(project: Path) -> None:
+    """What Azure notebooks also do: pick a credential by trying get_token, set ``endpoint.defaults``
+    as a dict, invoke a just-created endpoint on a public URL (folder and file) and on a local file."""
+    from batchpoint.sdk import DefaultAzureCredential, Input, InteractiveBrowserCredential, MLClient
+    from batchpoint.sdk.constants import AssetTypes
+    from batchpoint.sdk.entities import BatchEndpoint, Model, ModelBatchDeployment, ModelBatchDeploymentSettings
+
+    try:
+        credential = DefaultAzureCredential()
+        credential.get_token("https://management.azure.com/.default")
+    except Exception:
+        credential = InteractiveBrowserCredential()
+    ml_client = MLClient(credential, "my-subscription", "my-resource-group", "my-workspace")
+    suffix = uuid.uuid4().hex[:6]
+    model = ml_client.models.create_or_update(Model(name=f"nb-risk-{suffix}", path="model", type="mlflow_model"))
+    endpoint = BatchEndpoint(name=f"nb-risk-{suffix}")
+    ml_client.batch_endpoints.begin_create_or_update(endpoint).result()
+    deployment = ModelBatchDeployment(
+        name="nb-mlflow",
+        endpoint_name=endpoint.name,
+        model=model,
+        settings=ModelBatchDeploymentSettings(mini_batch_size=2, retry_settings={"max_retries": 1, "timeout": 120}),
+    )
+    ml_client.batch_deployments.begin_create_or_update(deployment).result()
+
+    endpoint = ml_client.batch_endpoints.get(endpoint.name)
+    endpoint.defaults = {}
+    endpoint.defaults["deployment_name"] = deployment.name
+    ml_client.batch_endpoints.begin_create_or_update(endpoint).result()
+    assert ml_client.batch_endpoints.get(endpoint.name).defaults.deployment_name == "nb-mlflow"
+
+    with served_folder(project) as base:
+        inputs = {
+            "folder": Input(type=AssetTypes.URI_FOLDER, path=f"{base}/incoming/"),
+            "file": Input(type=AssetTypes.URI_FILE, path=f"{base}/incoming/heart-unlabeled-0.csv"),
+            "local": Input(type=AssetTypes.URI_FILE, path="incoming/heart-unlabeled-1.csv"),
+        }
+        jobs = {k: ml_client.batch_endpoints.invoke(endpoint_name=endpoint.name, input=i) for k, i in inputs.items()}
+    # The server is gone: the inputs were copied in at invoke, the jobs score the copies.
+    for kind, job in jobs.items():
+        ml_client.jobs.stream(job.name)
+        assert ml_client.jobs.get(job.name).status == "Completed", kind
+        ml_client.jobs.download(name=job.name, download_path=kind, output_name="score")
+        lines = (project / kind / "named-outputs" / "score" / "predictions.csv").read_text().splitlines()
+        assert len(lines) == (4 * 5 if kind == "folder" else 5), kind

@@ -1,4 +1,5 @@
-"""The invocation sensor's cursor: offsets and requested job names move together; pending endpoints hold."""
+"""The invocation sensor's cursor: offsets and requested job names move together; a pending endpoint's
+invocations run at once, marked pending (the new-endpoint job runs them)."""
 
 from __future__ import annotations
 
@@ -58,7 +59,7 @@ def test_a_redelivered_invocation_is_requested_once() -> None:
     assert cursor.requested == ["batchjob-a", "batchjob-b"]
 
 
-def test_an_endpoint_not_loaded_yet_holds_its_partition_from_that_message() -> None:
+def test_an_endpoint_not_loaded_yet_is_requested_at_once_and_marked_pending() -> None:
     cursor = InvocationCursor(offsets={0: 10, 1: 3})
     received = [
         Received(0, 10, _message("batchjob-a")),
@@ -67,13 +68,13 @@ def test_an_endpoint_not_loaded_yet_holds_its_partition_from_that_message() -> N
         Received(1, 3, _message("batchjob-d")),
     ]
     plan = cursor.plan(received, {0: 13, 1: 4}, _states(pending=frozenset({"fresh"})))
-    assert [m.job_name for m in plan.requests] == ["batchjob-a", "batchjob-d"]
-    assert [r.message.job_name for r in plan.held] == ["batchjob-new"]
-    assert plan.next_offsets == {0: 11, 1: 4}
+    assert [m.job_name for m in plan.requests] == ["batchjob-a", "batchjob-new", "batchjob-c", "batchjob-d"]
+    assert plan.pending == {"batchjob-new"}
+    assert plan.next_offsets == {0: 13, 1: 4}
     cursor.advance(plan)
-    # Next tick reads from 11 again, the endpoint now loaded: the held job and the one behind it run.
+    # Read again (redelivered), it is a duplicate: nothing is requested twice.
     again = cursor.plan(received[1:3], {0: 13}, _states())
-    assert [m.job_name for m in again.requests] == ["batchjob-new", "batchjob-c"]
+    assert (again.requests, len(again.duplicates)) == ([], 2)
 
 
 def test_an_invocation_of_a_deleted_endpoint_is_gone_and_not_seen_again() -> None:

@@ -67,6 +67,7 @@ def test_layout_keys() -> None:
         ("6f1c2a9e-77b4-4c1e-9d0a-000000000000", "20261124T101500.123Z-6f1c2a9e"),
         ("RUN_42", "20261124T101500.123Z-run42"),
         ("---", "20261124T101500.123Z-job"),
+        ("batchjob-0123456789ab", "20261124T101500.123Z-batchjob-0123456789ab"),
     ],
 )
 def test_version_ids(job_id: str, expected: str) -> None:

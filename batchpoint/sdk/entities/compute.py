@@ -40,7 +40,7 @@ class AmlCompute(Entity):
 
     def _to_dict(self) -> dict[str, Any]:
         values = {name: getattr(self, name) for name in _FIELDS}
-        return without_none({**values, "type": self.type})
+        return without_none({**values, "type": str(self.type).lower()})  # Azure writes AmlCompute too
 
     @classmethod
     def _from_dict(cls, data: dict[str, Any]) -> AmlCompute:

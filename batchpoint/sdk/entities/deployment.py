@@ -17,7 +17,7 @@ from batchpoint.sdk.entities.deployment_settings import (
     ModelBatchDeploymentSettings,
     ResourceConfiguration,
 )
-from batchpoint.sdk.entities.entity import Entity, without_none
+from batchpoint.sdk.entities.entity import Entity, as_entity, without_none
 from batchpoint.sdk.entities.environment import Environment
 from batchpoint.sdk.entities.model import Model
 
@@ -58,19 +58,19 @@ class BatchDeployment(Entity):
         description: str | None = None,
         tags: dict[str, str] | None = None,
         properties: dict[str, str] | None = None,
-        code_configuration: CodeConfiguration | None = None,
+        code_configuration: CodeConfiguration | dict[str, Any] | None = None,
         code_path: str | Path | None = None,
         scoring_script: str | None = None,
         environment: Environment | str | None = None,
         compute: str | None = None,
-        resources: ResourceConfiguration | None = None,
-        settings: ModelBatchDeploymentSettings | None = None,
+        resources: ResourceConfiguration | dict[str, Any] | None = None,
+        settings: ModelBatchDeploymentSettings | dict[str, Any] | None = None,
         instance_count: int | None = None,
         max_concurrency_per_instance: int | None = None,
         mini_batch_size: int | None = None,
         output_action: str | None = None,
         output_file_name: str | None = None,
-        retry_settings: BatchRetrySettings | None = None,
+        retry_settings: BatchRetrySettings | dict[str, Any] | None = None,
         error_threshold: int | None = None,
         logging_level: str | None = None,
         environment_variables: dict[str, str] | None = None,
@@ -83,7 +83,11 @@ class BatchDeployment(Entity):
         self.properties = dict(properties or {})
         self.environment = environment
         self.compute = compute
-        self.settings = settings or ModelBatchDeploymentSettings()
+        self.settings = (
+            ModelBatchDeploymentSettings()
+            if settings is None
+            else as_entity(settings, ModelBatchDeploymentSettings, "BatchDeployment.settings")
+        )
         flat: dict[str, Any] = {
             "max_concurrency_per_instance": max_concurrency_per_instance,
             "mini_batch_size": mini_batch_size,
@@ -95,6 +99,8 @@ class BatchDeployment(Entity):
             "environment_variables": environment_variables,
             "instance_count": instance_count,
         }
+        if resources is not None:
+            resources = as_entity(resources, ResourceConfiguration, "BatchDeployment.resources")
         if resources is not None and resources.instance_count is not None:
             flat["instance_count"] = self._one_of("instance_count", instance_count, resources.instance_count)
         for key, value in flat.items():
@@ -102,7 +108,11 @@ class BatchDeployment(Entity):
                 setattr(self.settings, key, self._one_of(key, getattr(self.settings, key), value))
         if code_configuration is not None and (code_path is not None or scoring_script is not None):
             raise SpecError("BatchDeployment.code_path", "given with code_configuration", "one of the two forms")
-        self.code_configuration = code_configuration
+        self.code_configuration = (
+            None
+            if code_configuration is None
+            else as_entity(code_configuration, CodeConfiguration, "BatchDeployment.code_configuration")
+        )
         if code_path is not None or scoring_script is not None:
             self.code_configuration = CodeConfiguration(code=code_path, scoring_script=scoring_script)
 
@@ -128,8 +138,10 @@ class BatchDeployment(Entity):
         return ResourceConfiguration(instance_count=self.settings.instance_count)
 
     @resources.setter
-    def resources(self, value: ResourceConfiguration) -> None:
-        self.settings.instance_count = value.instance_count
+    def resources(self, value: ResourceConfiguration | dict[str, Any]) -> None:
+        self.settings.instance_count = as_entity(
+            value, ResourceConfiguration, "BatchDeployment.resources"
+        ).instance_count
 
     @property
     def code_path(self) -> str | Path | None:
@@ -158,6 +170,12 @@ class BatchDeployment(Entity):
         raise AttributeError(f"{type(self).__name__!r} object has no attribute {key!r}")
 
     def __setattr__(self, key: str, value: Any) -> None:
+        # Plain dicts become the entity they stand for as they are assigned, as azure.ai.ml takes them:
+        # the flat attributes read through these objects.
+        if key == "settings" and value is not None:
+            value = as_entity(value, ModelBatchDeploymentSettings, "BatchDeployment.settings")
+        elif key == "code_configuration" and value is not None:
+            value = as_entity(value, CodeConfiguration, "BatchDeployment.code_configuration")
         if key in SETTING_NAMES:
             setattr(self.settings, key, value)
         else:

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from batchpoint.errors import SpecError
-from batchpoint.sdk.entities.entity import Entity, without_none
+from batchpoint.sdk.entities.entity import Entity, as_entity, without_none
 from batchpoint.specs.deployment import BatchDeploymentOutputAction
 
 SETTING_NAMES = (
@@ -80,12 +80,16 @@ class ModelBatchDeploymentSettings(Entity):
         self.max_concurrency_per_instance = max_concurrency_per_instance
         self.output_action = output_action
         self.output_file_name = output_file_name
-        if isinstance(retry_settings, dict):
-            retry_settings = BatchRetrySettings(**retry_settings)
         self.retry_settings = retry_settings
         self.environment_variables = environment_variables
         self.error_threshold = error_threshold
         self.logging_level = logging_level
+
+    def __setattr__(self, key: str, value: Any) -> None:
+        # ``settings.retry_settings = {"max_retries": 5}``, as azure.ai.ml takes it.
+        if key == "retry_settings" and value is not None:
+            value = as_entity(value, BatchRetrySettings, "settings.retry_settings")
+        super().__setattr__(key, value)
 
     def _to_dict(self) -> dict[str, Any]:
         """The spec's ``settings`` block (without ``instance_count``, which lives in ``resources``)."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
-from batchpoint.sdk.entities.entity import Entity, without_none
+from batchpoint.sdk.entities.entity import Entity, as_entity, without_none
 from batchpoint.specs.yaml_loading import AzureFieldWarning
 
 
@@ -30,6 +30,7 @@ class BatchEndpoint(Entity):
         tags: dict[str, str] | None = None,
         properties: dict[str, str] | None = None,
         defaults: BatchEndpointDefaults | dict[str, Any] | None = None,
+        default_deployment_name: str | None = None,
         data_arrival: dict[str, Any] | None = None,
         auth_mode: str | None = None,
     ) -> None:
@@ -37,9 +38,11 @@ class BatchEndpoint(Entity):
         self.description = description
         self.tags = dict(tags or {})
         self.properties = dict(properties or {})
-        if isinstance(defaults, dict):
-            defaults = BatchEndpointDefaults(**defaults)
-        self.defaults = defaults or BatchEndpointDefaults()
+        # Kept as given, a dict included: Azure notebooks write ``endpoint.defaults = {}`` and then
+        # ``endpoint.defaults["deployment_name"] = ...``, so the dict is read when the spec is built.
+        self.defaults: BatchEndpointDefaults | dict[str, Any] = (
+            defaults if defaults is not None else BatchEndpointDefaults(deployment_name=default_deployment_name)
+        )
         self.data_arrival = data_arrival
         if auth_mode is not None:
             warnings.warn(
@@ -60,7 +63,7 @@ class BatchEndpoint(Entity):
             {
                 "name": self.name,
                 "description": self.description,
-                "defaults": self.defaults._to_dict(),
+                "defaults": as_entity(self.defaults or {}, BatchEndpointDefaults, "BatchEndpoint.defaults")._to_dict(),
                 "data_arrival": self.data_arrival,
                 "tags": self.tags,
             }

@@ -2,14 +2,37 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
+
+from batchpoint.errors import SpecError
+
+E = TypeVar("E", bound="Entity")
 
 
 def without_none(data: Mapping[str, Any]) -> dict[str, Any]:
     """``data`` minus keys whose value is ``None`` (the server's default applies to those)."""
     return {k: v for k, v in data.items() if v is not None}
+
+
+def as_entity(value: E | Mapping[str, Any], kind: type[E], field: str) -> E:
+    """``value`` as a ``kind``: Azure notebooks assign plain dicts (``endpoint.defaults = {}``) where
+    an entity is expected, and ``azure.ai.ml`` takes them; so does this. Raises ``SpecError`` for a
+    key ``kind`` does not have."""
+    if isinstance(value, kind):
+        return value
+    if isinstance(value, Mapping):
+        try:
+            return kind(**dict(value))
+        except TypeError as exc:
+            known = [p for p in inspect.signature(kind).parameters if p not in ("args", "kwargs")]
+            unknown = sorted(set(value) - set(known))
+            raise SpecError(
+                field, f"has unknown key(s) {unknown}", f"a {kind.__name__} or a dict of {', '.join(known)}"
+            ) from exc
+    raise SpecError(field, f"got a {type(value).__name__}", f"a {kind.__name__} or a dict of its fields")
 
 
 def parse_time(value: Any) -> datetime | None:
@@ -35,5 +58,17 @@ class Entity:
 
     def __eq__(self, other: object) -> bool:
         return type(other) is type(self) and self._to_dict() == other._to_dict()
+
+    # Item access as well as attributes: Azure code that built a dict and code that reads the entity
+    # back (``endpoint.defaults["deployment_name"]``) both work on the same object.
+    def __getitem__(self, key: str) -> Any:
+        if key.startswith("_") or key not in vars(self):
+            raise KeyError(key)
+        return getattr(self, key)
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        if key.startswith("_") or key not in vars(self):
+            raise KeyError(f"{type(self).__name__} has no field {key!r}")
+        setattr(self, key, value)
 
     __hash__ = None  # type: ignore[assignment]  # mutable: not hashable, like a dict
