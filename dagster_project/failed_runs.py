@@ -16,7 +16,10 @@ def error_text(exc: BaseException) -> str:
 
 
 def write_failure_logs(
-    context: dg.AssetExecutionContext, platform: Platform, layout: OutputLayout, failed: FailedBeforeScoring
+    context: dg.AssetExecutionContext | dg.OpExecutionContext,
+    platform: Platform,
+    layout: OutputLayout,
+    failed: FailedBeforeScoring,
 ) -> str | None:
     """Write the failed job's version (``logs/user/job_error.txt``, ``job_result.txt``, manifest) and
     return its folder's URI; ``None`` (with a warning) when the store cannot take it, since the job
