@@ -2,7 +2,8 @@
 
 One thread per worker slot owns one ``ScriptProcess`` at a time. A slot takes the next mini-batch
 from a shared queue, waits for its files (``InputStager``) and sends it. What can go wrong, and
-what the slot does (Azure's rules, see ``docs/scoring-runtime.md``):
+what the slot does (Azure's rules, see ``docs/scoring-runtime.md``; ``attempt_policy`` decides,
+the pool carries the decision out):
 
 - ``run()`` raised: the mini-batch goes back to the queue until it has had ``1 + max_retries`` attempts;
 - no answer within ``timeout``, or the process died (``os._exit``, a signal, OOM): the process is
@@ -30,6 +31,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from batchpoint.errors import MiniBatchTimeout, ScoringError, ScriptInitError, ScriptWorkerError, WorkerCrashed
+from batchpoint.scoring import attempt_policy as policy
+from batchpoint.scoring.attempt_policy import AttemptResult, Decision, RetryRules, Stopping, Verdict
 from batchpoint.scoring.failure_causes import FailureCause
 from batchpoint.scoring.input_staging import InputStager, StagedMiniBatch
 from batchpoint.scoring.planning import MiniBatch
@@ -113,6 +116,7 @@ class ScriptPool:
         self.runtime = runtime
         self.slots = slots
         self.settings = settings
+        self._rules = RetryRules(settings.max_retries)
         self.log_dir = work_dir / "worker-logs"
         self.results_dir = work_dir / "results"
         self.results_dir.mkdir(parents=True, exist_ok=True)
@@ -158,7 +162,11 @@ class ScriptPool:
     @property
     def attempts_allowed(self) -> int:
         """Attempts per mini-batch: one plus ``max_retries``."""
-        return 1 + self.settings.max_retries
+        return self._rules.attempts_allowed
+
+    def _stopping(self) -> Stopping | None:
+        reason = self._stop_reason  # read without the lock: stop() sets the cause first
+        return None if reason is None else Stopping(reason, self._stop_cause)
 
     def result_path(self, mini_batch: MiniBatch) -> Path:
         """Where the driver writes this mini-batch's rows."""
@@ -217,18 +225,19 @@ class ScriptPool:
                 task = self._tasks.get()
                 if task is None:
                     return
-                if self._stop_reason is not None:
-                    self._finish(task, None, None, name, not_run=self._stop_reason, cause=self._stop_cause)
+                decision = policy.before_attempt(self._stopping())
+                if decision.verdict is Verdict.NOT_RUN:
+                    self._finish_not_run(task, None, name, decision)
                     continue
                 if process is None:
                     try:
                         process = self._start(name)
                     except ScriptInitError as exc:
                         self._tasks.put(task)  # not the mini-batch's fault: another try, maybe elsewhere
-                        if self._stop_reason is not None:
-                            continue  # killed because the job stops, not a failing init()
-                        init_failures += 1
-                        if self._init_failed(name, exc, init_failures):
+                        init = self._init_failed(name, exc, init_failures)
+                        if init.counted:
+                            init_failures += 1
+                        if init.slot_gives_up:
                             return
                         continue
                 process = self._attempt(task, process, name)
@@ -284,19 +293,21 @@ class ScriptPool:
         self._say(logging.INFO, f"{name} ready (pid {process.pid}, init() {process.init_seconds or 0.0:.2f} s)")
         return process
 
-    def _init_failed(self, name: str, exc: ScriptInitError, failures: int) -> bool:
-        """Record an init() failure; True when this slot gives up (after ``max_retries`` restarts)."""
+    def _init_failed(self, name: str, exc: ScriptInitError, failed_before: int) -> policy.InitDecision:
+        """Record an init() failure (unless the stop caused it) and end the queue when no slot is left."""
         with self._lock:
+            decision = policy.after_init_failure(exc.error, failed_before, self._rules, self._alive, self._stopping())
+            if not decision.counted:
+                return decision
             self.init_errors.append(exc)
             self.init_workers.append(name)
-            gives_up = failures > self.settings.max_retries
-            if gives_up:
+            if decision.slot_gives_up:
                 self._alive -= 1
-            last = gives_up and self._alive == 0
+        failures = failed_before + 1
         self._say(logging.ERROR, f"{name}: init() failed (start {failures}/{self.attempts_allowed}): {exc.error}")
-        if last:
+        reason = decision.not_run_reason
+        if reason is not None:
             # Nobody is left to take the queue: end every mini-batch still in it.
-            reason = f"no worker could start: init() failed: {exc.error}"
             while True:
                 try:
                     task = self._tasks.get_nowait()
@@ -306,18 +317,20 @@ class ScriptPool:
                     self._tasks.put(None)  # the caller's end-of-work marker is for another thread
                     break
                 self._finish(task, None, None, name, not_run=reason)
-        return gives_up
+        return decision
 
     def _attempt(self, task: _Task, process: ScriptProcess, name: str) -> ScriptProcess | None:
         """One attempt at ``task`` on ``process``; the process to keep using (``None``: it was lost)."""
         mini_batch = task.mini_batch
         self._count_taken(task)
         staged = self._stager.get(mini_batch)
-        if staged.store_error is not None:
-            self._store_unreachable(staged.store_error)
-            self._finish(task, staged, None, name, not_run=self._stop_reason, cause=self._stop_cause)
+        decision = policy.after_staging(staged.store_error, len(staged.local))
+        if decision.verdict is Verdict.STOP_JOB:
+            self._store_unreachable(staged.store_error or "", decision)
+            # The first stop is the one the mini-batches left are attributed to.
+            self._finish_not_run(task, staged, name, policy.before_attempt(self._stopping()))
             return process
-        if not staged.local:
+        if decision.verdict is Verdict.GIVE_UP:
             self._finish(task, staged, None, name)  # every file failed to download: nothing to run
             return process
         number = len(task.failures) + 1
@@ -331,27 +344,29 @@ class ScriptPool:
                 result_format=self.settings.result_format,
             )
         except ScriptWorkerError as exc:
-            with self._lock:
-                self._running.pop(name, None)
-            process.close(grace=0)
-            kind = (
-                "timeout"
+            result = (
+                AttemptResult.TIMEOUT
                 if isinstance(exc, MiniBatchTimeout)
-                else "crash"
+                else AttemptResult.CRASHED
                 if isinstance(exc, WorkerCrashed)
-                else "protocol"
+                else AttemptResult.PROTOCOL
             )
+            if result.process_lost:
+                with self._lock:
+                    self._running.pop(name, None)
+                process.close(grace=0)
             headline = str(exc).split("\n", 1)[0]
-            self._failed(task, staged, Attempt(number, name, kind, headline, exc.stderr_tail), name)
-            return None
+            self._failed(task, staged, Attempt(number, name, result.value, headline, exc.stderr_tail), name, result)
+            return None if result.process_lost else process
         if answer.ok:
             self._finish(task, staged, answer, name)
         else:
             error = answer.error or "run() failed"
-            self._failed(task, staged, Attempt(number, name, "run", error, answer.traceback or ""), name)
+            result = AttemptResult.RUN_FAILED
+            self._failed(task, staged, Attempt(number, name, result.value, error, answer.traceback or ""), name, result)
         return process
 
-    def _failed(self, task: _Task, staged: StagedMiniBatch, attempt: Attempt, name: str) -> None:
+    def _failed(self, task: _Task, staged: StagedMiniBatch, attempt: Attempt, name: str, result: AttemptResult) -> None:
         # Users know their files by URI, not by the staging path run() was given.
         for info in task.mini_batch.files:
             local = staged.local.get(info.key)
@@ -362,29 +377,35 @@ class ScriptPool:
                     error=attempt.error.replace(str(local), uri),
                     detail=attempt.detail.replace(str(local), uri),
                 )
-        if self._stop_reason is not None:
-            # Killed because the job stops: not a failure of the script, so not recorded as one.
-            self._finish(task, staged, None, name, not_run=self._stop_reason, cause=self._stop_cause)
+        # Decided only now, so that a stop that killed the attempt is seen (it is no failure then).
+        decision = policy.after_attempt(result, len(task.failures), self._rules, self._stopping())
+        if decision.verdict is Verdict.NOT_RUN:
+            self._finish_not_run(task, staged, name, decision)
             return
         task.failures.append(attempt)
         files = ", ".join(info.name for info in task.mini_batch.files)
         line = f"mini-batch {task.mini_batch.index} ({files}) {attempt.line(self.attempts_allowed)}"
-        if attempt.number < self.attempts_allowed:
+        if decision.verdict is Verdict.RETRY:
             self._say(logging.WARNING, f"{line}; retrying")
             self._tasks.put(task)
         else:
             self._say(logging.ERROR, f"{line}; no retries left")
             self._finish(task, staged, None, name)
 
-    def _store_unreachable(self, error: str) -> None:
-        # The store is down beyond its retries: every mini-batch left would wait them out again.
+    def _store_unreachable(self, error: str, decision: Decision) -> None:
         with self._lock:
             first = self.store_error is None
             if first:
                 self.store_error = error
         if first:
             self._say(logging.ERROR, error)
-        self.stop(f"the job stopped: {error}", FailureCause.INFRASTRUCTURE)
+        assert decision.stopping is not None  # a STOP_JOB decision always says why
+        self.stop(decision.stopping.reason, decision.stopping.cause)
+
+    def _finish_not_run(self, task: _Task, staged: StagedMiniBatch | None, worker: str, decision: Decision) -> None:
+        stopping = decision.stopping
+        assert stopping is not None  # a NOT_RUN decision always says why
+        self._finish(task, staged, None, worker, not_run=stopping.reason, cause=stopping.cause)
 
     def _finish(
         self,
