@@ -6,15 +6,18 @@ import dataclasses
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from batchpoint.config import Settings
-from batchpoint.demo.walkthrough import DemoOptions, DemoOutcome, run_demo
 from batchpoint.errors import BatchpointError
 from batchpoint.stack import Stack
 from batchpoint.stack.process import pid_alive
 from batchpoint.stack.state import read_state
+
+if TYPE_CHECKING:
+    from batchpoint.demo.walkthrough import DemoOutcome
 
 
 def _say(message: str) -> None:
@@ -58,6 +61,10 @@ def demo(
     deployment `forecast-mlflow`, lands the month's files in s3://landing/sales/<month>/, and
     prints the predictions the data-arrival run wrote.
     """
+    # Imported here, not at the top: the demo pulls in scikit-learn and pandas (about 4 s), which
+    # every other `batchpoint` command, run once per line of a user's script, would pay for.
+    from batchpoint.demo.walkthrough import DemoOptions, run_demo
+
     settings = Settings.from_env()
     if data_dir is not None:
         settings = dataclasses.replace(settings, data_dir=data_dir)
