@@ -9,6 +9,7 @@ from batchpoint.models.mlflow_models import resolve_model
 from batchpoint.models.resolved import ResolvedModel
 from batchpoint.outputs.failed_version import FailedBeforeScoring
 from batchpoint.outputs.layout import OutputLayout
+from batchpoint.scoring.environment_log import EnvironmentLog
 from batchpoint.scoring.job import JobResult, run_scoring_job
 from batchpoint.specs.deployment import BatchDeployment
 from batchpoint.specs.job import InputType, InvocationMessage, JobStatus
@@ -59,8 +60,9 @@ def score_invocation(
         context.log.info(f"job {name} was canceled before its run started; nothing to score")
         return dg.MaterializeResult(metadata={"job": dg.MetadataValue.text(name), "status": "Canceled"})
     jobs.record_started(name, dagster_run_id=context.run_id)
+    environment_log = EnvironmentLog(context.log)
     try:
-        inputs, model, deployment_name, result = _score(context, platform, message)
+        inputs, model, deployment_name, result = _score(context, platform, message, environment_log)
     except Exception as exc:
         # A BatchpointError or dg.Failure says what the user must fix; anything else is a bug. Either
         # way the job row says it failed, and why, and its logs are written for `job download`.
@@ -68,7 +70,15 @@ def score_invocation(
         layout = OutputLayout.at(message.output_path, message.endpoint_name, name)
         deployment = _deployment_or_none(platform, message)
         model_uri = deployment.model.uri if deployment is not None else None
-        failed = FailedBeforeScoring(name, message.endpoint_name, name, error, deployment, model_uri)
+        failed = FailedBeforeScoring(
+            name,
+            message.endpoint_name,
+            name,
+            error,
+            deployment,
+            model_uri,
+            environment_lines=tuple(environment_log.lines),
+        )
         write_failure_logs(context, platform, layout, failed)
         jobs.record_finished(name, status=JobStatus.FAILED, error=error)
         raise
@@ -94,7 +104,10 @@ def _deployment_or_none(platform: Platform, message: InvocationMessage) -> Batch
 
 
 def _score(
-    context: dg.AssetExecutionContext | dg.OpExecutionContext, platform: Platform, message: InvocationMessage
+    context: dg.AssetExecutionContext | dg.OpExecutionContext,
+    platform: Platform,
+    message: InvocationMessage,
+    environment_log: EnvironmentLog,
 ) -> tuple[list[ObjectInfo], ResolvedModel, str, JobResult]:
     name, endpoint = message.job_name, message.endpoint_name
     deployment = message.overrides.apply(platform.registry.get_deployment(endpoint, message.deployment_name))
@@ -107,7 +120,7 @@ def _score(
         f"{deployment.name!r} (model {model.uri}, mini_batch_size {deployment.settings.mini_batch_size}"
         f"{', overrides ' + str(overrides) if overrides else ''}) into {message.output_path}"
     )
-    runtime = worker_runtime(platform, deployment, model, context.log)
+    runtime = worker_runtime(platform, deployment, model, environment_log)
     context.log.info(f"worker runtime: {runtime.to_dict()}")
     result = run_scoring_job(
         store=platform.store,

@@ -19,6 +19,7 @@ from batchpoint.models.resolved import ResolvedModel
 from batchpoint.outputs.failed_version import FailedBeforeScoring
 from batchpoint.outputs.layout import OutputLayout
 from batchpoint.routing import partition_prefix
+from batchpoint.scoring.environment_log import EnvironmentLog
 from batchpoint.scoring.job import JobResult, run_scoring_job
 from batchpoint.scoring.progress import JobProgress as ScoringProgress
 from batchpoint.scoring.reuse import ReuseMode
@@ -66,14 +67,23 @@ def score_partition(
         f"reuse {reuse or 'none (every file scored)'}"
         + (f", backfill {choices.backfill_id}" if choices.backfill_id else "")
     )
+    environment_log = EnvironmentLog(context.log)
     try:
         inputs, model, result = _score(
-            context, platform, endpoint, deployment, partition, (bucket, prefix), job.name, choices
+            context, platform, endpoint, deployment, partition, (bucket, prefix), job.name, choices, environment_log
         )
     except Exception as exc:
         error = error_text(exc)
         layout = OutputLayout(platform.settings.output_bucket, endpoint_name, partition)
-        failed = FailedBeforeScoring(job.name, endpoint_name, partition, error, deployment, deployment.model.uri)
+        failed = FailedBeforeScoring(
+            job.name,
+            endpoint_name,
+            partition,
+            error,
+            deployment,
+            deployment.model.uri,
+            environment_lines=tuple(environment_log.lines),
+        )
         logs_uri = write_failure_logs(context, platform, layout, failed)
         platform.workspace.jobs.record_finished(job.name, status=JobStatus.FAILED, output_uri=logs_uri, error=error)
         raise
@@ -113,6 +123,7 @@ def _score(
     folder: tuple[str, str],
     job_name: str,
     choices: RunChoices,
+    environment_log: EnvironmentLog,
 ) -> tuple[list[ObjectInfo], ResolvedModel, JobResult]:
     bucket, prefix = folder
     inputs = [obj for obj in platform.store.list(bucket, prefix) if not obj.key.endswith("/")]
@@ -125,7 +136,7 @@ def _score(
         f"{deployment.settings.max_concurrency_per_instance} processes, "
         f"mini_batch_size {deployment.settings.mini_batch_size})"
     )
-    runtime = worker_runtime(platform, deployment, model, context.log)
+    runtime = worker_runtime(platform, deployment, model, environment_log)
     context.log.info(f"worker runtime: {runtime.to_dict()}")
     result = run_scoring_job(
         store=platform.store,

@@ -37,6 +37,8 @@ class FailedBeforeScoring:
     model_uri: str | None = None
     inputs: Sequence[ObjectInfo] = ()
     started_at: datetime | None = None
+    environment_lines: Sequence[str] = ()
+    """What choosing and building the environment said (``scoring/environment_log.py``), for the user log."""
 
 
 def write_failed_version(store: ObjectStore, layout: OutputLayout, failed: FailedBeforeScoring) -> str:
@@ -56,7 +58,8 @@ def write_failed_version(store: ObjectStore, layout: OutputLayout, failed: Faile
     latest_note = "not moved: the job failed before scoring"
     logs = {
         JOB_ERROR_LOG: job_error_text(files, job_error),
-        JOB_PROGRESS_LOG: "0 mini-batches processed: the job failed before scoring\n",
+        JOB_PROGRESS_LOG: "".join(f"{line}\n" for line in failed.environment_lines)
+        + "0 mini-batches processed: the job failed before scoring\n",
         JOB_RESULT_LOG: job_result_text(
             status="Failed",
             job_id=failed.job_id,

@@ -220,7 +220,10 @@ def _score(
     """
     store, progress_store = stores
     started = time.perf_counter()
-    tracker = JobTracker(job_id, plan, log, progress_store, layout, version_id, progress)
+    # The environment's lines come first: how the workers' Python was chosen, then their progress.
+    tracker = JobTracker(
+        job_id, plan, log, progress_store, layout, version_id, progress, progress_lines=list(runtime.environment_lines)
+    )
     stager = InputStager(store, work / "inputs")
     workers = min(deployment.workers, max(plan.mini_batch_count, 1))
     env = _worker_env(runtime, deployment, work / "bi_output")

@@ -26,7 +26,8 @@ class WorkerRuntime:
 
     ``model_dir`` is ``AZUREML_MODEL_DIR``: it holds the model's files in one subfolder, as Azure lays
     them out. ``environment_key`` names the built environment (``None``: batchpoint's interpreter);
-    ``environment`` says how the Python was chosen (``scoring/runtime_environment.py``).
+    ``environment`` says how the Python was chosen (``scoring/runtime_environment.py``), and
+    ``environment_lines`` how that was said as it happened, for the job's user log.
     """
 
     kind: RuntimeKind
@@ -37,6 +38,7 @@ class WorkerRuntime:
     environment_key: str | None = None
     code_uri: str | None = None
     environment: EnvironmentDecision | None = None
+    environment_lines: tuple[str, ...] = ()
 
     @property
     def builtin(self) -> bool:

@@ -17,7 +17,6 @@ from pathlib import Path
 
 from batchpoint.config import Settings
 from batchpoint.environments.azure_packages import without_azure_runtime
-from batchpoint.environments.build_errors import EnvironmentBuildError
 from batchpoint.environments.builder import EnvironmentBuilder
 from batchpoint.environments.model_environment import read_model_environment, with_scorer_needs
 from batchpoint.environments.own_interpreter import (
@@ -75,10 +74,7 @@ def model_environment_for(
             return _own("the model names no requirements (no python_env.yaml, requirements.txt or conda.yaml)")
         source, requirements, python = f"the model's {asked.source}", list(asked.requirements), asked.python_version
         mlflow_version, build = asked.mlflow_version, list(asked.build_requirements)
-    log.info(
-        f"environment: {source} asks for python {python or 'any'} and {len(requirements)} requirements"
-        f"{f' (and {len(build)} build dependencies)' if build else ''}"
-    )
+    log.info(_asks(source, python, len(requirements), len(build)))
     requirements, dropped = _drop_azure(requirements, deployment, settings, log)
     missing = unsatisfied(requirements, installed_versions(requirement_names(requirements)))
     if not missing and python_fits(python):
@@ -107,10 +103,16 @@ def script_environment_for(
         log.info("environment: properties.env_manager is local: scoring in batchpoint's own interpreter, no build")
         return _own("forced by the deployment's properties.env_manager: local", "local")
     source = f"the deployment's environment {environment.name}"
+    log.info(_asks(source, environment.python_version, len(environment.installable_requirements)))
     requirements, dropped = _drop_azure(list(environment.installable_requirements), deployment, settings, log)
     # Unchanged specs keep their key (and the environments already built for them).
     spec = environment if not dropped else _spec(environment.name, requirements, environment.python_version)
     return _built(spec, source, builder, log, dropped=tuple(dropped))
+
+
+def _asks(source: str, python: str | None, requirements: int, build: int = 0) -> str:
+    extra = f" (and {build} build dependencies)" if build else ""
+    return f"environment: {source} asks for python {python or 'any'} and {requirements} requirements{extra}"
 
 
 def _first(missing: list[str]) -> str:
@@ -152,7 +154,7 @@ def _built(
         )
     try:
         built = builder.ensure(spec)
-    except EnvironmentBuildError as exc:
+    except SpecError as exc:  # EnvironmentBuildError, or a Python the machine cannot give
         log.error(f"environment {key}: build failed: {exc}")
         raise
     if built.built_now:

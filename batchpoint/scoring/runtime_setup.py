@@ -9,6 +9,7 @@ names none. Environments are built once per content key by ``EnvironmentBuilder`
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import sys
 from pathlib import Path
@@ -20,6 +21,7 @@ from batchpoint.management.code_upload import CODE_FORMS
 from batchpoint.models.resolved import ResolvedModel
 from batchpoint.scoring.code_cache import fetch_code
 from batchpoint.scoring.environment_decision import EnvironmentDecision
+from batchpoint.scoring.environment_log import EnvironmentLog
 from batchpoint.scoring.runtime import BUILTIN_DIR, MLFLOW_SCORER, WorkerRuntime
 from batchpoint.scoring.runtime_environment import model_environment_for, script_environment_for
 from batchpoint.specs.deployment import BatchDeployment, CodeConfiguration
@@ -36,16 +38,32 @@ def prepare_runtime(
     store: ObjectStore,
     environment: EnvironmentSpec | None,
     builder: EnvironmentBuilder | None = None,
-    log: logging.Logger | None = None,
+    log: logging.Logger | EnvironmentLog | None = None,
 ) -> WorkerRuntime:
     """The runtime for ``deployment`` scoring with ``model``: code fetched, environment built or reused.
 
     ``environment`` is the deployment's resolved environment; it must be given when the deployment
     names one (for a no-code deployment it overrides the model's own). Each step of choosing and
-    building the environment is said in ``log``. Raises ``ModelError`` for a no-code deployment of a
-    custom model, ``SpecError`` when the code folder or scoring script is missing,
-    ``EnvironmentBuildError`` when uv cannot build (naming the requirement it blamed).
+    building the environment is said in ``log``; an ``EnvironmentLog`` also keeps the lines, and
+    they go on the runtime (``environment_lines``) for the job's user log. Raises ``ModelError`` for
+    a no-code deployment of a custom model, ``SpecError`` when the code folder or scoring script is
+    missing, ``EnvironmentBuildError`` when uv cannot build (naming the requirement it blamed).
     """
+    if not isinstance(log, EnvironmentLog):
+        return _prepare(deployment, model, settings, store, environment, builder, log)
+    runtime = _prepare(deployment, model, settings, store, environment, builder, log.logger)
+    return dataclasses.replace(runtime, environment_lines=tuple(log.lines))
+
+
+def _prepare(
+    deployment: BatchDeployment,
+    model: ResolvedModel,
+    settings: Settings,
+    store: ObjectStore,
+    environment: EnvironmentSpec | None,
+    builder: EnvironmentBuilder | None,
+    log: logging.Logger | None,
+) -> WorkerRuntime:
     builder = builder or EnvironmentBuilder(settings.cache_dir, python_downloads=settings.python_downloads)
     code = deployment.code_configuration
     if code is None:
@@ -76,6 +94,8 @@ def prepare_runtime(
         script_python, chosen = script_environment_for(
             deployment, environment, settings=settings, builder=builder, log=log
         )
+    elif log is not None:
+        log.info("environment: the deployment names no environment: scoring in batchpoint's own interpreter")
     return WorkerRuntime(
         kind="script",
         python=script_python,

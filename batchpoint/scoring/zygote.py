@@ -17,8 +17,9 @@ Only the built-in scorer uses it: a custom script runs in its own environment's 
 Standalone, like ``script_driver.py``: the built-in scorer may run in a model's own environment
 (another Python, 3.8 on; no batchpoint), so this file imports only the standard library and is started
 as ``<python> zygote.py <socket fd>``. It imports ``script_driver.py`` from its own folder by path, and
-preloads only those ``PRELOAD`` modules that the environment has (each one it lacks, or that fails to
-import, is named in its log and left to the driver). When the zygote cannot start at all, the pool
+preloads only those ``PRELOAD`` modules that the environment has (one that is installed but fails to
+import is named in its log and left to the driver; one the environment lacks is left out quietly, as
+most environments lack some of them). When the zygote cannot start at all, the pool
 starts each driver on its own.
 """
 
@@ -67,14 +68,24 @@ def load_driver() -> ModuleType:
 
 
 def preload(modules: tuple[str, ...]) -> list[str]:
-    """Import each of ``modules`` the environment has; the ones it could not import, each with why."""
+    """Import each of ``modules`` the environment has; the installed ones that failed to import, each
+    with why. A module the environment lacks (it, or a package above it, is not found) is not listed."""
     skipped = []
     for name in modules:
         try:
             importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            # Not installed is the environment's choice, not worth a line in the user's logs; a
+            # dependency missing under an installed module is.
+            if not _is_module_or_parent(exc.name, name):
+                skipped.append(f"{name} ({type(exc).__name__}: {exc})")
         except Exception as exc:  # a broken install fails the driver too, with its own traceback
             skipped.append(f"{name} ({type(exc).__name__}: {exc})")
     return skipped
+
+
+def _is_module_or_parent(missing: str | None, name: str) -> bool:
+    return missing is not None and (name == missing or name.startswith(missing + "."))
 
 
 def recv_fds(sock: socket.socket, bufsize: int, maxfds: int) -> tuple[bytes, list[int]]:

@@ -169,12 +169,23 @@ def test_az_ml_flow(workdir: Path, unique_name: str) -> None:
     # Where Azure users look: the job's result log, printed once at the end of the stream.
     assert streamed.stdout.count("==> logs/user/job_result.txt <==") == 1
     assert streamed.stdout.count("status: Completed") == 1
+    # How the no-code workers' environment was chosen is in the user's log too, not only Dagster's.
+    assert "environment: the model's python_env.yaml asks for python " in streamed.stdout
     table = bp("job", "show", "-n", job).stdout
     assert "status" in table and "Completed" in table
 
     bp("job", "download", "-n", job, "--output-name", "score", "--download-path", "./")
     lines = (workdir / "named-outputs" / "score" / "predictions.csv").read_text().splitlines()
     assert len(lines) == 3 * 4
+    progress = (workdir / "named-outputs" / "score" / "logs" / "user" / "job_progress_overview.txt").read_text()
+    environment = [line for line in progress.splitlines() if " environment" in line]
+    assert environment and any(
+        ("no build" in line or ": built in " in line or ": reused (" in line) for line in environment
+    )
+    assert (
+        "not preloaded"
+        not in (workdir / "named-outputs" / "score" / "logs" / "user" / "stdout" / "zygote.txt").read_text()
+    )
 
     bp("batch-endpoint", "delete", "--name", endpoint, "--yes")
 

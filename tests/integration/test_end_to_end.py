@@ -28,7 +28,7 @@ from batchpoint.demo.forecaster import RegisteredForecaster, train_and_register
 from batchpoint.demo.sales_history import generate_history, scoring_rows, split_into_parts
 from batchpoint.demo.waiting import wait_for_new_version
 from batchpoint.orchestration.dagster_graphql import DagsterClient
-from batchpoint.outputs.layout import OutputLayout
+from batchpoint.outputs.layout import JOB_PROGRESS_LOG, OutputLayout
 from batchpoint.outputs.versions import LatestPointer, read_latest, read_manifest
 from batchpoint.registry.store import Registry
 from batchpoint.specs.deployment import BatchDeployment
@@ -156,6 +156,10 @@ def test_landed_month_is_scored_once_and_matches_pyfunc(endpoint: Endpoint) -> N
     assert (metadata["deployment"], metadata["rows"], metadata["files"]) == ("forecast-mlflow", len(rows), FILES)
     assert metadata["output_version"] == manifest["version_id"]
     assert {f["etag"] for f in metadata["input_files"]["files"]} == {f["etag"] for f in manifest["inputs"]}
+    # The data-arrival run says how its environment was chosen in the user's log too.
+    layout = OutputLayout(endpoint.settings.output_bucket, endpoint.name, THIS_MONTH)
+    progress = endpoint.store.get_bytes(layout.bucket, layout.key(str(manifest["version_id"]), JOB_PROGRESS_LOG))
+    assert " environment: the model's " in progress.decode(), progress.decode()
 
     predictions = endpoint.predictions(THIS_MONTH)
     assert len(predictions) == len(rows)

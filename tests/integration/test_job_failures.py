@@ -166,6 +166,13 @@ def test_a_job_that_fails_before_scoring_leaves_logs_to_download(project: Path) 
     job_result = (logs / "job_result.txt").read_text()
     assert "failed before scoring" in job_error and "3.5" in job_error
     assert job_result.startswith("status: Failed\n") and "3.5" in job_result
+    # What building the environment said is in the user's logs too, not only the Dagster run's.
+    progress = (logs / "job_progress_overview.txt").read_text()
+    assert f"environment: the deployment's environment {env.name} asks for python 3.5 and 1 requirements" in progress
+    assert " ERROR environment " in progress and ": build failed: " in progress and "python 3.5" in progress
+    assert progress.endswith("0 mini-batches processed: the job failed before scoring\n")
+    streamed = bp("job", "stream", "-n", name, code=1).stdout
+    assert "build failed: " in streamed
     assert not (project / "out" / "named-outputs" / "score" / "predictions.csv").exists()
 
 

@@ -33,8 +33,9 @@ from batchpoint.environments.uv_binary import find_uv
 from batchpoint.models.mlflow_models import resolve_model
 from batchpoint.models.model_registry import EXPERIMENT, ModelRegistry
 from batchpoint.models.resolved import ResolvedModel
-from batchpoint.outputs.layout import OutputLayout
+from batchpoint.outputs.layout import JOB_PROGRESS_LOG, OutputLayout
 from batchpoint.outputs.lineage import LINEAGE_COLUMNS
+from batchpoint.scoring.environment_log import EnvironmentLog
 from batchpoint.scoring.job import JobResult, run_scoring_job
 from batchpoint.scoring.runtime import WorkerRuntime
 from batchpoint.scoring.runtime_setup import prepare_runtime
@@ -128,6 +129,10 @@ class Jobs:
         logs = result.manifest["logs"]
         return "\n".join(self.read(uri).decode() for name, uri in logs.items() if "/stdout/" in name)
 
+    def progress_overview(self, result: JobResult) -> str:
+        """``logs/user/job_progress_overview.txt``: what Azure users read (and ``job stream`` prints)."""
+        return self.read(result.manifest["logs"][JOB_PROGRESS_LOG]).decode()
+
     def stored_manifest(self, result: JobResult) -> dict[str, Any]:
         layout = OutputLayout(self.settings.output_bucket, ENDPOINT, PARTITION)
         return dict(json.loads(self.store.get_bytes(layout.bucket, layout.manifest_key(result.version_id))))
@@ -180,7 +185,7 @@ def test_a_conda_python_patch_the_machine_lacks_builds_with_the_newest_of_its_mi
             store=jobs.store,
             environment=environment,
             builder=env_builder,
-            log=logging.getLogger(LOGGER),
+            log=EnvironmentLog(logging.getLogger(LOGGER)),
         )
         inputs = jobs.put_csv("part-0.csv", pd.DataFrame({"id": [1, 2, 3]}))
         result = jobs.score(deployment, model, runtime, inputs)
@@ -203,6 +208,14 @@ def test_a_conda_python_patch_the_machine_lacks_builds_with_the_newest_of_its_mi
         check=True,
     )
     assert azure.stdout.strip() == "None"
+    # The same lines in the job's user log, before its progress: where Azure users look.
+    overview = jobs.progress_overview(result)
+    key = facts["environment_key"][:16]
+    assert "environment: the deployment's environment py3105 asks for python 3.10.5 and " in overview
+    assert "left out Azure-runtime packages azureml-defaults==1.60.0" in overview
+    assert f"environment {key}: {'built in' if facts['built_now'] else 'reused'}" in overview
+    assert f" WARNING environment {key}: python 3.10.5 is not on this machine" in overview
+    assert overview.index("environment: ") < overview.index("mini-batches")
 
     # The same spec again: reused from the cache, the warning still said.
     caplog.clear()
@@ -342,7 +355,7 @@ def test_an_old_mlflow_model_scores_in_its_own_environment(
             store=jobs.store,
             environment=None,
             builder=env_builder,
-            log=logging.getLogger(LOGGER),
+            log=EnvironmentLog(logging.getLogger(LOGGER)),
         )
         result = jobs.score(deployment, model, runtime, inputs)
 
@@ -369,6 +382,15 @@ def test_an_old_mlflow_model_scores_in_its_own_environment(
     worker_logs = jobs.worker_logs(result)
     assert "InconsistentVersionWarning" not in worker_logs
     assert "Trying to unpickle" not in worker_logs
+    # skops.io and the like are not in this environment: not worth a line in the user's logs.
+    assert "not preloaded" not in worker_logs
+    overview = jobs.progress_overview(result)
+    key = facts["environment_key"][:16]
+    assert "environment: the model's python_env.yaml asks for python 3.10" in overview
+    assert "left out Azure-runtime packages azureml-defaults, azureml-inference-server-http" in overview
+    assert "environment: added for the built-in scorer: " in overview and "pyarrow" in overview
+    assert f"environment {key}: {'built in' if facts['built_now'] else 'reused'}" in overview
+    assert overview.index("environment: ") < overview.index("mini-batches")
 
     # Measured for the record: a cold build of this model's environment, its reuse, its disk.
     started = time.monotonic()
