@@ -103,7 +103,7 @@ def deployment_from_dict(
             "an inline model is not registered yet",
             "a registered model: `models:/<name>/<version>` or `azureml:<name>@latest`",
         )
-    return BatchDeployment.parse(cleaned)
+    return BatchDeployment.parse(cleaned, also_accepted=_FLAT_SETTINGS)
 
 
 def load_endpoint(path: Path, *, name: str | None = None) -> BatchEndpoint:
