@@ -16,7 +16,7 @@ from batchpoint.specs.validation_messages import (
     unknown_field_form,
 )
 
-__all__ = ["GIVEN_MAX_CHARS", "Spec", "shown", "spec_error_from"]
+__all__ = ["GIVEN_MAX_CHARS", "Spec", "all_problems", "shown", "spec_error_from"]
 
 
 class Spec(BaseModel):
@@ -71,6 +71,16 @@ def spec_errors_of(
         problem = field_problem(error, where, model, accepted)
         problems.setdefault(problem.field, problem)
     found = list(problems.values()) or [SpecError(where or "<root>", "invalid")]
+    return found[0] if len(found) == 1 else SpecProblemsError(found)
+
+
+def all_problems(*errors: SpecError) -> SpecError:
+    """``errors`` as one: the error itself when there is one, else ``SpecProblemsError`` (one per field)."""
+    flat: dict[str, SpecError] = {}
+    for error in errors:
+        for problem in error.problems if isinstance(error, SpecProblemsError) else [error]:
+            flat.setdefault(problem.field, problem)
+    found = list(flat.values())
     return found[0] if len(found) == 1 else SpecProblemsError(found)
 
 

@@ -184,3 +184,25 @@ def test_every_api_pattern_is_said_in_words() -> None:
     from batchpoint.specs.landing_prefix import PATTERN as LANDING_PREFIX
 
     assert _patterns(schema) - PATTERN_FORMS.keys() - {LANDING_PREFIX} == set()
+
+
+def test_the_loaders_own_checks_are_reported_with_the_schemas() -> None:
+    spec = {
+        **_DEPLOYMENT,
+        "name": "x",
+        "model": {"path": "model"},
+        "mini_batch_size": 5,
+        "settings": {"mini_batch_size": 5},
+        "tagz": {},
+    }
+    with pytest.raises(SpecProblemsError) as caught:
+        deployment_from_dict(spec)
+    lines = str(caught.value).splitlines()
+    assert lines[0] == "4 problems:"
+    assert lines[1:3] == [
+        "BatchDeployment.mini_batch_size: given both at the top level and under settings (expected one place)",
+        "BatchDeployment.model: an inline model is not registered yet (expected a registered model: "
+        "`models:/<name>/<version>` or `azureml:<name>@latest`)",
+    ]
+    assert [p.field for p in caught.value.problems][2:] == ["BatchDeployment.name", "BatchDeployment.tagz"]
+    assert lines[-1].endswith("did you mean tags?)")
