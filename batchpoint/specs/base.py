@@ -37,9 +37,16 @@ class Spec(BaseModel):
 
 
 def field_problem(
-    error: Mapping[str, Any], where: str, model: type[BaseModel] | None = None, also_accepted: Iterable[str] = ()
+    error: Mapping[str, Any],
+    where: str,
+    model: type[BaseModel] | None = None,
+    also_accepted: Iterable[str] = (),
+    listed: set[tuple[int | str, ...]] | None = None,
 ) -> SpecError:
-    """One pydantic error as a ``SpecError`` at ``where.<dotted path>``; an unknown field lists the valid ones."""
+    """One pydantic error as a ``SpecError`` at ``where.<dotted path>``; an unknown field lists the valid ones.
+
+    ``listed``: the objects whose fields an earlier problem listed (added to; later ones refer to it).
+    """
     loc = tuple(error.get("loc", ()))
     path = ".".join(str(p) for p in loc) or "<root>"
     field = f"{where}.{path}" if where else path
@@ -51,7 +58,10 @@ def field_problem(
     if error.get("type") == "extra_forbidden" and model is not None and loc:
         valid = fields_at(model, loc[:-1])
         if valid is not None:
-            form = unknown_field_form(str(loc[-1]), [*valid, *(also_accepted if len(loc) == 1 else ())])
+            said = listed is not None and loc[:-1] in listed
+            form = unknown_field_form(str(loc[-1]), [*valid, *(also_accepted if len(loc) == 1 else ())], listed=said)
+            if listed is not None:
+                listed.add(loc[:-1])
     return SpecError(field, problem, form)
 
 
@@ -67,8 +77,9 @@ def spec_errors_of(
     """
     accepted = tuple(also_accepted)
     problems: dict[str, SpecError] = {}
+    listed: set[tuple[int | str, ...]] = set()
     for error in errors:
-        problem = field_problem(error, where, model, accepted)
+        problem = field_problem(error, where, model, accepted, listed)
         problems.setdefault(problem.field, problem)
     found = list(problems.values()) or [SpecError(where or "<root>", "invalid")]
     return found[0] if len(found) == 1 else SpecProblemsError(found)

@@ -87,10 +87,13 @@ def valid_form_of(error: Mapping[str, Any]) -> str | None:
     return _TYPE_FORMS.get(kind)
 
 
-def unknown_field_form(given: str, valid: Iterable[str]) -> str:
-    """``one of: a, b, c; did you mean b?`` -- the fields an object takes and the near miss, if any."""
+def unknown_field_form(given: str, valid: Iterable[str], *, listed: bool = False) -> str:
+    """``one of: a, b, c; did you mean b?`` -- the fields an object takes and the near miss, if any.
+
+    ``listed``: an earlier problem of the same object already lists them (a message says them once).
+    """
     names = sorted(set(valid))
-    form = f"one of: {', '.join(names)}"
+    form = "one of the fields listed above" if listed else f"one of: {', '.join(names)}"
     close = difflib.get_close_matches(given, names, n=1)
     return f"{form}; did you mean {close[0]}?" if close else form
 

@@ -206,3 +206,14 @@ def test_the_loaders_own_checks_are_reported_with_the_schemas() -> None:
     ]
     assert [p.field for p in caught.value.problems][2:] == ["BatchDeployment.name", "BatchDeployment.tagz"]
     assert lines[-1].endswith("did you mean tags?)")
+
+
+def test_the_fields_of_an_object_are_listed_once_per_message() -> None:
+    with pytest.raises(SpecProblemsError) as caught:
+        BatchEndpoint.parse({"name": "sales", "descripton": "", "tagz": {}})
+    first, second = caught.value.problems
+    assert first.valid_form == (
+        "one of: data_arrival, defaults, description, name, outputs, tags; did you mean description?"
+    )
+    assert second.valid_form == "one of the fields listed above; did you mean tags?"
+    assert str(caught.value).count("data_arrival") == 1
