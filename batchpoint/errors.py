@@ -4,6 +4,7 @@
 
     BatchpointError                      (retriable: False unless a subclass says so)
     ├── SpecError                        a spec (YAML/JSON/Python) is invalid; names the field and the valid form
+    │   ├── SpecProblemsError                   several problems of one spec, each a SpecError, reported at once
     │   ├── EnvironmentBuildError        uv could not build a deployment's environment; names the requirement
     │   └── LimitExceededError           input is larger than a configured limit; names the limit and its setting
     ├── NotFoundError                    an entity (endpoint, deployment, model, version) does not exist
@@ -37,6 +38,7 @@ The files that run inside a deployment's own environment (``scoring/script_drive
 from __future__ import annotations
 
 import signal
+from collections.abc import Sequence
 
 
 class BatchpointError(Exception):
@@ -56,6 +58,22 @@ class SpecError(BatchpointError, ValueError):
         if valid_form:
             message += f" (expected {valid_form})"
         super().__init__(message)
+
+
+class SpecProblemsError(SpecError):
+    """Several problems of one spec, one ``field: problem (expected ...)`` a line, so one run shows them all.
+
+    ``field``, ``problem`` and ``valid_form`` are the first problem's; ``problems`` holds each.
+    """
+
+    def __init__(self, problems: Sequence[SpecError]) -> None:
+        if not problems:
+            raise ValueError("SpecProblemsError needs at least one problem")
+        self.problems = list(problems)
+        first = self.problems[0]
+        super().__init__(first.field, first.problem, first.valid_form)
+        lines = "\n".join(str(p) for p in self.problems)
+        self.args = (f"{len(self.problems)} problems:\n{lines}",)
 
 
 class EnvironmentBuildError(SpecError):

@@ -1,7 +1,8 @@
 """The API's one error shape and the handlers that translate exceptions into it.
 
 ``{"error": {"code": ..., "message": ..., "field": ..., "expected": ...}}``:
-``SpecError`` and request validation → 422 ``InvalidSpec`` naming the field; ``NotFoundError`` → 404;
+``SpecError`` and request validation → 422 ``InvalidSpec`` naming the field (several problems:
+the first in ``field``/``expected``, each on its own line of ``message`` and in ``problems``); ``NotFoundError`` → 404;
 ``ConflictError`` → 409; ``StorageError`` / ``StackError`` → 503 with the message; a missing or
 wrong token → 401 with ``WWW-Authenticate: Bearer``; a body or archive over a limit
 (``LimitExceededError``, ``BodyTooLarge``) → 413 ``ContentTooLarge`` naming the limit and its setting.
@@ -26,11 +27,12 @@ from batchpoint.errors import (
     ModelError,
     NotFoundError,
     SpecError,
+    SpecProblemsError,
     StackError,
     StorageError,
     StoreRequestRefusedError,
 )
-from batchpoint.specs.validation_messages import problem_and_form
+from batchpoint.specs.base import spec_errors_of
 
 log = logging.getLogger(__name__)
 
@@ -44,13 +46,25 @@ _HTTP_CODES = {
 }
 
 
+_LOC_PREFIXES = {"body", "query", "path", "header", "cookie", "form", "file"}
+
+
+class FieldProblem(BaseModel):
+    """One invalid field of a request: its name, what was wrong, and what it accepts."""
+
+    field: str
+    problem: str
+    expected: str | None = None
+
+
 class ErrorDetail(BaseModel):
-    """What went wrong, and for invalid input which field and what it accepts."""
+    """What went wrong, and for invalid input which field and what it accepts (each one, when several)."""
 
     code: str
     message: str
     field: str | None = None
     expected: str | None = None
+    problems: list[FieldProblem] | None = None
 
 
 class ErrorBody(BaseModel):
@@ -67,10 +81,15 @@ def error_response(
     field: str | None = None,
     expected: str | None = None,
     headers: Mapping[str, str] | None = None,
+    problems: Sequence[SpecError] = (),
 ) -> JSONResponse:
-    """A JSON answer in the API's error shape."""
-    body = ErrorBody(error=ErrorDetail(code=code, message=message, field=field, expected=expected))
-    return JSONResponse(body.model_dump(), status_code=status, headers=headers)
+    """A JSON answer in the API's error shape; ``problems`` only when there are several."""
+    listed = [FieldProblem(field=p.field, problem=p.problem, expected=p.valid_form) for p in problems] or None
+    detail = ErrorDetail(code=code, message=message, field=field, expected=expected, problems=listed)
+    content = ErrorBody(error=detail).model_dump()
+    if listed is None:  # the one-problem shape stays as it was
+        del content["error"]["problems"]
+    return JSONResponse(content, status_code=status, headers=headers)
 
 
 def unauthorized(message: str = "a valid bearer token is required") -> JSONResponse:
@@ -81,33 +100,56 @@ def unauthorized(message: str = "a valid bearer token is required") -> JSONRespo
 def validation_field(loc: Sequence[int | str]) -> str:
     """A dotted field name from pydantic's location, without FastAPI's ``body``/``query`` prefix."""
     parts = [str(p) for p in loc]
-    if parts and parts[0] in {"body", "query", "path", "header", "cookie", "form", "file"}:
+    if parts and parts[0] in _LOC_PREFIXES:
         parts = parts[1:]
     return ".".join(parts) or "<body>"
 
 
+def _body_model(request: Request) -> type[BaseModel] | None:
+    """The pydantic model of the route's one body parameter, for listing the fields it takes."""
+    route = request.scope.get("route")
+    dependant = getattr(route, "dependant", None)
+    params = getattr(dependant, "body_params", None) or []
+    annotation = getattr(getattr(params[0], "field_info", None), "annotation", None) if len(params) == 1 else None
+    return annotation if isinstance(annotation, type) and issubclass(annotation, BaseModel) else None
+
+
+def _body_loc(loc: Sequence[int | str]) -> tuple[int | str, ...]:
+    """Pydantic's location without FastAPI's ``body``/``query`` prefix; ``<body>`` for the whole body."""
+    parts = tuple(loc)
+    if parts and parts[0] in _LOC_PREFIXES:
+        parts = parts[1:]
+    return parts or ("<body>",)
+
+
 def _on_validation(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    errors = list(exc.errors())
-    first = errors[0] if errors else {"loc": (), "msg": "invalid request", "type": ""}
-    field = validation_field(first.get("loc", ()))
-    ctx = first.get("ctx")
-    raised = ctx.get("error") if isinstance(ctx, dict) else None
-    if isinstance(raised, SpecError):  # a validator that knows the valid form said so
-        problem, expected = raised.problem, raised.valid_form
-    else:
-        # The problem and the valid form are each said once: "name: got 'x'" + expected "3 to 32 ...".
-        problem, expected = problem_and_form(first)
-        if first.get("type") == "extra_forbidden":
-            expected = f"{expected} (see /openapi.json)"
-    message = f"{field}: {problem}"
-    if len(errors) > 1:
-        message += f" (and {len(errors) - 1} more problem(s))"
-    return error_response(422, "InvalidSpec", message, field=field, expected=expected)
+    errors = [{**e, "loc": _body_loc(e.get("loc", ()))} for e in exc.errors()]
+    found = spec_errors_of(errors or [{"loc": (), "msg": "invalid request", "type": ""}], "", _body_model(request))
+    problems = [
+        # Without the model's fields to list, the API's schema is where they are.
+        SpecError(p.field, p.problem, f"{p.valid_form} (see /openapi.json)")
+        if p.valid_form == "one of the documented fields"
+        else p
+        for p in (found.problems if isinstance(found, SpecProblemsError) else [found])
+    ]
+    return _invalid(found.field, problems)
+
+
+def _invalid(field: str, problems: Sequence[SpecError]) -> JSONResponse:
+    """422 ``InvalidSpec``: the first problem in ``field``/``expected``, each on a line of the message."""
+    first = problems[0]
+    if len(problems) == 1:
+        message = f"{first.field}: {first.problem}"
+        return error_response(422, "InvalidSpec", message, field=field, expected=first.valid_form)
+    message = f"{len(problems)} problems:\n" + "\n".join(str(p) for p in problems)
+    return error_response(422, "InvalidSpec", message, field=field, expected=first.valid_form, problems=problems)
 
 
 def _on_spec_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, SpecError)
+    if isinstance(exc, SpecProblemsError):
+        return _invalid(exc.field, exc.problems)
     return error_response(422, "InvalidSpec", str(exc), field=exc.field, expected=exc.valid_form)
 
 

@@ -21,6 +21,7 @@ from batchpoint.errors import (
     ModelError,
     NotFoundError,
     SpecError,
+    SpecProblemsError,
     StackError,
 )
 from batchpoint.sdk.connection import TOKEN_VARIABLE, URL_VARIABLE, Connection, default_config_path
@@ -136,7 +137,7 @@ def raise_for_error(response: httpx.Response, connection: Connection) -> None:
     if status == 422 and detail.get("code") == "InvalidModel":
         raise ModelError(message)
     if status in (400, 422):
-        raise _spec_error(message, detail.get("field"), detail.get("expected"))
+        raise _spec_errors(detail.get("problems")) or _spec_error(message, detail.get("field"), detail.get("expected"))
     if status >= 500:
         raise StackError(f"the batchpoint API failed ({status}): {message}")
     raise BatchpointError(f"the batchpoint API answered {status}: {message}")
@@ -149,6 +150,18 @@ def _error_detail(response: httpx.Response) -> dict[str, Any]:
         return {"message": response.text[:500]}
     error = body.get("error") if isinstance(body, dict) else None
     return error if isinstance(error, dict) else {"message": str(body)[:500]}
+
+
+def _spec_errors(problems: Any) -> SpecProblemsError | None:
+    """The API's several problems of one spec as one ``SpecProblemsError``; ``None`` for the one-problem shape."""
+    if not isinstance(problems, list) or not problems:
+        return None
+    found = [
+        SpecError(str(p.get("field")), str(p.get("problem")), str(p["expected"]) if p.get("expected") else None)
+        for p in problems
+        if isinstance(p, dict)
+    ]
+    return SpecProblemsError(found) if found else None
 
 
 def _spec_error(message: str, field: Any, expected: Any) -> SpecError:

@@ -7,8 +7,12 @@ valid form is the rule, in words where batchpoint knows them (its name patterns)
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+import difflib
+import types
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Annotated, Any, Union, get_args, get_origin
+
+from pydantic import BaseModel
 
 from batchpoint.specs.asset_naming import NAME_PATTERN, VERSION_PATTERN
 
@@ -81,6 +85,60 @@ def valid_form_of(error: Mapping[str, Any]) -> str | None:
         # A validator's own words: "must be at least min_instances (3)" -> "at least min_instances (3)".
         return str(error.get("msg", "")).removeprefix("Value error, ").removeprefix("must be ") or None
     return _TYPE_FORMS.get(kind)
+
+
+def unknown_field_form(given: str, valid: Iterable[str], *, listed: bool = False) -> str:
+    """``one of: a, b, c; did you mean b?`` -- the fields an object takes and the near miss, if any.
+
+    ``listed``: an earlier problem of the same object already lists them (a message says them once).
+    """
+    names = sorted(set(valid))
+    form = "one of the fields listed above" if listed else f"one of: {', '.join(names)}"
+    close = difflib.get_close_matches(given, names, n=1)
+    return f"{form}; did you mean {close[0]}?" if close else form
+
+
+def _members(annotation: Any) -> list[Any]:
+    """The types an annotation may hold: ``Annotated`` unwrapped, a union split into its members."""
+    origin = get_origin(annotation)
+    if origin is Annotated:
+        return _members(get_args(annotation)[0])
+    if origin is Union or origin is types.UnionType:
+        return [member for arg in get_args(annotation) for member in _members(arg)]
+    return [annotation]
+
+
+def _is_model(candidate: Any) -> bool:
+    return isinstance(candidate, type) and issubclass(candidate, BaseModel)
+
+
+def fields_at(model: type[BaseModel], loc: Sequence[int | str]) -> list[str] | None:
+    """The field names (aliases where set) of the object at ``loc`` below ``model``; ``None`` if not a model.
+
+    Follows pydantic's error locations: field names, dict keys, list indexes and the class names
+    pydantic inserts for the member of a union it tried.
+    """
+    current: list[Any] = [model]
+    for part in loc:
+        found: list[Any] = []
+        for candidate in current:
+            origin, args = get_origin(candidate), get_args(candidate)
+            if _is_model(candidate):
+                fields = candidate.model_fields
+                info = fields.get(str(part)) or next((f for f in fields.values() if f.alias == part), None)
+                if info is not None:
+                    found += _members(info.annotation)
+                elif candidate.__name__ == part:  # the union member pydantic tried
+                    found.append(candidate)
+            elif origin in (dict, Mapping) and len(args) == 2:
+                found += _members(args[1])
+            elif origin in (list, tuple, Sequence) and args and isinstance(part, int):
+                found += _members(args[0])
+        current = found
+    models = [c for c in current if _is_model(c)]
+    if not models:
+        return None
+    return sorted({info.alias or name for m in models for name, info in m.model_fields.items()})
 
 
 def problem_and_form(error: Mapping[str, Any]) -> tuple[str, str | None]:

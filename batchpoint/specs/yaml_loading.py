@@ -16,6 +16,7 @@ from typing import Any
 import yaml
 
 from batchpoint.errors import SpecError
+from batchpoint.specs.base import all_problems
 from batchpoint.specs.compute import ComputeSpec
 from batchpoint.specs.data_asset import DataAssetSpec
 from batchpoint.specs.deployment import BatchDeployment
@@ -85,12 +86,15 @@ def deployment_from_dict(
 ) -> BatchDeployment:
     """A ``BatchDeployment`` from Azure-shaped data, flat or nested settings; local code relative to ``base_dir``."""
     cleaned = _clean(data, "BatchDeployment")
+    early: list[SpecError] = []  # said together with the schema's problems, so one run shows them all
     flat = {k: cleaned.pop(k) for k in sorted(_FLAT_SETTINGS & cleaned.keys())}
     if flat:
         settings = dict(cleaned.get("settings") or {})
         both = sorted(flat.keys() & settings.keys())
-        if both:
-            raise SpecError(f"BatchDeployment.{both[0]}", "given both at the top level and under settings", "one place")
+        early += [
+            SpecError(f"BatchDeployment.{k}", "given both at the top level and under settings", "one place")
+            for k in both
+        ]
         cleaned["settings"] = {**settings, **flat}
     if endpoint_name:
         cleaned["endpoint_name"] = endpoint_name
@@ -98,12 +102,21 @@ def deployment_from_dict(
     if isinstance(code, dict) and (local := _local(code.get("code"), base_dir)) is not None:
         cleaned["code_configuration"] = {**code, "code": str(local)}
     if isinstance(cleaned.get("model"), dict):
-        raise SpecError(
-            "BatchDeployment.model",
-            "an inline model is not registered yet",
-            "a registered model: `models:/<name>/<version>` or `azureml:<name>@latest`",
+        del cleaned["model"]
+        early.append(
+            SpecError(
+                "BatchDeployment.model",
+                "an inline model is not registered yet",
+                "a registered model: `models:/<name>/<version>` or `azureml:<name>@latest`",
+            )
         )
-    return BatchDeployment.parse(cleaned)
+    try:
+        deployment = BatchDeployment.parse(cleaned, also_accepted=_FLAT_SETTINGS)
+    except SpecError as exc:
+        raise all_problems(*early, exc) from exc
+    if early:
+        raise all_problems(*early)
+    return deployment
 
 
 def load_endpoint(path: Path, *, name: str | None = None) -> BatchEndpoint:

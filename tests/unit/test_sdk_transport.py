@@ -11,7 +11,14 @@ from typing import Any
 import httpx
 import pytest
 
-from batchpoint.errors import AuthenticationError, ConflictError, NotFoundError, SpecError, StackError
+from batchpoint.errors import (
+    AuthenticationError,
+    ConflictError,
+    NotFoundError,
+    SpecError,
+    SpecProblemsError,
+    StackError,
+)
 from batchpoint.sdk import AssetTypes, Input, MLClient, Model
 from batchpoint.sdk.connection import Connection
 
@@ -69,6 +76,21 @@ def test_422_names_the_field_and_the_expected_form() -> None:
         "got 0",
         expected,
     )
+
+
+def test_422_with_several_problems_raises_each_once() -> None:
+    problems = [
+        {"field": "name", "problem": "got 'x'", "expected": "3 to 32 letters"},
+        {"field": "colour", "problem": "unknown field", "expected": "one of: name, tags"},
+    ]
+    message = (
+        "2 problems:\nname: got 'x' (expected 3 to 32 letters)\ncolour: unknown field (expected one of: name, tags)"
+    )
+    response = _error(422, "InvalidSpec", message, field="name", expected="3 to 32 letters", problems=problems)
+    with pytest.raises(SpecProblemsError) as caught:
+        _client(lambda request: response).batch_endpoints.get("e")
+    assert str(caught.value) == message
+    assert [p.field for p in caught.value.problems] == ["name", "colour"]
 
 
 def test_unreachable_api_says_where_it_looked() -> None:
