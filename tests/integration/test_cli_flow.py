@@ -169,7 +169,7 @@ def test_az_ml_flow(workdir: Path, unique_name: str) -> None:
     # Where Azure users look: the job's result log, printed once at the end of the stream.
     assert streamed.stdout.count("==> logs/user/job_result.txt <==") == 1
     assert streamed.stdout.count("status: Completed") == 1
-    table = bp("job", "show", "-n", job).stdout
+    table = bp("job", "show", "-n", job, "-o", "table").stdout
     assert "status" in table and "Completed" in table
 
     bp("job", "download", "-n", job, "--output-name", "score", "--download-path", "./")
