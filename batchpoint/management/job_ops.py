@@ -13,7 +13,7 @@ from collections.abc import Mapping
 import sqlalchemy as sa
 
 from batchpoint.errors import SpecError, StackError
-from batchpoint.management.asset_ops import DataOperations
+from batchpoint.management.asset_ops import ComputeOperations, DataOperations
 from batchpoint.management.backends import Backends
 from batchpoint.management.job_inputs import resolve_inputs
 from batchpoint.management.job_records import (
@@ -60,6 +60,7 @@ class JobOperations:
         self._b = backends
         self._engine = backends.registry.engine
         self._data = DataOperations(backends)
+        self._computes = ComputeOperations(backends)
 
     # ---- invoke ---------------------------------------------------------------------------
     def invoke(self, endpoint: str, request: InvokeRequest) -> JobInfo:
@@ -76,6 +77,7 @@ class JobOperations:
             if request.deployment_name
             else registry.default_deployment(endpoint)
         )
+        self._check_instance_count(request.instance_count, deployment)
         inputs = resolve_inputs(request.inputs, self._data, self._b.store, self._b.settings)
         name = new_job_name()
         output = request.output_path or f"s3://{self._b.settings.output_bucket}/{endpoint}/jobs/{name}/"
@@ -98,6 +100,18 @@ class JobOperations:
             self._insert(conn, name, endpoint, deployment.name, JobTrigger.INVOKE, JobStatus.PREPARING, spec, output)
             add_message(conn, self._b.settings.invocations_topic, name, message.model_dump_json())
         return self.get(name)
+
+    def _check_instance_count(self, instance_count: int | None, deployment: BatchDeployment) -> None:
+        # A job may not ask for more instances than the deployment's compute pool has, as at deployment time.
+        if instance_count is None or deployment.compute is None:
+            return
+        compute = self._computes.resolve(deployment.compute, "compute")
+        if instance_count > compute.max_instances:
+            raise SpecError(
+                "instance_count",
+                f"{instance_count} is more than compute {compute.name!r} allows",
+                f"at most its max_instances, {compute.max_instances}",
+            )
 
     def _insert(
         self,

@@ -15,6 +15,9 @@ from batchpoint.sdk.entities.inputs import Input
 from batchpoint.specs.yaml_loading import AzureFieldWarning
 
 OVERRIDE_NAMES: dict[str, str] = {
+    "instance_count": "instance_count",
+    "compute.instance_count": "instance_count",
+    "resources.instance_count": "instance_count",
     "mini_batch_size": "mini_batch_size",
     "error_threshold": "error_threshold",
     "max_retries": "max_retries",
@@ -26,8 +29,8 @@ OVERRIDE_NAMES: dict[str, str] = {
     "output_dataset.path": "output_path",
     "output_path": "output_path",
 }
-_INTEGERS = {"mini_batch_size", "error_threshold", "max_retries", "timeout"}
-_WITHOUT_MEANING = {"compute.instance_count", "instance_count", "output_dataset.datastore_id", "experiment_name"}
+_INTEGERS = {"instance_count", "mini_batch_size", "error_threshold", "max_retries", "timeout"}
+_WITHOUT_MEANING = {"output_dataset.datastore_id", "experiment_name"}
 OVERRIDE_FORMS = ", ".join(sorted(OVERRIDE_NAMES))
 
 Resolve = Callable[[str | Path, str], str]

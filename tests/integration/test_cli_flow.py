@@ -128,21 +128,15 @@ def test_az_ml_flow(workdir: Path, unique_name: str) -> None:
     assert shown.stdout.strip() == deployment
     assert deployment in bp("batch-deployment", "show", "--name", deployment, "--endpoint-name", endpoint).stdout
 
+    too_many = bp("batch-endpoint", "invoke", "--name", endpoint, "--input", "data", "--instance-count", "6", code=1)
+    assert "instance_count: 6 is more than compute 'batch-cluster' allows" in too_many.stderr
+    # Azure's samples: JOB_NAME=$(az ml batch-endpoint invoke ... | jq -r '.name'), with per-job settings.
     invoked = bp(
-        "batch-endpoint",
-        "invoke",
-        "--name",
-        endpoint,
-        "--input",
-        "data",
-        "--input-type",
-        "uri_folder",
-        "--query",
-        "name",
-        "-o",
-        "tsv",
-    )
-    job = invoked.stdout.strip()
+        "batch-endpoint", "invoke", "--name", endpoint, "--input", "data", "--input-type", "uri_folder",
+        "--instance-count", "1", "--mini-batch-size", "1",
+        "--set", "output_file_name=scores.csv", "--set", "retry_settings.max_retries=1",
+    )  # fmt: skip
+    job = json.loads(invoked.stdout)["name"]
     assert job.startswith("batchjob-")
 
     listed = bp(
@@ -173,8 +167,9 @@ def test_az_ml_flow(workdir: Path, unique_name: str) -> None:
     assert "status" in table and "Completed" in table
 
     bp("job", "download", "-n", job, "--output-name", "score", "--download-path", "./")
-    lines = (workdir / "named-outputs" / "score" / "predictions.csv").read_text().splitlines()
+    lines = (workdir / "named-outputs" / "score" / "scores.csv").read_text().splitlines()
     assert len(lines) == 3 * 4
+    assert not (workdir / "named-outputs" / "score" / "predictions.csv").exists()
 
     bp("batch-endpoint", "delete", "--name", endpoint, "--yes")
 
