@@ -29,6 +29,7 @@ from batchpoint.outputs.layout import JOB_ERROR_LOG, JOB_PROGRESS_LOG, JOB_RESUL
 from batchpoint.registry.outbox import add_message
 from batchpoint.registry.tables import jobs
 from batchpoint.registry.timestamps import utc_now
+from batchpoint.specs.datastore_uri import datastore_folder_in
 from batchpoint.specs.deployment import BatchDeployment
 from batchpoint.specs.job import (
     InvocationMessage,
@@ -70,8 +71,12 @@ class JobOperations:
         """
         registry = self._b.registry
         registry.get_endpoint(endpoint)
-        if request.output_path:
-            check_output_path(request.output_path, registry.list_endpoints())
+        # Azure's `azureml://datastores/workspaceblobstore/paths/...` is a folder of the output bucket.
+        output_path = (
+            datastore_folder_in(request.output_path, self._b.settings.output_bucket) if request.output_path else None
+        )
+        if output_path:
+            check_output_path(output_path, registry.list_endpoints())
         deployment: BatchDeployment = (
             registry.get_deployment(endpoint, request.deployment_name)
             if request.deployment_name
@@ -80,7 +85,7 @@ class JobOperations:
         self._check_instance_count(request.instance_count, deployment)
         inputs = resolve_inputs(request.inputs, self._data, self._b.store, self._b.settings)
         name = new_job_name()
-        output = request.output_path or f"s3://{self._b.settings.output_bucket}/{endpoint}/jobs/{name}/"
+        output = output_path or f"s3://{self._b.settings.output_bucket}/{endpoint}/jobs/{name}/"
         self._b.store.ensure_bucket(split_s3_uri(output)[0])  # the run must be able to write there
         message = InvocationMessage(
             job_name=name,

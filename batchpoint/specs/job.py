@@ -12,6 +12,7 @@ from pydantic import Field, field_validator
 
 from batchpoint.specs.asset_naming import REFERENCE_FORMS
 from batchpoint.specs.base import Spec
+from batchpoint.specs.datastore_uri import OutputFolder
 from batchpoint.specs.deployment import BatchDeployment
 from batchpoint.specs.s3_uri import S3_FORM, S3Folder, split_s3_uri
 
@@ -104,7 +105,7 @@ class InvokeRequest(Spec):
 
     inputs: dict[str, JobInput] = Field(min_length=1)
     deployment_name: str | None = None
-    output_path: S3Folder | None = None
+    output_path: OutputFolder | None = None  # the workspace resolves a datastore URI to its bucket
     instance_count: int | None = Field(default=None, ge=1)
     mini_batch_size: int | None = Field(default=None, ge=1)
     error_threshold: int | None = Field(default=None, ge=-1)

@@ -81,7 +81,7 @@ def bp(*args: str, code: int = 0) -> Result:
 
 
 @pytest.mark.timeout(600)
-def test_az_ml_flow(workdir: Path, unique_name: str) -> None:
+def test_az_ml_flow(workdir: Path, unique_name: str, stack: Settings) -> None:
     endpoint = f"heart-{unique_name[2:]}"
     deployment = "risk-mlflow"
 
@@ -135,9 +135,11 @@ def test_az_ml_flow(workdir: Path, unique_name: str) -> None:
         "batch-endpoint", "invoke", "--name", endpoint, "--input", "data", "--input-type", "uri_folder",
         "--instance-count", "1", "--mini-batch-size", "1",
         "--set", "output_file_name=scores.csv", "--set", "retry_settings.max_retries=1",
+        "--output-path", f"azureml://datastores/workspaceblobstore/paths/{endpoint}/cli-run",
     )  # fmt: skip
     job = json.loads(invoked.stdout)["name"]
     assert job.startswith("batchjob-")
+    assert json.loads(invoked.stdout)["output_uri"] == f"s3://{stack.output_bucket}/{endpoint}/cli-run/"
 
     listed = bp(
         "batch-deployment",
