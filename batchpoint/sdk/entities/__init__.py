@@ -17,6 +17,7 @@ from batchpoint.sdk.entities.inputs import Input
 from batchpoint.sdk.entities.job import BatchJob, Job, SystemData
 from batchpoint.sdk.entities.model import Model
 from batchpoint.sdk.entities.output_version import OutputVersion
+from batchpoint.sdk.entities.workspace import Workspace
 
 __all__ = [
     "AmlCompute",
@@ -39,4 +40,5 @@ __all__ = [
     "OutputVersion",
     "ResourceConfiguration",
     "SystemData",
+    "Workspace",
 ]
