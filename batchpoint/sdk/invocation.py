@@ -12,6 +12,7 @@ from typing import Any
 
 from batchpoint.errors import SpecError
 from batchpoint.sdk.entities.inputs import Input
+from batchpoint.sdk.entities.job_output import Output
 from batchpoint.specs.yaml_loading import AzureFieldWarning
 
 OVERRIDE_NAMES: dict[str, str] = {
@@ -69,6 +70,22 @@ def _integer(name: str, raw: Any) -> int:
         return int(raw)
     except (TypeError, ValueError) as exc:
         raise SpecError(f"params_override.{name}", f"got {raw!r}", "an integer") from exc
+
+
+def output_path_of(output_path: str | None, outputs: Mapping[str, Output | str] | None) -> str | None:
+    """The folder a job writes to from ``output_path=`` or Azure's ``outputs={"score": Output(path=...)}``."""
+    if not outputs:
+        return output_path
+    form = "outputs={'score': Output(path='azureml://datastores/workspaceblobstore/paths/<prefix>/')}"
+    if output_path is not None:
+        raise SpecError("outputs", "give output_path= or outputs=, not both", form)
+    if len(outputs) != 1:
+        raise SpecError("outputs", f"got {len(outputs)} outputs; a batch job has one, `score`", form)
+    (given,) = outputs.values()
+    path = given.path if isinstance(given, Output) else given
+    if not path:
+        raise SpecError("outputs.path", "is missing", form)
+    return str(path)
 
 
 def invoke_body(

@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 
 from batchpoint.errors import SpecError
+from batchpoint.sdk import Output
+from batchpoint.sdk.invocation import output_path_of
 from batchpoint.specs.datastore_uri import datastore_folder_in
 from batchpoint.specs.job import InvokeRequest
 
@@ -33,3 +35,13 @@ def test_other_forms_are_refused_with_the_valid_ones(uri: str, problem: str) -> 
     with pytest.raises(SpecError, match="output_path") as caught:
         InvokeRequest.parse({"inputs": INPUTS, "output_path": uri})
     assert problem in str(caught.value)
+
+
+def test_the_sdks_outputs_form_is_the_output_path() -> None:
+    uri = "azureml://datastores/workspaceblobstore/paths/heart-batch/sdk"
+    assert output_path_of(None, {"score": Output(type="uri_folder", path=uri)}) == uri
+    assert output_path_of("s3://results/x/", None) == "s3://results/x/"
+    with pytest.raises(SpecError, match="not both"):
+        output_path_of("s3://results/x/", {"score": Output(path=uri)})
+    with pytest.raises(SpecError, match="a batch job has one"):
+        output_path_of(None, {"a": Output(path=uri), "b": Output(path=uri)})
