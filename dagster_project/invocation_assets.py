@@ -36,7 +36,8 @@ class InvocationConfig(dg.Config):
     deployment_name: str
     inputs: list[InvocationInput]
     output_path: str
-    mini_batch_size: Optional[int] = None  # noqa: UP045 -- Dagster's config types need Optional
+    instance_count: Optional[int] = None  # noqa: UP045 -- Dagster's config types need Optional
+    mini_batch_size: Optional[int] = None  # noqa: UP045
     error_threshold: Optional[int] = None  # noqa: UP045
     max_retries: Optional[int] = None  # noqa: UP045
     timeout: Optional[int] = None  # noqa: UP045
@@ -59,6 +60,7 @@ class InvocationConfig(dg.Config):
         overrides = {
             k: getattr(self, k)
             for k in (
+                "instance_count",
                 "mini_batch_size",
                 "error_threshold",
                 "max_retries",

@@ -1,7 +1,9 @@
 """What every az-ml-style command shares: the SDK client, ``--output``/``--query``, one-line errors.
 
-Output follows ``az``: ``--query`` is JMESPath, applied before printing; with ``--query`` and no
-``-o`` the result is printed as JSON (``az``'s default), otherwise a table for people.
+Output follows ``az``: JSON by default (so ``$(batchpoint ... | jq -r .name)`` works as with ``az``),
+``-o table`` for people, ``-o tsv`` for shells; the default can be changed with ``AZURE_CORE_OUTPUT``
+or ``BATCHPOINT_CORE_OUTPUT`` (the latter wins), as ``az``'s ``core.output``. ``--query`` is JMESPath,
+applied before printing.
 
 A user error (``BatchpointError``: bad YAML, unknown entity, refused token ...) prints one red
 line and exits 1, never a traceback. Azure-only fields print one yellow ``warning:`` line each.
@@ -11,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import warnings
 from collections.abc import Callable, Sequence
 from datetime import datetime
@@ -26,7 +29,9 @@ from batchpoint.sdk import MLClient
 P = ParamSpec("P")
 R = TypeVar("R")
 
-OUTPUT_HELP = "table for people (the default without --query), json (the default with --query) or tsv."
+OUTPUT_FORMATS = ("json", "table", "tsv")
+OUTPUT_VARIABLES = ("BATCHPOINT_CORE_OUTPUT", "AZURE_CORE_OUTPUT")  # first set wins
+OUTPUT_HELP = "json (the default, as az; or $BATCHPOINT_CORE_OUTPUT / $AZURE_CORE_OUTPUT), table for people, or tsv."
 QUERY_HELP = "JMESPath, as in az: `name`, `defaults.deployment_name`, `[].name`, `[].{name:name, status:status}`."
 QUERY_FORM = "a JMESPath expression, e.g. `[].name` or `defaults.deployment_name`"
 
@@ -56,17 +61,45 @@ def _show_warnings(caught: list[warnings.WarningMessage]) -> None:
 
 
 def output_options(func: Callable[P, R]) -> Callable[P, R]:
-    """Add ``--output/-o`` and ``--query``; the command gets ``output`` resolved (``json`` when only ``--query``)."""
+    """Add ``--output/-o`` and ``--query``; the command gets ``output`` resolved (see ``default_output``)."""
+    return _with_output(func, fallback="json")
 
+
+def people_output_options(func: Callable[P, R]) -> Callable[P, R]:
+    """``output_options`` for a batchpoint-only command whose output is for people: a table unless asked."""
+    return _with_output(func, fallback="table")
+
+
+def _with_output(func: Callable[P, R], fallback: str) -> Callable[P, R]:
     @functools.wraps(func)
     def resolved(*args: P.args, **kwargs: P.kwargs) -> R:
-        if kwargs.get("output") is None:
-            kwargs["output"] = "json" if kwargs.get("query") else "table"
+        output = kwargs.get("output")
+        if output is None:
+            try:
+                output = default_output("json" if kwargs.get("query") else fallback)
+            except BatchpointError as exc:
+                click.secho(f"error: {exc}", fg="red", err=True)
+                raise click.exceptions.Exit(1) from exc
+        kwargs["output"] = str(output).lower()
         return func(*args, **kwargs)
 
     with_query = click.option("--query", default=None, help=QUERY_HELP)(resolved)
-    choice = click.Choice(["table", "json", "tsv"], case_sensitive=False)
+    choice = click.Choice(list(OUTPUT_FORMATS), case_sensitive=False)
     return click.option("--output", "-o", "output", type=choice, default=None, help=OUTPUT_HELP)(with_query)
+
+
+def default_output(fallback: str = "json") -> str:
+    """The output format without ``-o``: ``$BATCHPOINT_CORE_OUTPUT``, else ``$AZURE_CORE_OUTPUT``, else ``fallback``."""
+    for variable in OUTPUT_VARIABLES:
+        value = os.environ.get(variable, "").strip().lower()
+        if not value:
+            continue
+        # az's jsonc is JSON in colour; the same data for a script.
+        value = {"jsonc": "json"}.get(value, value)
+        if value not in OUTPUT_FORMATS:
+            raise SpecError(variable, f"{value!r} is not an output format", " | ".join(OUTPUT_FORMATS))
+        return value
+    return fallback
 
 
 def client() -> MLClient:
@@ -113,7 +146,7 @@ def emit(value: Any, output: str, expression: str | None = None, columns: Sequen
     elif output == "tsv":
         rows = data if isinstance(data, list) else [data]
         for row in rows:
-            cells = ([row.get(c) for c in columns] or list(row.values())) if isinstance(row, dict) else [row]
+            cells = ([_dotted(row, c) for c in columns] or list(row.values())) if isinstance(row, dict) else [row]
             click.echo("\t".join(_tsv_cell(c) for c in cells))
     elif isinstance(data, list):
         _table(data, columns)

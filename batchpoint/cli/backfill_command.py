@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import click
 
-from batchpoint.cli.api_command import api_command, client, emit, output_options
+from batchpoint.cli.api_command import api_command, client, emit, people_output_options
 from batchpoint.sdk.backfill_poller import BackfillPoller
 from batchpoint.sdk.entities.backfill import Backfill
 
@@ -44,7 +44,7 @@ runs leave it where it is unless --promote. The command waits and exits 1 if any
 )
 @click.option("--no-wait", is_flag=True, help="Print the backfill and return; follow it in Dagster's UI.")
 @click.option("--poll-interval", type=float, default=2.0, show_default=True, help="Seconds between progress reads.")
-@output_options
+@people_output_options
 @api_command
 def backfill(
     name: str,

@@ -15,13 +15,16 @@ from batchpoint.specs.yaml_loading import endpoint_from_dict, load_endpoint
 ENDPOINT_COLUMNS = ("name", "defaults.deployment_name", "description")
 JOB_COLUMNS = ("name", "status", "deployment_name", "trigger", "created_at", "output_uri")
 SET_FORM = "`field.sub=value`, e.g. `defaults.deployment_name=classifier-xgboost`"
+INVOKE_SET_FORM = "`key=value`, e.g. `output_file_name=predictions.csv` or `retry_settings.max_retries=3`"
 
 _epilog = """\b
 Examples:
   batchpoint batch-endpoint create -n heart-classifier -f endpoint.yml
   batchpoint batch-endpoint update --name heart-classifier --set defaults.deployment_name=classifier-xgboost
   batchpoint batch-endpoint invoke --name heart-classifier --input data --input-type uri_folder
-  batchpoint batch-endpoint invoke --name heart-classifier --input azureml:heart-unlabeled@latest -o json
+  batchpoint batch-endpoint invoke --name heart-classifier --input azureml:heart-unlabeled@latest -o table
+  batchpoint batch-endpoint invoke --name heart-classifier --input data --instance-count 2 \\
+      --mini-batch-size 20 --set output_file_name=predictions.csv
   batchpoint batch-endpoint list-jobs --name heart-classifier
 """
 
@@ -128,12 +131,18 @@ def delete(name: str, yes: bool) -> None:
     show_default=True,
 )
 @click.option("--deployment-name", "-d", help="Deployment to run (default: the endpoint's default).")
-@click.option("--output-path", help="Where outputs go: s3://<bucket>/<prefix>/.")
+@click.option(
+    "--output-path",
+    help="Where outputs go: s3://<bucket>/<prefix>/ or azureml://datastores/workspaceblobstore/paths/<prefix>/.",
+)
+@click.option("--instance-count", type=int, help="Instances (worker pools) for this job, as in az.")
 @click.option("--mini-batch-size", type=int, help="Files per mini-batch for this job.")
 @click.option("--error-threshold", type=int, help="Failed files tolerated for this job (-1 = all).")
 @click.option("--max-retries", type=int, help="Retries per mini-batch for this job.")
 @click.option("--timeout", type=int, help="Seconds per mini-batch for this job.")
 @click.option("--output-file-name", help="Predictions file name for this job.")
+@click.option("--set", "assignments", multiple=True, help=f"Override a setting for this job: {INVOKE_SET_FORM}.")
+@click.option("--experiment-name", help="Accepted as in az; jobs are grouped by endpoint.")
 @output_options
 @api_command
 def invoke(
@@ -142,16 +151,25 @@ def invoke(
     input_type: str,
     deployment_name: str | None,
     output_path: str | None,
+    instance_count: int | None,
     mini_batch_size: int | None,
     error_threshold: int | None,
     max_retries: int | None,
     timeout: int | None,
     output_file_name: str | None,
+    assignments: tuple[str, ...],
+    experiment_name: str | None,
     output: str,
     query: str | None,
 ) -> None:
-    """Start a job on the endpoint and print it at once (local inputs are uploaded first)."""
+    """Start a job on the endpoint and print it at once (local inputs are uploaded first).
+
+    ``--set`` takes az's invoke keys (``output_file_name``, ``retry_settings.max_retries`` ...);
+    a flag given too wins over the same ``--set`` key.
+    """
+    sets = _invoke_sets(assignments)
     overrides = {
+        "instance_count": instance_count,
         "mini_batch_size": mini_batch_size,
         "error_threshold": error_threshold,
         "max_retries": max_retries,
@@ -163,9 +181,21 @@ def invoke(
         input=Input(type=input_type, path=input_path),
         deployment_name=deployment_name,
         output_path=output_path,
-        params_override={k: v for k, v in overrides.items() if v is not None},
+        params_override=[sets, {k: v for k, v in overrides.items() if v is not None}],
+        experiment_name=experiment_name,
     )
     emit(job, output, query, JOB_COLUMNS)
+
+
+def _invoke_sets(assignments: tuple[str, ...]) -> dict[str, str]:
+    """``--set key=value`` of ``invoke`` as ``params_override`` (the SDK checks the keys)."""
+    values: dict[str, str] = {}
+    for assignment in assignments:
+        key, sep, raw = assignment.partition("=")
+        if not sep or not key.strip():
+            raise SpecError("--set", f"got {assignment!r}", INVOKE_SET_FORM)
+        values[key.strip()] = raw
+    return values
 
 
 @batch_endpoint.command("list-jobs")

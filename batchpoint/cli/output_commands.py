@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from batchpoint.cli.api_command import api_command, as_data, client, emit, output_options
+from batchpoint.cli.api_command import api_command, as_data, client, emit, people_output_options
 from batchpoint.outputs.version_views import summarize
 
 VERSION_COLUMNS = ("version", "status", "rows", "failed", "model", "deployment", "promoted", "latest")
@@ -61,7 +61,7 @@ def _emit_versions(versions: list[Any], output: str, query: str | None) -> None:
 
 @output.command("versions", epilog=_epilog)
 @_where
-@output_options
+@people_output_options
 @api_command
 def versions(endpoint: str, partition: str, output: str, query: str | None) -> None:
     """List the month's versions, newest first.
@@ -74,7 +74,7 @@ def versions(endpoint: str, partition: str, output: str, query: str | None) -> N
 @output.command("show", epilog=_epilog)
 @_where
 @click.option("--version", "-v", "version", help="Version id (default: the one latest points at).")
-@output_options
+@people_output_options
 @api_command
 def show(endpoint: str, partition: str, version: str | None, output: str, query: str | None) -> None:
     """Show one version (default: the latest).
@@ -94,7 +94,7 @@ def show(endpoint: str, partition: str, version: str | None, output: str, query:
 @output.command("rollback", epilog=_epilog)
 @_where
 @click.option("--version", "-v", "version", required=True, help="The Completed version latest should point at.")
-@output_options
+@people_output_options
 @api_command
 def rollback(endpoint: str, partition: str, version: str, output: str, query: str | None) -> None:
     """Point latest at another Completed version.
@@ -108,7 +108,7 @@ def rollback(endpoint: str, partition: str, version: str, output: str, query: st
 @output.command("prune", epilog=_epilog)
 @_where
 @click.option("--keep", "-k", required=True, type=click.IntRange(min=1), help="Newest versions to keep (>= 1).")
-@output_options
+@people_output_options
 @api_command
 def prune(endpoint: str, partition: str, keep: int, output: str, query: str | None) -> None:
     """Delete all but the newest --keep versions.

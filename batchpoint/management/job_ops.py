@@ -13,7 +13,7 @@ from collections.abc import Mapping
 import sqlalchemy as sa
 
 from batchpoint.errors import SpecError, StackError
-from batchpoint.management.asset_ops import DataOperations
+from batchpoint.management.asset_ops import ComputeOperations, DataOperations
 from batchpoint.management.backends import Backends
 from batchpoint.management.job_inputs import resolve_inputs
 from batchpoint.management.job_records import (
@@ -29,6 +29,7 @@ from batchpoint.outputs.layout import JOB_ERROR_LOG, JOB_PROGRESS_LOG, JOB_RESUL
 from batchpoint.registry.outbox import add_message
 from batchpoint.registry.tables import jobs
 from batchpoint.registry.timestamps import utc_now
+from batchpoint.specs.datastore_uri import datastore_folder_in
 from batchpoint.specs.deployment import BatchDeployment
 from batchpoint.specs.job import (
     InvocationMessage,
@@ -60,6 +61,7 @@ class JobOperations:
         self._b = backends
         self._engine = backends.registry.engine
         self._data = DataOperations(backends)
+        self._computes = ComputeOperations(backends)
 
     # ---- invoke ---------------------------------------------------------------------------
     def invoke(self, endpoint: str, request: InvokeRequest) -> JobInfo:
@@ -69,16 +71,21 @@ class JobOperations:
         """
         registry = self._b.registry
         registry.get_endpoint(endpoint)
-        if request.output_path:
-            check_output_path(request.output_path, registry.list_endpoints())
+        # Azure's `azureml://datastores/workspaceblobstore/paths/...` is a folder of the output bucket.
+        output_path = (
+            datastore_folder_in(request.output_path, self._b.settings.output_bucket) if request.output_path else None
+        )
+        if output_path:
+            check_output_path(output_path, registry.list_endpoints())
         deployment: BatchDeployment = (
             registry.get_deployment(endpoint, request.deployment_name)
             if request.deployment_name
             else registry.default_deployment(endpoint)
         )
+        self._check_instance_count(request.instance_count, deployment)
         inputs = resolve_inputs(request.inputs, self._data, self._b.store, self._b.settings)
         name = new_job_name()
-        output = request.output_path or f"s3://{self._b.settings.output_bucket}/{endpoint}/jobs/{name}/"
+        output = output_path or f"s3://{self._b.settings.output_bucket}/{endpoint}/jobs/{name}/"
         self._b.store.ensure_bucket(split_s3_uri(output)[0])  # the run must be able to write there
         message = InvocationMessage(
             job_name=name,
@@ -98,6 +105,18 @@ class JobOperations:
             self._insert(conn, name, endpoint, deployment.name, JobTrigger.INVOKE, JobStatus.PREPARING, spec, output)
             add_message(conn, self._b.settings.invocations_topic, name, message.model_dump_json())
         return self.get(name)
+
+    def _check_instance_count(self, instance_count: int | None, deployment: BatchDeployment) -> None:
+        # A job may not ask for more instances than the deployment's compute pool has, as at deployment time.
+        if instance_count is None or deployment.compute is None:
+            return
+        compute = self._computes.resolve(deployment.compute, "compute")
+        if instance_count > compute.max_instances:
+            raise SpecError(
+                "instance_count",
+                f"{instance_count} is more than compute {compute.name!r} allows",
+                f"at most its max_instances, {compute.max_instances}",
+            )
 
     def _insert(
         self,

@@ -24,6 +24,7 @@ from batchpoint.sdk.entities import (
     Model,
     ModelBatchDeployment,
     ModelBatchDeploymentSettings,
+    Output,
     ResourceConfiguration,
 )
 from batchpoint.sdk.poller import LROPoller
@@ -46,5 +47,6 @@ __all__ = [  # noqa: PLE0604 -- the credentials' names are azure.identity's, kep
     "Model",
     "ModelBatchDeployment",
     "ModelBatchDeploymentSettings",
+    "Output",
     "ResourceConfiguration",
 ]

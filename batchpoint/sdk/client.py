@@ -18,6 +18,7 @@ from batchpoint.sdk.credentials import token_of
 from batchpoint.sdk.entities.compute import AmlCompute
 from batchpoint.sdk.entities.deployment import BatchDeployment
 from batchpoint.sdk.entities.endpoint import BatchEndpoint
+from batchpoint.sdk.entities.workspace import Workspace
 from batchpoint.sdk.operations.compute import ComputeOperations
 from batchpoint.sdk.operations.data import DataOperations
 from batchpoint.sdk.operations.deployments import BatchDeploymentOperations
@@ -26,6 +27,7 @@ from batchpoint.sdk.operations.environments import EnvironmentOperations
 from batchpoint.sdk.operations.jobs import JobOperations
 from batchpoint.sdk.operations.models import ModelOperations
 from batchpoint.sdk.operations.outputs import OutputOperations
+from batchpoint.sdk.operations.workspaces import DEFAULT_WORKSPACE_NAME, WorkspaceOperations
 from batchpoint.sdk.poller import LROPoller
 from batchpoint.sdk.transport import ApiTransport
 
@@ -61,6 +63,14 @@ class MLClient:
         self.data = DataOperations(self._transport)
         self.jobs = JobOperations(self._transport)
         self.outputs = OutputOperations(self._transport)
+        self.workspaces = WorkspaceOperations(
+            Workspace(
+                name=workspace_name or DEFAULT_WORKSPACE_NAME,
+                resource_group=resource_group_name,
+                subscription_id=subscription_id,
+                discovery_url=self.api_url,
+            )
+        )
 
     @classmethod
     def from_config(cls, credential: Any = None, *, path: str | Path | None = None, **kwargs: Any) -> MLClient:

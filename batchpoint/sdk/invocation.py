@@ -12,9 +12,13 @@ from typing import Any
 
 from batchpoint.errors import SpecError
 from batchpoint.sdk.entities.inputs import Input
+from batchpoint.sdk.entities.job_output import Output
 from batchpoint.specs.yaml_loading import AzureFieldWarning
 
 OVERRIDE_NAMES: dict[str, str] = {
+    "instance_count": "instance_count",
+    "compute.instance_count": "instance_count",
+    "resources.instance_count": "instance_count",
     "mini_batch_size": "mini_batch_size",
     "error_threshold": "error_threshold",
     "max_retries": "max_retries",
@@ -26,8 +30,8 @@ OVERRIDE_NAMES: dict[str, str] = {
     "output_dataset.path": "output_path",
     "output_path": "output_path",
 }
-_INTEGERS = {"mini_batch_size", "error_threshold", "max_retries", "timeout"}
-_WITHOUT_MEANING = {"compute.instance_count", "instance_count", "output_dataset.datastore_id", "experiment_name"}
+_INTEGERS = {"instance_count", "mini_batch_size", "error_threshold", "max_retries", "timeout"}
+_WITHOUT_MEANING = {"output_dataset.datastore_id", "experiment_name"}
 OVERRIDE_FORMS = ", ".join(sorted(OVERRIDE_NAMES))
 
 Resolve = Callable[[str | Path, str], str]
@@ -66,6 +70,22 @@ def _integer(name: str, raw: Any) -> int:
         return int(raw)
     except (TypeError, ValueError) as exc:
         raise SpecError(f"params_override.{name}", f"got {raw!r}", "an integer") from exc
+
+
+def output_path_of(output_path: str | None, outputs: Mapping[str, Output | str] | None) -> str | None:
+    """The folder a job writes to from ``output_path=`` or Azure's ``outputs={"score": Output(path=...)}``."""
+    if not outputs:
+        return output_path
+    form = "outputs={'score': Output(path='azureml://datastores/workspaceblobstore/paths/<prefix>/')}"
+    if output_path is not None:
+        raise SpecError("outputs", "give output_path= or outputs=, not both", form)
+    if len(outputs) != 1:
+        raise SpecError("outputs", f"got {len(outputs)} outputs; a batch job has one, `score`", form)
+    (given,) = outputs.values()
+    path = given.path if isinstance(given, Output) else given
+    if not path:
+        raise SpecError("outputs.path", "is missing", form)
+    return str(path)
 
 
 def invoke_body(

@@ -12,6 +12,7 @@ from pydantic import Field, field_validator
 
 from batchpoint.specs.asset_naming import REFERENCE_FORMS
 from batchpoint.specs.base import Spec
+from batchpoint.specs.datastore_uri import OutputFolder
 from batchpoint.specs.deployment import BatchDeployment
 from batchpoint.specs.s3_uri import S3_FORM, S3Folder, split_s3_uri
 
@@ -104,7 +105,8 @@ class InvokeRequest(Spec):
 
     inputs: dict[str, JobInput] = Field(min_length=1)
     deployment_name: str | None = None
-    output_path: S3Folder | None = None
+    output_path: OutputFolder | None = None  # the workspace resolves a datastore URI to its bucket
+    instance_count: int | None = Field(default=None, ge=1)
     mini_batch_size: int | None = Field(default=None, ge=1)
     error_threshold: int | None = Field(default=None, ge=-1)
     max_retries: int | None = Field(default=None, ge=0)
@@ -128,6 +130,7 @@ class InvokeRequest(Spec):
 class SettingOverrides(Spec):
     """Per-job overrides of the deployment's settings (names as in ``InvokeRequest``)."""
 
+    instance_count: int | None = Field(default=None, ge=1)
     mini_batch_size: int | None = Field(default=None, ge=1)
     error_threshold: int | None = Field(default=None, ge=-1)
     max_retries: int | None = Field(default=None, ge=0)
@@ -136,13 +139,16 @@ class SettingOverrides(Spec):
     logging_level: str | None = Field(default=None, pattern=r"^(debug|info|warning|error|critical)$")
 
     def apply(self, deployment: BatchDeployment) -> BatchDeployment:
-        """``deployment`` with these overrides in its ``settings``."""
+        """``deployment`` with these overrides in its ``settings`` (``instance_count`` in its ``resources``)."""
         given = self.model_dump(exclude_none=True)
         retry: dict[str, Any] = {k: given.pop(k) for k in ("max_retries", "timeout") if k in given}
+        resources = deployment.resources
+        if "instance_count" in given:
+            resources = resources.model_copy(update={"instance_count": given.pop("instance_count")})
         settings = deployment.settings.model_copy(
             update={**given, "retry_settings": deployment.settings.retry_settings.model_copy(update=retry)}
         )
-        return deployment.model_copy(update={"settings": settings})
+        return deployment.model_copy(update={"settings": settings, "resources": resources})
 
 
 class InvocationMessage(Spec):

@@ -81,7 +81,7 @@ def bp(*args: str, code: int = 0) -> Result:
 
 
 @pytest.mark.timeout(600)
-def test_az_ml_flow(workdir: Path, unique_name: str) -> None:
+def test_az_ml_flow(workdir: Path, unique_name: str, stack: Settings) -> None:
     endpoint = f"heart-{unique_name[2:]}"
     deployment = "risk-mlflow"
 
@@ -128,22 +128,18 @@ def test_az_ml_flow(workdir: Path, unique_name: str) -> None:
     assert shown.stdout.strip() == deployment
     assert deployment in bp("batch-deployment", "show", "--name", deployment, "--endpoint-name", endpoint).stdout
 
+    too_many = bp("batch-endpoint", "invoke", "--name", endpoint, "--input", "data", "--instance-count", "6", code=1)
+    assert "instance_count: 6 is more than compute 'batch-cluster' allows" in too_many.stderr
+    # Azure's samples: JOB_NAME=$(az ml batch-endpoint invoke ... | jq -r '.name'), with per-job settings.
     invoked = bp(
-        "batch-endpoint",
-        "invoke",
-        "--name",
-        endpoint,
-        "--input",
-        "data",
-        "--input-type",
-        "uri_folder",
-        "--query",
-        "name",
-        "-o",
-        "tsv",
-    )
-    job = invoked.stdout.strip()
+        "batch-endpoint", "invoke", "--name", endpoint, "--input", "data", "--input-type", "uri_folder",
+        "--instance-count", "1", "--mini-batch-size", "1",
+        "--set", "output_file_name=scores.csv", "--set", "retry_settings.max_retries=1",
+        "--output-path", f"azureml://datastores/workspaceblobstore/paths/{endpoint}/cli-run",
+    )  # fmt: skip
+    job = json.loads(invoked.stdout)["name"]
     assert job.startswith("batchjob-")
+    assert json.loads(invoked.stdout)["output_uri"] == f"s3://{stack.output_bucket}/{endpoint}/cli-run/"
 
     listed = bp(
         "batch-deployment",
@@ -171,11 +167,11 @@ def test_az_ml_flow(workdir: Path, unique_name: str) -> None:
     assert streamed.stdout.count("status: Completed") == 1
     # How the no-code workers' environment was chosen is in the user's log too, not only Dagster's.
     assert "environment: the model's python_env.yaml asks for python " in streamed.stdout
-    table = bp("job", "show", "-n", job).stdout
+    table = bp("job", "show", "-n", job, "-o", "table").stdout
     assert "status" in table and "Completed" in table
 
     bp("job", "download", "-n", job, "--output-name", "score", "--download-path", "./")
-    lines = (workdir / "named-outputs" / "score" / "predictions.csv").read_text().splitlines()
+    lines = (workdir / "named-outputs" / "score" / "scores.csv").read_text().splitlines()
     assert len(lines) == 3 * 4
     progress = (workdir / "named-outputs" / "score" / "logs" / "user" / "job_progress_overview.txt").read_text()
     environment = [line for line in progress.splitlines() if " environment" in line]
@@ -186,6 +182,7 @@ def test_az_ml_flow(workdir: Path, unique_name: str) -> None:
         "not preloaded"
         not in (workdir / "named-outputs" / "score" / "logs" / "user" / "stdout" / "zygote.txt").read_text()
     )
+    assert not (workdir / "named-outputs" / "score" / "predictions.csv").exists()
 
     bp("batch-endpoint", "delete", "--name", endpoint, "--yes")
 

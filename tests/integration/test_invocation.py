@@ -146,11 +146,12 @@ def test_deployment_name_picks_the_deployment(invoked: Invoked) -> None:
 
 
 def test_setting_overrides_reach_the_run(invoked: Invoked) -> None:
-    job, _ = invoked.wait(invoked.invoke(mini_batch_size=3, output_file_name="scores.csv"))
+    job, _ = invoked.wait(invoked.invoke(mini_batch_size=3, output_file_name="scores.csv", instance_count=2))
     assert job.status is JobStatus.COMPLETED, job.error
     manifest = invoked.manifest(job)
     deployment = manifest["deployment"]
     assert isinstance(deployment, dict)
+    assert deployment["instance_count"] == 2
     assert deployment["settings"]["mini_batch_size"] == 3
     assert deployment["settings"]["output_file_name"] == "scores.csv"
     assert job.progress.mini_batches == 2  # 4 files, 3 per mini-batch

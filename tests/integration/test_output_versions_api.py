@@ -109,18 +109,18 @@ def test_list_show_rollback_prune_through_the_cli(api: tuple[Workspace, OutputLa
         (V2, "Failed", False, True),
         (V1, "Completed", False, True),
     ]
-    table = bp("versions", *where).stdout.splitlines()
+    table = bp("versions", *where, "-o", "table").stdout.splitlines()
     assert table[0].split() == ["VERSION", "STATUS", "ROWS", "FAILED", "MODEL", "DEPLOYMENT", "PROMOTED", "LATEST"]
     assert table[2].split() == [V3, "Completed", "12", "0", "heart-classifier:3", "classifier", "yes", "*"]
 
     shown = json.loads(bp("show", *where, "-o", "json").stdout)
     assert (shown["version_id"], shown["is_latest"], shown["totals"]["rows"]) == (V3, True, 12)
-    failed = bp("show", *where, "--version", V2).stdout
+    failed = bp("show", *where, "--version", V2, "-o", "table").stdout
     assert "Failed" in failed and "more than error_threshold" in failed
 
     refused = bp("rollback", *where, "--version", V2, code=1)
     assert f"version '{V2}' is Failed" in refused.output and f"{V4}, {V3}, {V1}" in refused.output
-    rolled = bp("rollback", *where, "--version", V1).stdout.splitlines()
+    rolled = bp("rollback", *where, "--version", V1, "-o", "table").stdout.splitlines()
     assert rolled[1].split()[0] == V1 and rolled[1].split()[-1] == "*"
     assert read_latest(workspace.store, layout).version_id == V1  # type: ignore[union-attr]
 
@@ -129,7 +129,7 @@ def test_list_show_rollback_prune_through_the_cli(api: tuple[Workspace, OutputLa
     assert list_versions(workspace.store, layout) == [V1, V4]
     left = {obj.key for obj in workspace.store.list(layout.bucket, layout.versions_prefix)}
     assert not any(V2 in key or V3 in key for key in left)
-    assert "deleted 0 version(s)" in bp("prune", *where, "--keep", "1").stdout
+    assert "deleted 0 version(s)" in bp("prune", *where, "--keep", "1", "-o", "table").stdout
 
 
 def test_the_sdk_and_the_api_answers(api: tuple[Workspace, OutputLayout, httpx.Client]) -> None:

@@ -86,6 +86,9 @@ def test_invoke_overrides_apply_to_the_deployment_settings() -> None:
     deployment = BatchDeployment.parse({"name": "dpl", "endpoint_name": "e", "model": "models:/m/1"})
     applied = request.overrides().apply(deployment)
     assert (applied.settings.retry_settings.max_retries, applied.settings.retry_settings.timeout) == (5, 30)
+    assert applied.resources.instance_count == 1
+    more = InvokeRequest.parse({"inputs": {"input": {"path": "s3://landing/sales/"}}, "instance_count": 3})
+    assert more.overrides().apply(deployment).resources.instance_count == 3
     message = InvocationMessage(
         job_name="batchjob-1", endpoint_name="e", deployment_name="dpl", inputs=request.inputs, output_path="s3://out/x"
     )

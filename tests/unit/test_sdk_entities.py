@@ -213,5 +213,10 @@ def test_invoke_body_uploads_local_paths_and_maps_overrides() -> None:
 def test_unknown_overrides_name_themselves() -> None:
     with pytest.raises(SpecError, match=r"params_override\.mini_batch"):
         override_values({"mini_batch": 3})
-    with pytest.warns(AzureFieldWarning, match="instance_count"):
-        assert override_values([{"compute.instance_count": "5"}]) == {}
+    with pytest.warns(AzureFieldWarning, match="experiment_name"):
+        assert override_values([{"experiment_name": "x"}]) == {}
+
+
+def test_instance_count_is_an_override_in_every_azure_spelling() -> None:
+    for key in ("instance_count", "compute.instance_count", "resources.instance_count"):
+        assert override_values([{key: "5"}]) == {"instance_count": 5}

@@ -15,8 +15,10 @@ from batchpoint.sdk.entities.endpoint import BatchEndpoint, BatchEndpointDefault
 from batchpoint.sdk.entities.environment import Environment
 from batchpoint.sdk.entities.inputs import Input
 from batchpoint.sdk.entities.job import BatchJob, Job, SystemData
+from batchpoint.sdk.entities.job_output import Output
 from batchpoint.sdk.entities.model import Model
 from batchpoint.sdk.entities.output_version import OutputVersion
+from batchpoint.sdk.entities.workspace import Workspace
 
 __all__ = [
     "AmlCompute",
@@ -36,7 +38,9 @@ __all__ = [
     "Model",
     "ModelBatchDeployment",
     "ModelBatchDeploymentSettings",
+    "Output",
     "OutputVersion",
     "ResourceConfiguration",
     "SystemData",
+    "Workspace",
 ]

@@ -14,7 +14,8 @@ from batchpoint.sdk.entities.endpoint import BatchEndpoint
 from batchpoint.sdk.entities.entity import without_none
 from batchpoint.sdk.entities.inputs import Input
 from batchpoint.sdk.entities.job import BatchJob
-from batchpoint.sdk.invocation import invoke_body
+from batchpoint.sdk.entities.job_output import Output
+from batchpoint.sdk.invocation import invoke_body, output_path_of
 from batchpoint.sdk.poller import LROPoller
 from batchpoint.sdk.transport import ApiTransport
 from batchpoint.sdk.uploads import existing_local, is_remote, upload_local
@@ -68,16 +69,18 @@ class BatchEndpointOperations:
         output_path: str | None = None,
         params_override: Sequence[Mapping[str, Any]] | Mapping[str, Any] | None = None,
         experiment_name: str | None = None,
+        outputs: Mapping[str, Output | str] | None = None,
     ) -> BatchJob:
         """Start a job on the endpoint (its default deployment unless ``deployment_name``); returns at once.
 
         Local input paths are uploaded first. ``experiment_name`` is accepted (jobs are grouped by endpoint).
+        ``outputs={"score": Output(path=...)}`` is Azure's form of ``output_path``.
         """
         body = invoke_body(
             input=input,
             inputs=inputs,
             deployment_name=deployment_name,
-            output_path=output_path,
+            output_path=output_path_of(output_path, outputs),
             params_override=params_override,
             resolve=lambda path, field: resolve_input_path(self._api, path, field),
         )
