@@ -65,22 +65,31 @@ def job_outcome(
     if error is None and not within_threshold(failed, threshold):
         error = f"{failed} failed items, more than error_threshold {threshold}"
     if error is None:
-        error = no_success_error(tracker.ordered(), tracker.plan.mini_batch_count, rows, failed, writes_rows)
+        carried = len(reused.files) if reused is not None else 0
+        error = no_success_error(tracker.ordered(), tracker.plan.mini_batch_count, rows, failed, writes_rows, carried)
     if error is not None and error != scoring_error:
         log.error(f"job {tracker.job_id} failed: {error}")
     return JobOutcome(files, failed, error)
 
 
 def no_success_error(
-    records: Sequence[MiniBatchRecord], mini_batches: int, rows: int, failed: int, writes_rows: bool
+    records: Sequence[MiniBatchRecord],
+    mini_batches: int,
+    rows: int,
+    failed: int,
+    writes_rows: bool,
+    carried: int = 0,
 ) -> str | None:
     """Azure's error when no mini-batch item succeeded, or when only empty files did; ``None`` otherwise.
 
     A run with nothing to score (every file reused) has no mini-batches and cannot fail this way.
+    ``carried`` files reused from an earlier version count as succeeded items: a failed-only re-score
+    whose re-tried files fail again still writes the others' predictions, and ``error_threshold``
+    judges it as it judged the run it repeats.
     """
     if mini_batches == 0:
         return None
-    succeeded = sum(r.succeeded_items for r in records)
+    succeeded = sum(r.succeeded_items for r in records) + carried
     if succeeded == 0:
         return f"{NO_SUCCEEDED_MINI_BATCH}: all {mini_batches} mini-batches failed ({failed} failed items)"
     if writes_rows and rows == 0 and failed > 0:

@@ -54,3 +54,11 @@ def test_jobs_with_a_succeeded_item_or_nothing_to_score_do_not_fail_this_way(
     records: list[MiniBatchRecord], mini_batches: int, rows: int, failed: int
 ) -> None:
     assert no_success_error(records, mini_batches, rows, failed, writes_rows=True) is None
+
+
+def test_a_failed_only_rescore_whose_retried_file_fails_again_keeps_the_carried_predictions() -> None:
+    # The month's good files are carried over; only its bad file is scored again, and fails again.
+    records = [record(file("bad.csv", 0, "bad"))]
+    assert no_success_error(records, 1, rows=40, failed=1, writes_rows=True, carried=3) is None
+    # With nothing carried, the same run has no succeeded item and fails.
+    assert no_success_error(records, 1, rows=0, failed=1, writes_rows=True) is not None
