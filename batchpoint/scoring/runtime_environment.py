@@ -49,6 +49,14 @@ def _keeps_azure(deployment: BatchDeployment, settings: Settings) -> bool:
     return settings.keep_azure_packages if given is None else given
 
 
+def _forced_local(deployment: BatchDeployment, log: logging.Logger) -> Chosen | None:
+    """Batchpoint's own interpreter when the deployment's ``properties.env_manager`` is ``local``."""
+    if env_manager(deployment.properties) != "local":
+        return None
+    log.info("environment: properties.env_manager is local: scoring in batchpoint's own interpreter, no build")
+    return _own("forced by the deployment's properties.env_manager: local", "local")
+
+
 def model_environment_for(
     deployment: BatchDeployment,
     model_folder: Path,
@@ -60,9 +68,9 @@ def model_environment_for(
 ) -> Chosen:
     """The Python of an MLflow no-code deployment's workers and the decision behind it."""
     log = log or _quiet
-    if env_manager(deployment.properties) == "local":
-        log.info("environment: properties.env_manager is local: scoring in batchpoint's own interpreter, no build")
-        return _own("forced by the deployment's properties.env_manager: local", "local")
+    forced = _forced_local(deployment, log)
+    if forced is not None:
+        return forced
     if environment is not None:
         source = f"the deployment's environment {environment.name}"
         requirements, python = list(environment.installable_requirements), environment.python_version
@@ -99,9 +107,9 @@ def script_environment_for(
 ) -> Chosen:
     """The Python of a custom deployment's workers: its environment built (or reused), less Azure's packages."""
     log = log or _quiet
-    if env_manager(deployment.properties) == "local":
-        log.info("environment: properties.env_manager is local: scoring in batchpoint's own interpreter, no build")
-        return _own("forced by the deployment's properties.env_manager: local", "local")
+    forced = _forced_local(deployment, log)
+    if forced is not None:
+        return forced
     source = f"the deployment's environment {environment.name}"
     log.info(_asks(source, environment.python_version, len(environment.installable_requirements)))
     requirements, dropped = _drop_azure(list(environment.installable_requirements), deployment, settings, log)
