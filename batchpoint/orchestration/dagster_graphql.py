@@ -75,11 +75,11 @@ class DagsterClient:
         self.location = location
         self.timeout = timeout
 
-    def _call(self, query: str, variables: dict[str, Any]) -> dict[str, Any]:
+    def _call(self, query: str, variables: dict[str, Any], timeout: float | None = None) -> dict[str, Any]:
         body = json.dumps({"query": query, "variables": variables}).encode()
         request = urllib.request.Request(self.url, body, {"Content-Type": "application/json"})  # noqa: S310
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310
+            with urllib.request.urlopen(request, timeout=timeout or self.timeout) as response:  # noqa: S310
                 payload: dict[str, Any] = json.load(response)
         except (urllib.error.URLError, TimeoutError, OSError) as exc:
             raise StackError(f"Dagster at {self.url} did not answer: {exc}") from exc
@@ -94,7 +94,10 @@ class DagsterClient:
 
     def reload_location(self) -> None:
         """Reload the code location so new or changed endpoints become assets, jobs and sensors."""
-        result = self._call(_RELOAD, {"name": self.location})["reloadRepositoryLocation"]
+        # The answer comes only once the code server has re-imported the definitions: seconds when
+        # idle, over 30 s on two loaded cores. A reload is never retried blind, so wait for it.
+        timeout = max(self.timeout, RELOAD_TIMEOUT_SECONDS)
+        result = self._call(_RELOAD, {"name": self.location}, timeout)["reloadRepositoryLocation"]
         error = result.get("message") or (result.get("locationOrLoadError") or {}).get("message")
         if error:
             raise StackError(f"reloading Dagster code location {self.location!r} failed: {error}")
@@ -196,6 +199,9 @@ class DagsterClient:
             elif event.get("level") == "ERROR" and event.get("message"):
                 messages.append(str(event["message"]).strip())
         return messages
+
+
+RELOAD_TIMEOUT_SECONDS = 180.0
 
 
 def reload_in_background(
