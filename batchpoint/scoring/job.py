@@ -25,10 +25,10 @@ from batchpoint.outputs.manifest import Timings, build_manifest
 from batchpoint.outputs.merged_output import MergedOutput
 from batchpoint.outputs.publishing import publish_version
 from batchpoint.scoring import job_outputs
-from batchpoint.scoring.input_staging import InputStager
 from batchpoint.scoring.job_outcome import file_order, job_outcome
 from batchpoint.scoring.job_result import JobResult, JobStatus
 from batchpoint.scoring.job_tracking import JobTracker
+from batchpoint.scoring.local_host import LocalHost
 from batchpoint.scoring.planning import JobPlan, plan_job
 from batchpoint.scoring.pool_run import pool_settings, score_in_order
 from batchpoint.scoring.progress import JobProgress
@@ -224,16 +224,24 @@ def _score(
     tracker = JobTracker(
         job_id, plan, log, progress_store, layout, version_id, progress, progress_lines=list(runtime.environment_lines)
     )
-    stager = InputStager(store, work / "inputs")
     workers = min(deployment.workers, max(plan.mini_batch_count, 1))
     env = _worker_env(runtime, deployment, work / "bi_output")
-    pool = ScriptPool(
-        runtime, workers, pool_settings(deployment, runtime), env=env, work_dir=work, stager=stager, log=log
+    host = LocalHost(
+        python=runtime.python,
+        code_dir=runtime.code_dir,
+        entry=runtime.entry,
+        builtin=runtime.builtin,
+        env=env,
+        logging_level=deployment.settings.logging_level,
+        work_dir=work,
+        store=store,
     )
+    rules = pool_settings(deployment, runtime)
+    pool = ScriptPool(host, workers, rules, builtin=runtime.builtin, work_dir=work, log=log)
     try:
         error = score_in_order(pool, plan, out, tracker, deployment.settings.error_threshold)
     finally:
-        stager.close()
+        host.close(work / "bi_output")
     # Worker start-up (until every worker is ready) is reported on its own, so rows/s is the rate
     # of warm workers; when fewer came up (init() failing), until the first was.
     startup = pool.all_ready_seconds or pool.first_ready_seconds or 0.0

@@ -32,6 +32,8 @@ class MiniBatchRecord:
     """Why items failed, when it is not one file's own error (short return, no answer, not run)."""
     attempts: int = 0
     """Attempts made: failed ones plus the one that answered."""
+    node: str | None = None
+    """Where the last attempt ran: ``local``, or the Ray node's id."""
 
     def to_dict(self) -> dict[str, object]:
         """JSON form for the manifest."""
@@ -43,6 +45,7 @@ class MiniBatchRecord:
             "worker": self.worker,
             "attempts": self.attempts,
             "note": self.note,
+            "node": self.node,
         }
 
     @property
@@ -132,6 +135,7 @@ def record_of(outcome: MiniBatchOutcome, rows: int, attempts_allowed: int) -> Mi
         attempts_allowed=attempts_allowed,
         note=note,
         attempts=len(outcome.failures) + (1 if answer is not None else 0),
+        node=outcome.node,
     )
 
 

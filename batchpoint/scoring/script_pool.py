@@ -1,7 +1,8 @@
-"""``ScriptPool``: a job's worker processes, each running ``init()`` once, fed mini-batches with retries.
+"""``ScriptPool``: a job's coordinator, feeding mini-batches with retries to workers that ran ``init()`` once.
 
-One thread per worker slot owns one ``ScriptProcess`` at a time. A slot takes the next mini-batch
-from a shared queue, waits for its files (``InputStager``) and sends it. What can go wrong, and
+One thread per worker slot holds one ``Worker`` at a time, lent by the job's ``WorkerHost``
+(``worker_host.py``: processes on this machine, or on Ray nodes, kept warm between jobs). A slot
+takes the next mini-batch from a shared queue, has the worker stage its files and sends it. What can go wrong, and
 what the slot does (Azure's rules, see ``docs/scoring-runtime.md``; ``attempt_policy`` decides,
 the pool carries the decision out):
 
@@ -22,23 +23,21 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import os
 import queue
 import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from batchpoint.errors import MiniBatchTimeout, ScoringError, ScriptInitError, ScriptWorkerError, WorkerCrashed
+from batchpoint.errors import MiniBatchTimeout, ScriptInitError, ScriptWorkerError, WorkerCrashed
 from batchpoint.scoring import attempt_policy as policy
 from batchpoint.scoring.attempt_policy import AttemptResult, Decision, RetryRules, Stopping, Verdict
 from batchpoint.scoring.failure_causes import FailureCause
-from batchpoint.scoring.input_staging import InputStager, StagedMiniBatch
+from batchpoint.scoring.input_staging import StagedMiniBatch
 from batchpoint.scoring.planning import MiniBatch
-from batchpoint.scoring.runtime import WorkerRuntime
-from batchpoint.scoring.script_process import LEAKY_VARIABLES, OutputAction, ScriptAnswer, ScriptProcess, process_log
-from batchpoint.scoring.zygote_client import Zygote
+from batchpoint.scoring.script_process import OutputAction, ScriptAnswer
+from batchpoint.scoring.worker_host import RunRequest, Worker, WorkerHost
 
 RESULT_SUFFIXES = {"rows": ".txt", "parquet": ".parquet", "arrow": ".arrow"}
 
@@ -84,6 +83,8 @@ class MiniBatchOutcome:
     """Why no attempt was made or finished (the job stopped, no worker could start)."""
     not_run_cause: FailureCause = FailureCause.CONTENT
     """What ``not_run`` is attributed to: infrastructure when the store stopped the job."""
+    node: str | None = None
+    """Where the final attempt ran (``local`` or a Ray node id); ``None`` when none was made."""
 
     @property
     def ok(self) -> bool:
@@ -98,41 +99,35 @@ class _Task:
 
 
 class ScriptPool:
-    """``slots`` worker processes of ``runtime``; ``run(mini_batches)`` yields each one's outcome."""
+    """``slots`` workers lent by ``host``; ``run(mini_batches)`` yields each mini-batch's outcome.
+
+    ``builtin``: the workers run the built-in MLflow scorer, which answers in Arrow.
+    """
 
     def __init__(
         self,
-        runtime: WorkerRuntime,
+        host: WorkerHost,
         slots: int,
         settings: PoolSettings,
         *,
-        env: Mapping[str, str],
+        builtin: bool,
         work_dir: Path,
-        stager: InputStager,
         log: logging.Logger,
     ) -> None:
         if slots < 1:
             raise ValueError(f"slots must be >= 1, got {slots}")
-        self.runtime = runtime
+        self.host = host
+        self.builtin = builtin
         self.slots = slots
         self.settings = settings
         self._rules = RetryRules(settings.max_retries)
-        self.log_dir = work_dir / "worker-logs"
         self.results_dir = work_dir / "results"
         self.results_dir.mkdir(parents=True, exist_ok=True)
-        # The built-in scorer's code folder is batchpoint's own package: what MLflow writes to the
-        # working folder (MLflow 2.x creates ./mlruns when it loads a model) goes to the job's instead.
-        self.worker_cwd: Path | None = None
-        if runtime.builtin:
-            self.worker_cwd = work_dir / "scorer-cwd"
-            self.worker_cwd.mkdir(parents=True, exist_ok=True)
-        self._env = dict(env)
-        self._stager = stager
         self._log = log
         self._tasks: queue.Queue[_Task | None] = queue.Queue()
         self._events: queue.Queue[MiniBatchOutcome | tuple[int, str]] = queue.Queue()
         self._lock = threading.Lock()
-        self._running: dict[str, ScriptProcess] = {}
+        self._running: dict[str, Worker] = {}
         self._stop_reason: str | None = None
         self._stop_cause = FailureCause.CONTENT
         self.store_error: str | None = None
@@ -142,9 +137,6 @@ class ScriptPool:
         self._order: list[MiniBatch] = []
         self._prefetched = 0
         self._taken = 0
-        self._zygote: Zygote | None = None
-        self._zygote_tried = False
-        self._zygote_lock = threading.Lock()
         self.init_errors: list[ScriptInitError] = []
         self.init_workers: list[str] = []
         """The worker of each ``init_errors`` entry, in the same order."""
@@ -152,6 +144,13 @@ class ScriptPool:
         self.all_ready_seconds: float | None = None
         """When the first ``slots`` workers had all finished ``init()`` (later replacements not counted)."""
         self.init_seconds: list[float] = []
+        self.warm_workers = 0
+        """Workers lent already initialised (a warm pool's): no ``init()`` ran for them in this job."""
+
+    @property
+    def log_dir(self) -> Path:
+        """The workers' logs, ``<name>.txt`` each (complete once the host is closed)."""
+        return self.host.log_dir
 
     @property
     def gave_up(self) -> bool:
@@ -170,7 +169,7 @@ class ScriptPool:
 
     def result_path(self, mini_batch: MiniBatch) -> Path:
         """Where the driver writes this mini-batch's rows."""
-        kind = "arrow" if self.runtime.builtin else self.settings.result_format
+        kind = "arrow" if self.builtin else self.settings.result_format
         return self.results_dir / f"mb-{mini_batch.index:06d}{RESULT_SUFFIXES[kind]}"
 
     def run(self, mini_batches: Sequence[MiniBatch]) -> Iterator[MiniBatchOutcome]:
@@ -181,7 +180,7 @@ class ScriptPool:
             self._tasks.put(_Task(mini_batch))
         self._prefetch_ahead()
         threads = [
-            threading.Thread(target=self._slot, args=(f"worker-{i}",), name=f"slot-{i}", daemon=True)
+            threading.Thread(target=self._slot, args=(i, f"worker-{i}"), name=f"slot-{i}", daemon=True)
             for i in range(self.slots)
         ]
         for thread in threads:
@@ -192,7 +191,7 @@ class ScriptPool:
                 event = self._events.get()
                 if isinstance(event, MiniBatchOutcome):
                     remaining -= 1
-                    self._stager.release(event.mini_batch)
+                    self.host.release_inputs(event.mini_batch)
                     yield event
                 else:
                     self._log.log(*event)
@@ -203,8 +202,6 @@ class ScriptPool:
                 self._tasks.put(None)
             for thread in threads:
                 thread.join()
-            if self._zygote is not None:
-                self._zygote.close()
 
     def stop(self, reason: str, cause: FailureCause = FailureCause.CONTENT) -> None:
         """Start no new attempt; kill the running ones (their mini-batches end as not run, for ``cause``)."""
@@ -213,12 +210,12 @@ class ScriptPool:
                 self._stop_cause = cause  # first: slots read the two without the lock
                 self._stop_reason = reason
             running = list(self._running.values())
-        for process in running:
-            process.kill()
+        for worker in running:
+            worker.kill()
 
     # ---- the worker slot -------------------------------------------------------------------
-    def _slot(self, name: str) -> None:
-        process: ScriptProcess | None = None
+    def _slot(self, slot: int, name: str) -> None:
+        process: Worker | None = None
         init_failures = 0
         try:
             while True:
@@ -231,8 +228,10 @@ class ScriptPool:
                     continue
                 if process is None:
                     try:
-                        process = self._start(name)
+                        process = self._start(slot, name)
                     except ScriptInitError as exc:
+                        with self._lock:
+                            self._running.pop(name, None)
                         self._tasks.put(task)  # not the mini-batch's fault: another try, maybe elsewhere
                         init = self._init_failed(name, exc, init_failures)
                         if init.counted:
@@ -245,53 +244,37 @@ class ScriptPool:
             if process is not None:
                 with self._lock:
                     self._running.pop(name, None)
-                process.close()
+                process.release()
 
-    def _zygote_for_builtin(self) -> Zygote | None:
-        """The zygote forking the built-in scorer's drivers, started by the first slot to need it."""
-        if not self.runtime.builtin:
-            return None
-        with self._zygote_lock:
-            if not self._zygote_tried:
-                self._zygote_tried = True
-                env = {k: v for k, v in os.environ.items() if k not in LEAKY_VARIABLES}
-                log = process_log(self.log_dir, "zygote")
-                try:
-                    self._zygote = Zygote.start(self.runtime.python, {**env, **self._env}, log)
-                except ScoringError as exc:
-                    self._say(logging.WARNING, f"starting each driver on its own: {exc}")
-            return self._zygote
-
-    def _start(self, name: str) -> ScriptProcess:
-        runtime = self.runtime
-        args = (runtime.python, runtime.code_dir, runtime.entry, self._env, self.settings.logging_level, self.log_dir)
-        try:
-            process = ScriptProcess(*args, name=name, zygote=self._zygote_for_builtin(), cwd=self.worker_cwd)
-        except ScoringError as exc:
-            # The zygote is gone: a driver of its own is slower to start but just as good.
-            self._say(logging.WARNING, f"{name}: {exc}; starting it on its own")
-            process = ScriptProcess(*args, name=name, cwd=self.worker_cwd)
+    def _start(self, slot: int, name: str) -> Worker:
+        worker = self.host.start_worker(slot, name, self.settings.init_timeout, self._say, self._starting)
         with self._lock:
-            self._running[name] = process
-            stopping = self._stop_reason is not None
-        if stopping:
-            process.kill()
-        try:
-            process.start(self.settings.init_timeout)
-        except ScriptInitError:
-            with self._lock:
-                self._running.pop(name, None)
-            process.close()
-            raise
-        with self._lock:
-            self.init_seconds.append(process.init_seconds or 0.0)
+            if not worker.warm:
+                self.init_seconds.append(worker.init_seconds)
+            else:
+                self.warm_workers += 1
             elapsed = time.perf_counter() - self._started_at
             if self.first_ready_seconds is None:
                 self.first_ready_seconds = elapsed
-            if self.all_ready_seconds is None and len(self.init_seconds) >= self.slots:
+            if self.all_ready_seconds is None and len(self.init_seconds) + self.warm_workers >= self.slots:
                 self.all_ready_seconds = elapsed
-        self._say(logging.INFO, f"{name} ready (pid {process.pid}, init() {process.init_seconds or 0.0:.2f} s)")
-        return process
+            stopping = self._stop_reason is not None
+        if stopping:
+            worker.kill()  # the stop came while it was lent: it takes nothing more
+        where = "" if worker.node == "local" else f" on node {worker.node[:12]}"
+        if worker.warm:
+            self._say(logging.INFO, f"{name} ready, warm (pid {worker.pid}{where}, no init())")
+        else:
+            self._say(logging.INFO, f"{name} ready (pid {worker.pid}{where}, init() {worker.init_seconds:.2f} s)")
+        return worker
+
+    def _starting(self, worker: Worker) -> None:
+        """Registered before its ``init()`` is waited for, so that ``stop`` reaches it."""
+        with self._lock:
+            self._running[worker.name] = worker
+            stopping = self._stop_reason is not None
+        if stopping:
+            worker.kill()
 
     def _init_failed(self, name: str, exc: ScriptInitError, failed_before: int) -> policy.InitDecision:
         """Record an init() failure (unless the stop caused it) and end the queue when no slot is left."""
@@ -319,11 +302,20 @@ class ScriptPool:
                 self._finish(task, None, None, name, not_run=reason)
         return decision
 
-    def _attempt(self, task: _Task, process: ScriptProcess, name: str) -> ScriptProcess | None:
-        """One attempt at ``task`` on ``process``; the process to keep using (``None``: it was lost)."""
+    def _attempt(self, task: _Task, process: Worker, name: str) -> Worker | None:
+        """One attempt at ``task`` on ``process``; the worker to keep using (``None``: it was lost)."""
         mini_batch = task.mini_batch
         self._count_taken(task)
-        staged = self._stager.get(mini_batch)
+        try:
+            staged = process.stage(mini_batch)
+        except WorkerCrashed as exc:  # a remote worker's node or agent is gone
+            with self._lock:
+                self._running.pop(name, None)
+            process.discard()
+            empty = StagedMiniBatch(mini_batch, Path())
+            attempt = Attempt(len(task.failures) + 1, name, AttemptResult.CRASHED.value, str(exc).split("\n")[0], "")
+            self._failed(task, empty, attempt, name, AttemptResult.CRASHED, process.node)
+            return None
         decision = policy.after_staging(staged.store_error, len(staged.local))
         if decision.verdict is Verdict.STOP_JOB:
             self._store_unreachable(staged.store_error or "", decision)
@@ -331,18 +323,13 @@ class ScriptPool:
             self._finish_not_run(task, staged, name, policy.before_attempt(self._stopping()))
             return process
         if decision.verdict is Verdict.GIVE_UP:
-            self._finish(task, staged, None, name)  # every file failed to download: nothing to run
+            self._finish(task, staged, None, name, node=process.node)  # no file could be downloaded
             return process
         number = len(task.failures) + 1
+        rules = self.settings
+        request = RunRequest(rules.output_action, self.result_path(mini_batch), rules.timeout, rules.result_format)
         try:
-            answer = process.run_mini_batch(
-                mini_batch.index,
-                staged.paths,
-                self.settings.output_action,
-                self.result_path(mini_batch),
-                self.settings.timeout,
-                result_format=self.settings.result_format,
-            )
+            answer = process.run(staged, request)
         except ScriptWorkerError as exc:
             result = (
                 AttemptResult.TIMEOUT
@@ -354,19 +341,23 @@ class ScriptPool:
             if result.process_lost:
                 with self._lock:
                     self._running.pop(name, None)
-                process.close(grace=0)
+                process.discard()
             headline = str(exc).split("\n", 1)[0]
-            self._failed(task, staged, Attempt(number, name, result.value, headline, exc.stderr_tail), name, result)
+            attempt = Attempt(number, name, result.value, headline, exc.stderr_tail)
+            self._failed(task, staged, attempt, name, result, process.node)
             return None if result.process_lost else process
         if answer.ok:
-            self._finish(task, staged, answer, name)
+            self._finish(task, staged, answer, name, node=process.node)
         else:
             error = answer.error or "run() failed"
             result = AttemptResult.RUN_FAILED
-            self._failed(task, staged, Attempt(number, name, result.value, error, answer.traceback or ""), name, result)
+            attempt = Attempt(number, name, result.value, error, answer.traceback or "")
+            self._failed(task, staged, attempt, name, result, process.node)
         return process
 
-    def _failed(self, task: _Task, staged: StagedMiniBatch, attempt: Attempt, name: str, result: AttemptResult) -> None:
+    def _failed(
+        self, task: _Task, staged: StagedMiniBatch, attempt: Attempt, name: str, result: AttemptResult, node: str
+    ) -> None:
         # Users know their files by URI, not by the staging path run() was given.
         for info in task.mini_batch.files:
             local = staged.local.get(info.key)
@@ -390,7 +381,7 @@ class ScriptPool:
             self._tasks.put(task)
         else:
             self._say(logging.ERROR, f"{line}; no retries left")
-            self._finish(task, staged, None, name)
+            self._finish(task, staged, None, name, node=node)
 
     def _store_unreachable(self, error: str, decision: Decision) -> None:
         with self._lock:
@@ -415,8 +406,10 @@ class ScriptPool:
         worker: str | None,
         not_run: str | None = None,
         cause: FailureCause = FailureCause.CONTENT,
+        node: str | None = None,
     ) -> None:
-        outcome = MiniBatchOutcome(task.mini_batch, staged, answer, tuple(task.failures), worker, not_run, cause)
+        failures = tuple(task.failures)
+        outcome = MiniBatchOutcome(task.mini_batch, staged, answer, failures, worker, not_run, cause, node)
         self._events.put(outcome)
 
     def _say(self, level: int, message: str) -> None:
@@ -436,4 +429,4 @@ class ScriptPool:
             start, end = self._prefetched, min(len(self._order), self._taken + window)
             self._prefetched = max(start, end)
         for mini_batch in self._order[start:end]:
-            self._stager.prefetch(mini_batch)
+            self.host.prefetch(mini_batch)
