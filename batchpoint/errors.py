@@ -256,6 +256,16 @@ class WorkerCrashed(ScriptWorkerError):  # noqa: N818 -- the name callers and do
         super().__init__(f"mini-batch {mini_batch}: worker {describe_exit(returncode)}", stderr_tail)
 
 
+class WorkerLost(WorkerCrashed):
+    """The worker's node agent went away with it (its node died, the agent was killed): retriable elsewhere."""
+
+    def __init__(self, mini_batch: int, reason: str) -> None:
+        self.reason = reason
+        ScriptWorkerError.__init__(self, f"mini-batch {mini_batch}: the worker's node agent was lost: {reason}")
+        self.mini_batch = mini_batch
+        self.returncode = None
+
+
 class ScriptProtocolError(ScriptWorkerError):
     """The driver answered something that is not a protocol line for the mini-batch asked."""
 

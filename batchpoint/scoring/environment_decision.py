@@ -9,8 +9,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
+
+from batchpoint.specs.environment import EnvironmentSpec
 
 EnvironmentChoice = Literal["built", "own-interpreter", "local"]
 
@@ -30,6 +32,8 @@ class EnvironmentDecision:
     environment_key: str | None = None
     built_now: bool | None = None
     build_seconds: float | None = None
+    built_from: EnvironmentSpec | None = field(default=None, compare=False)
+    """For ``built``: the spec it was built from, so that another node can build the same one."""
 
     def to_dict(self) -> dict[str, Any]:
         """JSON form for the manifest's ``runtime.environment``."""

@@ -28,15 +28,15 @@ from batchpoint.scoring import job_outputs
 from batchpoint.scoring.job_outcome import file_order, job_outcome
 from batchpoint.scoring.job_result import JobResult, JobStatus
 from batchpoint.scoring.job_tracking import JobTracker
-from batchpoint.scoring.local_host import LocalHost
+from batchpoint.scoring.local_host import local_host
 from batchpoint.scoring.planning import JobPlan, plan_job
 from batchpoint.scoring.pool_run import pool_settings, score_in_order
 from batchpoint.scoring.progress import JobProgress
 from batchpoint.scoring.reuse import Reused, ReuseMode, find_reusable
 from batchpoint.scoring.runtime import WorkerRuntime
 from batchpoint.scoring.script_pool import ScriptPool
-from batchpoint.scoring.script_process import script_environment
 from batchpoint.scoring.worker_config import THREAD_LIMITS
+from batchpoint.scoring.worker_host import HostFactory, HostRequest
 from batchpoint.specs.deployment import BatchDeployment, BatchDeploymentOutputAction
 from batchpoint.storage.port import ObjectInfo, ObjectStore
 from batchpoint.storage.retrying import with_retries
@@ -72,6 +72,7 @@ def run_scoring_job(
     promote: bool = True,
     reuse: ReuseMode | None = None,
     keep_versions: int | None = None,
+    hosts: HostFactory | None = None,
 ) -> JobResult:
     """Score ``inputs`` with ``runtime`` and write them as a new version of ``endpoint_name``/``partition``.
 
@@ -82,8 +83,10 @@ def run_scoring_job(
     moves only for a ``Completed`` job with ``promote``. ``reuse`` carries over an earlier version's
     rows for unchanged files (``scoring/reuse.py``); ``keep_versions`` prunes older versions after
     publishing. ``layout`` puts the outputs in another folder than ``<endpoint>/<partition>/`` of the
-    output bucket (an invoked job's own folder). Raises ``ScoringError`` when there is nothing to
-    score, ``StorageError`` when the version cannot be written.
+    output bucket (an invoked job's own folder). ``hosts`` opens where the workers run (a Ray pool,
+    ``batchpoint.ray_compute``); by default they are this process's children (``LocalHost``).
+    Raises ``ScoringError`` when there is nothing to score, ``StorageError`` when the version cannot
+    be written.
     """
     if not inputs:
         raise ScoringError(f"no input files for {endpoint_name} {partition}: nothing to score")
@@ -113,7 +116,10 @@ def run_scoring_job(
             deferred=reused is not None,
         ) as out:
             stores = (store, progress_store)
-            scored = _score(stores, deployment, runtime, plan, out, work, log, job_id, layout, version_id, progress)
+            choice = _HostChoice(hosts or local_host, endpoint_name, model)
+            scored = _score(
+                stores, deployment, runtime, plan, out, work, log, job_id, layout, version_id, progress, choice
+            )
             out.finish_with(reused.rows if reused else None, file_order(inputs))
         tracker, pool = scored.tracker, scored.pool
         threshold = deployment.settings.error_threshold
@@ -213,6 +219,7 @@ def _score(
     layout: OutputLayout,
     version_id: str,
     progress: Callable[[JobProgress], None] | None,
+    hosts: _HostChoice,
 ) -> _Scored:
     """The scoring phase: the pool scores the plan's mini-batches into ``out``.
 
@@ -225,16 +232,19 @@ def _score(
         job_id, plan, log, progress_store, layout, version_id, progress, progress_lines=list(runtime.environment_lines)
     )
     workers = min(deployment.workers, max(plan.mini_batch_count, 1))
-    env = _worker_env(runtime, deployment, work / "bi_output")
-    host = LocalHost(
-        python=runtime.python,
-        code_dir=runtime.code_dir,
-        entry=runtime.entry,
-        builtin=runtime.builtin,
-        env=env,
-        logging_level=deployment.settings.logging_level,
-        work_dir=work,
-        store=store,
+    host = hosts.factory(
+        HostRequest(
+            runtime=runtime,
+            endpoint=hosts.endpoint,
+            deployment=deployment,
+            model=hosts.model,
+            job_id=job_id,
+            work_dir=work,
+            variables={**THREAD_LIMITS, **deployment.settings.environment_variables},
+            output_dir=work / "bi_output",
+            store=store,
+            log=log,
+        )
     )
     rules = pool_settings(deployment, runtime)
     pool = ScriptPool(host, workers, rules, builtin=runtime.builtin, work_dir=work, log=log)
@@ -246,6 +256,15 @@ def _score(
     # of warm workers; when fewer came up (init() failing), until the first was.
     startup = pool.all_ready_seconds or pool.first_ready_seconds or 0.0
     return _Scored(pool, tracker, error, startup, max(time.perf_counter() - started - startup, 0.0))
+
+
+@dataclass(frozen=True)
+class _HostChoice:
+    """How the scoring phase opens its host, and what the host is told of the job."""
+
+    factory: HostFactory
+    endpoint: str
+    model: ResolvedModel
 
 
 def _plan_settings(deployment: BatchDeployment) -> tuple[int, int]:
@@ -266,10 +285,3 @@ def _reusable(
         log.info(f"{reuse}: a scoring script's rows are not attributed to files, so every file is scored")
         return None
     return find_reusable(store, layout, reuse, inputs, log)
-
-
-def _worker_env(runtime: WorkerRuntime, deployment: BatchDeployment, bi_output: Path) -> dict[str, str]:
-    """What every worker process sees: thread limits, the deployment's variables, Azure's paths."""
-    bi_output.mkdir(parents=True, exist_ok=True)
-    extra = {**THREAD_LIMITS, **deployment.settings.environment_variables}
-    return script_environment(runtime.model_dir, bi_output, extra)

@@ -22,8 +22,8 @@ from batchpoint.errors import ScoringError
 from batchpoint.scoring.input_staging import InputStager, StagedMiniBatch
 from batchpoint.scoring.planning import MiniBatch
 from batchpoint.scoring.script_answers import ScriptAnswer
-from batchpoint.scoring.script_process import LEAKY_VARIABLES, ScriptProcess, process_log
-from batchpoint.scoring.worker_host import LOCAL_NODE, RunRequest, Say, Starting
+from batchpoint.scoring.script_process import LEAKY_VARIABLES, ScriptProcess, process_log, script_environment
+from batchpoint.scoring.worker_host import LOCAL_NODE, HostRequest, RunRequest, Say, Starting
 from batchpoint.scoring.zygote_client import Zygote
 from batchpoint.storage.port import ObjectStore
 
@@ -188,3 +188,19 @@ class LocalHost:
                 except ScoringError as exc:
                     say(logging.WARNING, f"starting each driver on its own: {exc}")
             return self._zygote
+
+
+def local_host(request: HostRequest) -> LocalHost:
+    """The job's workers as children of this process: the host when no cluster is configured."""
+    runtime = request.runtime
+    request.output_dir.mkdir(parents=True, exist_ok=True)
+    return LocalHost(
+        python=runtime.python,
+        code_dir=runtime.code_dir,
+        entry=runtime.entry,
+        builtin=runtime.builtin,
+        env=script_environment(runtime.model_dir, request.output_dir, request.variables),
+        logging_level=request.deployment.settings.logging_level,
+        work_dir=request.work_dir,
+        store=request.store,
+    )

@@ -183,5 +183,6 @@ def _built(
         environment_key=built.key,
         built_now=built.built_now,
         build_seconds=built.seconds,
+        built_from=spec,
     )
     return built.python, decision

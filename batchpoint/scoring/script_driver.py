@@ -16,6 +16,8 @@ Protocol, one JSON object per line:
   "format": "rows"|"parquet"|"arrow", "seconds": s}`` (plus ``"files"`` for ``batchpoint_run``) or
   ``{"mini_batch": i, "ok": false, "error": msg, "traceback": tb, "seconds": s}``.
 - stdin closed: ``shutdown()`` if the script defines it, then exit 0 (4 if ``shutdown()`` raised).
+- the parent gone (the driver was re-parented: its coordinator, zygote or Ray node agent died): exit 5
+  at once, even mid-``run()``, so that no driver outlives whoever supervised it.
 
 Results of ``run(files)``: ``"rows"`` writes Azure's text format (``write_rows``); ``"parquet"`` writes
 the result with ``DataFrame.to_parquet`` (a list or array becomes the one column ``value``).
@@ -37,6 +39,7 @@ import json
 import logging
 import os
 import sys
+import threading
 import time
 import traceback
 from collections.abc import Iterator
@@ -46,6 +49,8 @@ from typing import IO, Any
 
 INIT_FAILED_EXIT_CODE = 3
 SHUTDOWN_FAILED_EXIT_CODE = 4
+PARENT_GONE_EXIT_CODE = 5
+PARENT_POLL_SECONDS = 1.0
 OUTPUT_ACTIONS = ("append_row", "summary_only")
 RESULT_FORMATS = ("rows", "parquet")
 HOOK = "batchpoint_run"
@@ -271,9 +276,24 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def watch_parent(poll: float = PARENT_POLL_SECONDS) -> threading.Thread:
+    """Exit the process once its parent is gone: a hung ``run()`` would otherwise keep an orphan alive."""
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(poll)
+        os._exit(PARENT_GONE_EXIT_CODE)
+
+    thread = threading.Thread(target=watch, name="parent-watch", daemon=True)
+    thread.start()
+    return thread
+
+
 def main(argv: list[str]) -> int:
     """Import the script, ``init()`` it, serve mini-batches until stdin closes; return the exit code."""
     args = parse_args(argv)
+    watch_parent()
     forget_own_folder()
     proto_in, proto_out = take_protocol_streams()
     level = str(args.logging_level).upper()

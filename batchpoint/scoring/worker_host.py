@@ -17,15 +17,20 @@ Timeouts, crashes and failed ``init()`` surface as today's exceptions (``ScriptW
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import logging
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from batchpoint.models.resolved import ResolvedModel
 from batchpoint.scoring.input_staging import StagedMiniBatch
 from batchpoint.scoring.planning import MiniBatch
+from batchpoint.scoring.runtime import WorkerRuntime
 from batchpoint.scoring.script_answers import ScriptAnswer
 from batchpoint.scoring.script_process import OutputAction
+from batchpoint.specs.deployment import BatchDeployment
+from batchpoint.storage.port import ObjectStore
 
 Say = Callable[[int, str], None]
 """How a host tells the job's log something: ``say(logging.WARNING, "...")``, from any thread."""
@@ -127,3 +132,25 @@ class WorkerHost(Protocol):
     def close(self, output_dir: Path) -> None:
         """End the job's use: gather worker logs into ``log_dir`` and Azure's output folder into ``output_dir``."""
         ...
+
+
+@dataclass(frozen=True)
+class HostRequest:
+    """What a job asks of a host: who its workers are, and where the job keeps its files."""
+
+    runtime: WorkerRuntime
+    endpoint: str
+    deployment: BatchDeployment
+    model: ResolvedModel
+    job_id: str
+    work_dir: Path
+    variables: Mapping[str, str]
+    """What every driver sees beyond Azure's paths: thread limits and the deployment's variables."""
+    output_dir: Path
+    """Azure's output folder (``AZUREML_BI_OUTPUT_PATH``) on the coordinator's disk."""
+    store: ObjectStore
+    log: logging.Logger
+
+
+HostFactory = Callable[[HostRequest], WorkerHost]
+"""Chooses and opens the host for a job (``local_host.local_host``, or a Ray one)."""
