@@ -18,6 +18,7 @@ import contextlib
 import os
 import shutil
 import sys
+import tarfile
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -146,7 +147,7 @@ class NodeAgent:
                 python, seconds = built.python, built.seconds
             model_dir = unpack_once(bundle.model, self._root / "models")
             code_dir = BUILTIN_DIR if bundle.code is None else unpack_once(bundle.code, self._root / "code")
-        except (BatchpointError, OSError) as exc:
+        except (BatchpointError, OSError, tarfile.TarError) as exc:
             return AgentInfo(self._node, os.getpid(), str(python), seconds, error=str(exc))
         output = self._work / "bi_output"
         output.mkdir(parents=True, exist_ok=True)

@@ -42,7 +42,9 @@ from batchpoint.scoring.worker_host import RunRequest, Say, Starting
 # Beyond the mini-batch's own timeout (which the agent enforces), how long the coordinator waits
 # for an agent's answer before it counts the agent as unresponsive.
 ANSWER_GRACE_SECONDS = 60.0
-LEASE_TIMEOUT_SECONDS = 1800.0  # a first lease may build the environment on every node
+LEASE_TIMEOUT_SECONDS = 1800.0
+HEAD_RESOURCE = "node:__internal_head__"
+"""A resource only Ray's head node has."""  # a first lease may build the environment on every node
 
 
 class RayWorker:
@@ -190,6 +192,8 @@ class RayHost:
             lifetime="detached",
             get_if_exists=True,
             num_cpus=0,
+            # On the head node: a worker node may go away, and the pool's bookkeeping with it.
+            resources={HEAD_RESOURCE: 0.001},
             max_concurrency=16,
         )
         return keeper.remote(self._identity.keeper_name, self.pool_id, self._rules, self._identity.deployment_prefix)

@@ -53,6 +53,8 @@ class _Scored:
     error: str | None
     startup: float
     seconds: float
+    workers: dict[str, object]
+    """Where the workers ran: the host's ``placement``, plus how many were lent warm."""
 
 
 def run_scoring_job(
@@ -170,6 +172,7 @@ def run_scoring_job(
         )
         manifest["promoted"] = promote
         manifest["reused"] = reused.to_dict() if reused else None
+        manifest["workers"] = scored.workers
         manifest["lineage_uri"] = layout.uri(layout.key(version_id, lineage_name)) if lineage_name in extra else None
         moved = publish_version(
             store,
@@ -255,7 +258,8 @@ def _score(
     # Worker start-up (until every worker is ready) is reported on its own, so rows/s is the rate
     # of warm workers; when fewer came up (init() failing), until the first was.
     startup = pool.all_ready_seconds or pool.first_ready_seconds or 0.0
-    return _Scored(pool, tracker, error, startup, max(time.perf_counter() - started - startup, 0.0))
+    workers_record = {**host.placement, "warm_workers": pool.warm_workers, "started_workers": len(pool.init_seconds)}
+    return _Scored(pool, tracker, error, startup, max(time.perf_counter() - started - startup, 0.0), workers_record)
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+import batchpoint.ray_compute  # noqa: F401 -- Ray's variables (loopback only), set before any test imports Ray
 from batchpoint.config import Settings
 from batchpoint.stack import Stack, default_services, free_ports
 

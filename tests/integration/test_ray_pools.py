@@ -1,0 +1,313 @@
+"""Issue 11: a job's workers in a warm Ray pool, on a multi-node Ray cluster on this machine.
+
+Each test starts its own cluster (``ray.cluster_utils.Cluster``): a head with no CPUs, which keeps
+the pools' keepers, and two worker nodes of one CPU each, where the node agents go. Scoring is
+``run_scoring_job`` with ``ray_hosts``; inputs and outputs are in the embedded stack's S3. Every
+check reads what a user reads: the manifest (nodes, pool id, attempts), the output, the logs, plus
+the pool's own account of itself (``PoolKeeper.describe``) and the processes on the machine.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import ray
+from ray.cluster_utils import Cluster
+
+from batchpoint.config import Settings
+from batchpoint.models.resolved import ResolvedModel
+from batchpoint.ray_compute.hosts import ray_hosts
+from batchpoint.ray_compute.pool_keys import NAMESPACE, PREFIX
+from batchpoint.scoring.job import JobResult, run_scoring_job
+from batchpoint.scoring.runtime import WorkerRuntime
+from batchpoint.specs.compute import ComputeSpec
+from batchpoint.specs.deployment import BatchDeployment
+from batchpoint.storage.port import ObjectInfo
+from batchpoint.storage.s3 import S3Store
+from tests.integration.test_script_jobs import ENDPOINT, PARTITION, Harness, output_lines
+
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(240)]
+
+# init() appends its pid to INIT_LOG; run() scores CSVs and, for the file named HANG_ON, hangs
+# once (the first attempt leaves a marker), or for CRASH_ON exits the process once.
+COUNTING = """
+import os
+import time
+
+import pandas as pd
+
+
+def init():
+    with open(os.environ["INIT_LOG"], "a") as log:
+        log.write(f"{os.getpid()}\\n")
+
+
+def run(mini_batch):
+    frames = []
+    for path in mini_batch:
+        name = os.path.basename(path)
+        marker = os.environ["MARKERS"] + "/" + name
+        if name == os.environ.get("HANG_ON") and not os.path.exists(marker):
+            open(marker, "w").close()
+            time.sleep(600)
+        time.sleep(float(os.environ.get("SLOW", "0")))
+        data = pd.read_csv(path)
+        frames.append(pd.DataFrame({"id": data["id"], "prediction": data["x"] * 3, "file": name}))
+    return pd.concat(frames)
+"""
+
+
+@pytest.fixture
+def cluster() -> Iterator[Cluster]:
+    """A head (no CPUs: keepers only) and two one-CPU worker nodes, this process connected as a driver."""
+    ray_cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 0})
+    for _ in range(2):
+        ray_cluster.add_node(num_cpus=1)
+    ray_cluster.wait_for_nodes()
+    ray.init(address=ray_cluster.address, namespace=NAMESPACE, log_to_driver=False)
+    try:
+        yield ray_cluster
+    finally:
+        ray.shutdown()
+        ray_cluster.shutdown()
+
+
+@pytest.fixture
+def harness(store_and_broker: Settings, unique_name: str, tmp_path: Path) -> Harness:
+    settings = dataclasses.replace(store_and_broker, output_bucket=f"{unique_name}-out", data_dir=tmp_path / "data")
+    store = S3Store(settings.s3_url, settings.access_key, settings.secret_key, settings.region)
+    store.ensure_bucket(unique_name)
+    return Harness(settings, store, unique_name, tmp_path)
+
+
+def counting_deployment(
+    tmp_path: Path, *, instances: int = 2, per_instance: int = 1, **variables: str
+) -> BatchDeployment:
+    (tmp_path / "markers").mkdir(exist_ok=True)
+    return BatchDeployment.parse(
+        {
+            "name": "counting",
+            "endpoint_name": ENDPOINT,
+            "model": "azureml:m:1",
+            "compute": "azureml:cpu-cluster",
+            "code_configuration": {"code": "./code", "scoring_script": "score.py"},
+            "resources": {"instance_count": instances},
+            "settings": {
+                "max_concurrency_per_instance": per_instance,
+                "mini_batch_size": 1,
+                "retry_settings": {"max_retries": 2, "timeout": 4},
+                "environment_variables": {
+                    "INIT_LOG": str(tmp_path / "inits.txt"),
+                    "MARKERS": str(tmp_path / "markers"),
+                    **variables,
+                },
+            },
+        }
+    )
+
+
+def score(
+    harness: Harness,
+    deployment: BatchDeployment,
+    inputs: list[ObjectInfo],
+    job_id: str,
+    compute: ComputeSpec | None = None,
+    *,
+    on_ray: bool = True,
+) -> JobResult:
+    model = harness.model()
+    script = harness.root / "code" / "score.py"
+    # Written once: the pool's id covers the code, and a rewritten file is new code.
+    runtime = harness.runtime(COUNTING, model) if not script.exists() else _runtime_of(harness, model)
+    return run_scoring_job(
+        store=harness.store,
+        settings=harness.settings,
+        endpoint_name=ENDPOINT,
+        deployment=deployment,
+        model=model,
+        inputs=inputs,
+        partition=PARTITION,
+        job_id=job_id,
+        runtime=runtime,
+        log=logging.getLogger("test.ray_pools"),
+        hosts=ray_hosts(harness.settings, None, compute) if on_ray else None,
+    )
+
+
+def _runtime_of(harness: Harness, model: ResolvedModel) -> WorkerRuntime:
+    code = harness.root / "code"
+    return WorkerRuntime(
+        kind="script", python=Path(sys.executable), code_dir=code, entry="score.py", model_dir=model.model_dir
+    )
+
+
+def inits(tmp_path: Path) -> list[str]:
+    path = tmp_path / "inits.txt"
+    return path.read_text().split() if path.exists() else []
+
+
+def eight_files(harness: Harness) -> list[ObjectInfo]:
+    return harness.put_csvs({f"part-{i}.csv": 3 + i for i in range(8)})
+
+
+def keeper_names() -> list[str]:
+    names = [n for n in ray.util.list_named_actors() if isinstance(n, str) and n.startswith(PREFIX)]
+    return [n for n in names if "-s" not in n.rsplit(".", 1)[-1]]
+
+
+def describe_pool() -> dict[str, Any]:
+    (name,) = keeper_names()
+    return dict(ray.get(ray.get_actor(name).describe.remote()))
+
+
+def wait_until(check: Callable[[], bool], timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
+        time.sleep(0.2)
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def test_two_instances_run_on_distinct_nodes_and_score_as_in_process(
+    cluster: Cluster, harness: Harness, tmp_path: Path
+) -> None:
+    inputs = eight_files(harness)
+    deployment = counting_deployment(tmp_path)
+
+    on_ray = score(harness, deployment, inputs, "job-ray")
+    in_process = score(harness, deployment, inputs, "job-local", on_ray=False)
+
+    assert on_ray.status == "Completed", on_ray.error
+    workers = on_ray.manifest["workers"]
+    assert workers["host"] == "ray"
+    worker_nodes = {node.node_id for node in cluster.worker_nodes}
+    assert set(workers["nodes"]) == worker_nodes  # one agent on each worker node, none on the head
+    ran_on = {m["node"] for m in on_ray.manifest["mini_batches"]}
+    assert ran_on <= worker_nodes
+    assert len(ran_on) == 2
+    assert "spread over distinct nodes" in workers["placement"]
+    assert sorted(output_lines(harness, on_ray)) == sorted(output_lines(harness, in_process))
+    assert on_ray.rows == sum(3 + i for i in range(8))
+    # Each driver's log came back from its node.
+    assert {"logs/user/stdout/worker-0.txt", "logs/user/stdout/worker-1.txt"} <= set(on_ray.manifest["logs"])
+
+
+def test_second_run_reuses_the_pool_and_runs_no_init(cluster: Cluster, harness: Harness, tmp_path: Path) -> None:
+    inputs = eight_files(harness)
+    deployment = counting_deployment(tmp_path, per_instance=2)
+
+    first = score(harness, deployment, inputs, "job-1")
+    second = score(harness, deployment, inputs, "job-2")
+
+    assert first.status == second.status == "Completed"
+    one, two = first.manifest["workers"], second.manifest["workers"]
+    assert one["pool_id"] == two["pool_id"]
+    assert (one["reused"], two["reused"]) == (False, True)
+    assert (one["started_workers"], two["started_workers"], two["warm_workers"]) == (4, 0, 4)
+    assert len(inits(tmp_path)) == 4  # init() once per process over both runs
+    assert output_lines(harness, first) == output_lines(harness, second)
+
+    changed = counting_deployment(tmp_path, per_instance=2, GREETING="a new setting")
+    third = score(harness, changed, inputs, "job-3")
+    assert third.manifest["workers"]["pool_id"] != one["pool_id"]
+    assert third.manifest["workers"]["reused"] is False
+    # The old pool drains: its keeper ends once nothing is leased, and only the new one is left.
+    wait_until(lambda: len(keeper_names()) == 1, 60, "the old pool to drain")
+
+
+def test_idle_pool_scales_down_to_min_instances(cluster: Cluster, harness: Harness, tmp_path: Path) -> None:
+    inputs = eight_files(harness)
+    compute = ComputeSpec(name="cpu-cluster", min_instances=1, max_instances=2, idle_time_before_scale_down=2)
+    result = score(harness, counting_deployment(tmp_path), inputs, "job-1", compute)
+    assert result.status == "Completed"
+    pids = [int(p) for p in inits(tmp_path)]
+    assert len(pids) == 2 and all(alive(p) for p in pids)
+
+    wait_until(lambda: describe_pool()["sets"][0]["alive"] == [True, False], 60, "scale-down to min_instances")
+    # Agent 1's driver ended with it; agent 0's stays warm.
+    wait_until(lambda: sum(alive(p) for p in pids) == 1, 30, "the scaled-down agent's driver to end")
+    again = score(harness, counting_deployment(tmp_path), inputs, "job-2", compute)
+    assert again.status == "Completed"
+    assert (again.manifest["workers"]["warm_workers"], again.manifest["workers"]["started_workers"]) == (1, 1)
+
+
+def test_idle_pool_with_no_min_instances_is_gone(cluster: Cluster, harness: Harness, tmp_path: Path) -> None:
+    compute = ComputeSpec(name="cpu-cluster", min_instances=0, max_instances=2, idle_time_before_scale_down=1)
+    result = score(harness, counting_deployment(tmp_path), eight_files(harness), "job-1", compute)
+    assert result.status == "Completed"
+    pids = [int(p) for p in inits(tmp_path)]
+
+    wait_until(lambda: not keeper_names(), 60, "the idle pool's keeper to end")
+    wait_until(lambda: not any(alive(p) for p in pids), 30, "the pool's drivers to end")
+    assert not [n for n in ray.util.list_named_actors() if isinstance(n, str) and n.startswith(PREFIX)]
+
+
+def test_hung_run_on_a_remote_node_is_killed_at_timeout_and_replaced(
+    cluster: Cluster, harness: Harness, tmp_path: Path
+) -> None:
+    inputs = eight_files(harness)
+    result = score(harness, counting_deployment(tmp_path, HANG_ON="part-3.csv"), inputs, "job-hang")
+
+    assert result.status == "Completed", result.error
+    by_index = {m["index"]: m for m in result.manifest["mini_batches"]}
+    assert by_index[3]["attempts"] == 2
+    assert by_index[3]["node"] in {node.node_id for node in cluster.worker_nodes}
+    assert len(inits(tmp_path)) == 3  # two processes, and the one that replaced the killed one
+    assert "no answer from run() within 4s" in harness.logs(result)["logs/user/job_result.txt"]
+    assert result.rows == sum(3 + i for i in range(8))
+
+
+@pytest.mark.faults
+def test_worker_node_killed_mid_job_its_mini_batches_run_elsewhere(
+    cluster: Cluster, harness: Harness, tmp_path: Path
+) -> None:
+    inputs = harness.put_csvs({f"part-{i}.csv": 3 + i for i in range(12)})
+    deployment = counting_deployment(tmp_path, SLOW="0.5")
+    outcome: dict[str, JobResult] = {}
+    job = threading.Thread(target=lambda: outcome.setdefault("r", score(harness, deployment, inputs, "job-kill")))
+    job.start()
+    wait_until(lambda: len(inits(tmp_path)) == 2, 60, "both agents' drivers to start")
+    time.sleep(1.0)  # a mini-batch or two under way on each
+    victim = min(cluster.worker_nodes, key=lambda node: node.node_id)  # each worker node has an agent
+    cluster.remove_node(victim, allow_graceful=False)
+    job.join(timeout=180)
+
+    result = outcome["r"]
+    assert result.status == "Completed", result.error
+    ids = [line.split(",")[0] for line in output_lines(harness, result)]
+    assert len(ids) == len(set(ids)) == sum(3 + i for i in range(12))  # no row lost, none doubled
+    assert any(m["attempts"] > 1 for m in result.manifest["mini_batches"])
+    last_nodes = {m["node"] for m in result.manifest["mini_batches"] if m["attempts"] > 1}
+    assert victim.node_id not in last_nodes  # the re-runs ran elsewhere
+
+
+@pytest.mark.faults
+def test_a_crashed_agent_is_replaced(cluster: Cluster, harness: Harness, tmp_path: Path) -> None:
+    inputs = eight_files(harness)
+    deployment = counting_deployment(tmp_path)
+    first = score(harness, deployment, inputs, "job-1")
+    assert first.status == "Completed"
+    agents = [n for n in ray.util.list_named_actors() if isinstance(n, str) and n.endswith("-s0-a1")]
+    ray.kill(ray.get_actor(agents[0]))
+
+    second = score(harness, deployment, inputs, "job-2")
+    assert second.status == "Completed", second.error
+    assert len(inits(tmp_path)) == 3  # agent 1's replacement started its driver
+    assert second.rows == first.rows
