@@ -14,15 +14,32 @@ import tarfile
 import tempfile
 from pathlib import Path
 
+FILE_TIME = 946684800
+"""Every member's time (2000-01-01 UTC): fixed, and after 1980, the earliest a zip file can hold."""
+
 
 def pack(folder: Path) -> bytes:
-    """The folder's files as an uncompressed tar (models are mostly binary; compressing buys little here)."""
+    """The folder's files as an uncompressed tar (models are mostly binary; compressing buys little here).
+
+    Only names, bytes and whether a file is executable go in: the same content packs to the same bytes.
+    """
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w") as archive:
         for path in sorted(folder.rglob("*")):
             if path.is_file() or path.is_dir():
-                archive.add(path, arcname=path.relative_to(folder).as_posix(), recursive=False)
+                archive.add(path, arcname=path.relative_to(folder).as_posix(), recursive=False, filter=_content_only)
     return buffer.getvalue()
+
+
+def _content_only(member: tarfile.TarInfo) -> tarfile.TarInfo:
+    # Two downloads of one model (two coordinators, a cache filled again) differ in file times,
+    # owners and umask; left in, they would give the same model another digest, hence another
+    # copy unpacked on every node.
+    member.mtime = FILE_TIME
+    member.uid = member.gid = 0
+    member.uname = member.gname = ""
+    member.mode = 0o755 if member.isdir() or member.mode & 0o100 else 0o644
+    return member
 
 
 def digest(data: bytes) -> str:

@@ -139,10 +139,12 @@ class PoolState:
             if not self.drained and now - agent_set.idle_since < self.idle_seconds:
                 continue
             keep = self.kept_warm if index == first else 0
-            for position, alive in enumerate(agent_set.alive):
-                if alive and position >= keep:
-                    ending.append((index, position))
-                    agent_set.alive[position] = False
+            # The first ``keep`` running agents stay, whatever their positions: keeping a lost
+            # position would count a dead agent towards min_instances and end a live one.
+            running = [position for position, alive in enumerate(agent_set.alive) if alive]
+            for position in running[keep:]:
+                ending.append((index, position))
+                agent_set.alive[position] = False
             if keep == 0:
                 removed.append(index)
         for index in removed:
