@@ -35,7 +35,7 @@ UNKNOWN_STATUS = "Unknown"
 
 @dataclass(frozen=True)
 class Manifest:
-    """One version's manifest (``docs/backfills-and-versions.md`` for the fields).
+    """One version's manifest: the job, its outcome, and a section per nested JSON object.
 
     ``stage`` is set (``"before scoring"``) only for a job that failed before scoring
     (``failed_version.py``); such a manifest has no ``runtime``, ``plan`` or ``mini_batches`` keys.

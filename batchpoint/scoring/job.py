@@ -43,7 +43,7 @@ from batchpoint.specs.deployment import BatchDeployment, BatchDeploymentOutputAc
 from batchpoint.storage.port import ObjectInfo, ObjectStore
 from batchpoint.storage.retrying import with_retries
 
-__all__ = ["JobResult", "JobStatus", "ReuseMode", "run_scoring_job", "score_job"]
+__all__ = ["JobIdentity", "JobResult", "JobStatus", "ReuseMode", "run_scoring_job", "score_job"]
 
 
 @dataclass(frozen=True)
@@ -98,7 +98,7 @@ def run_scoring_job(
     store = with_retries(store, settings)
     started_at = datetime.now(UTC)
     layout = layout or OutputLayout(settings.output_bucket, endpoint_name, partition)
-    job = _Job(endpoint_name, partition, job_id, new_version_id(job_id, started_at), started_at, layout)
+    job = JobIdentity(endpoint_name, partition, job_id, new_version_id(job_id, started_at), started_at, layout)
     work = settings.cache_dir / "jobs" / job.version_id
     try:
         scored = score_job(
@@ -137,7 +137,7 @@ def run_scoring_job(
 
 
 @dataclass(frozen=True)
-class _Job:
+class JobIdentity:
     """Which job this is and where its version goes."""
 
     endpoint: str
@@ -150,7 +150,7 @@ class _Job:
 
 def score_job(
     stores: tuple[ObjectStore, ObjectStore],
-    job: _Job,
+    job: JobIdentity,
     deployment: BatchDeployment,
     model: ResolvedModel,
     runtime: WorkerRuntime,
