@@ -178,7 +178,7 @@ class StoreUnreachableError(StorageError):
     """A store operation kept failing with retriable errors for the whole retry budget.
 
     Still retriable (a later run may find the store back), and never the fault of a file: a job
-    meeting it fails instead of counting failed items (``scoring/failure_causes.py``).
+    meeting it fails instead of counting failed items (``job_records/failure_causes.py``).
     """
 
     def __init__(self, what: str, attempts: int, seconds: float, last: BatchpointError) -> None:

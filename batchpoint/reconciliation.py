@@ -8,7 +8,7 @@ compares each month's landing listing, ``(key, ETag)`` per file, with the inputs
 - *unscored*: a landed file that ``latest`` does not hold (or there is no ``latest`` at all);
 - *changed*: a file whose ETag is not the one ``latest`` scored (it was overwritten);
 - *unfinished*: a file that failed in ``latest`` for anything but its own content (the store was
-  unreachable: ``scoring/failure_causes.py``). Jobs fail rather than complete with such a file, so
+  unreachable: ``job_records/failure_causes.py``). Jobs fail rather than complete with such a file, so
   only a ``latest`` written before that rule holds one; its rows were lost, not rejected.
 
 Not reasons: a file that failed in ``latest`` for its content (re-scoring those is
@@ -25,9 +25,9 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
-from batchpoint.scoring.failure_causes import FailureCause, recorded_cause
+from batchpoint.job_records.failure_causes import FailureCause
+from batchpoint.outputs.manifest import Manifest
 from batchpoint.storage.port import ObjectInfo
 
 _MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
@@ -65,13 +65,10 @@ class LatestInputs:
     unfinished: frozenset[str] = frozenset()
 
     @classmethod
-    def of(cls, version_id: str, manifest: Mapping[str, Any]) -> LatestInputs:
+    def of(cls, version_id: str, manifest: Manifest) -> LatestInputs:
         """From the version's manifest: every input it records, whatever its outcome."""
-        entries = manifest.get("inputs", [])
-        unfinished = frozenset(
-            str(item["uri"]) for item in entries if recorded_cause(item) not in (None, FailureCause.CONTENT)
-        )
-        return cls(version_id, {str(item["uri"]): str(item["etag"]) for item in entries}, unfinished)
+        unfinished = frozenset(f.uri for f in manifest.inputs if not f.ok and f.cause is not FailureCause.CONTENT)
+        return cls(version_id, {f.uri: f.etag for f in manifest.inputs}, unfinished)
 
 
 @dataclass(frozen=True)

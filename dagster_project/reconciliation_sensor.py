@@ -28,7 +28,7 @@ import dagster as dg
 from batchpoint.config import Settings
 from batchpoint.errors import NotFoundError, StorageError
 from batchpoint.outputs.layout import OutputLayout
-from batchpoint.outputs.versions import read_latest, read_manifest
+from batchpoint.outputs.versions import load_manifest, read_latest
 from batchpoint.reconciliation import LatestInputs, attempt_run_key, landing_months, reconcile
 from batchpoint.specs.endpoint import BatchEndpoint
 from batchpoint.storage.port import ObjectInfo, ObjectStore
@@ -68,7 +68,7 @@ class LatestReader:
             return None
         known = self._known.get((endpoint, month))
         if known is None or known.version_id != pointer.version_id:
-            known = LatestInputs.of(pointer.version_id, read_manifest(self._store, layout, pointer.version_id))
+            known = LatestInputs.of(pointer.version_id, load_manifest(self._store, layout, pointer.version_id))
             self._known[(endpoint, month)] = known
         return known
 

@@ -210,21 +210,22 @@ def log_and_record_progress(
 def result_metadata(result: JobResult) -> dict[str, dg.MetadataValue]:
     """The facts of a scoring job as Dagster metadata (shown in the asset's UI)."""
     manifest = result.manifest
+    model, deployment, totals = manifest.model, manifest.deployment, manifest.totals
     return {
-        "model_uri": dg.MetadataValue.text(str(manifest["model"]["uri"])),
-        "model_version": dg.MetadataValue.text(str(manifest["model"]["version"])),
-        "deployment": dg.MetadataValue.text(str(manifest["deployment"]["name"])),
+        "model_uri": dg.MetadataValue.text(str(model.uri if model else None)),
+        "model_version": dg.MetadataValue.text(str(model.version if model else None)),
+        "deployment": dg.MetadataValue.text(str(deployment.name if deployment else None)),
         "output_uri": dg.MetadataValue.url(result.output_uri),
         "output_version": dg.MetadataValue.text(result.version_id),
         "latest_moved": dg.MetadataValue.bool(result.latest_moved),
-        "promoted": dg.MetadataValue.bool(manifest.get("promoted", True) is not False),
-        "rows": dg.MetadataValue.int(int(manifest["totals"]["rows"])),
-        "files": dg.MetadataValue.int(int(manifest["totals"]["files"])),
-        "failed_files": dg.MetadataValue.int(int(manifest["totals"]["failed_files"])),
-        "failed_items": dg.MetadataValue.int(int(manifest["totals"].get("failed_items", 0))),
-        "reused_files": dg.MetadataValue.int(int((manifest.get("reused") or {}).get("files", 0))),
-        "input_files": dg.MetadataValue.json({"files": manifest["inputs"]}),
-        "duration_seconds": dg.MetadataValue.float(float(manifest["timings"]["seconds"])),
+        "promoted": dg.MetadataValue.bool(manifest.promoted),
+        "rows": dg.MetadataValue.int(totals.rows or 0),
+        "files": dg.MetadataValue.int(totals.files or 0),
+        "failed_files": dg.MetadataValue.int(totals.failed_files or 0),
+        "failed_items": dg.MetadataValue.int(totals.failed_items or 0),
+        "reused_files": dg.MetadataValue.int(manifest.reused.files if manifest.reused else 0),
+        "input_files": dg.MetadataValue.json({"files": [f.to_dict() for f in manifest.inputs]}),
+        "duration_seconds": dg.MetadataValue.float(float(manifest.timings.seconds or 0.0)),
         "preview": dg.MetadataValue.md(result.preview_markdown()),
-        **({"lineage_uri": dg.MetadataValue.url(str(manifest["lineage_uri"]))} if manifest.get("lineage_uri") else {}),
+        **({"lineage_uri": dg.MetadataValue.url(manifest.lineage_uri)} if manifest.lineage_uri else {}),
     }

@@ -7,6 +7,7 @@ from typing import Any
 import click
 
 from batchpoint.cli.api_command import api_command, as_data, client, emit, people_output_options
+from batchpoint.outputs.manifest import Manifest
 from batchpoint.outputs.version_views import summarize
 
 VERSION_COLUMNS = ("version", "status", "rows", "failed", "model", "deployment", "promoted", "latest")
@@ -81,13 +82,14 @@ def show(endpoint: str, partition: str, version: str | None, output: str, query:
 
     A summary as a table; the whole manifest with -o json.
     """
-    manifest = client().outputs.get_version(endpoint, partition, version)
+    answer = client().outputs.get_version(endpoint, partition, version)  # the manifest plus is_latest
     if output == "json" or query:
-        emit(manifest, output, query)
+        emit(answer, output, query)
         return
-    version_id = str(manifest.get("version_id") or version or "")
-    shown = summarize(manifest, version_id, is_latest=bool(manifest.get("is_latest"))).to_dict()
-    shown.update(error=manifest.get("error"), logs=manifest.get("logs"))
+    manifest = Manifest.from_dict(answer)
+    version_id = manifest.version_id or version or ""
+    shown = summarize(manifest, version_id, is_latest=bool(answer.get("is_latest"))).to_dict()
+    shown.update(error=manifest.error, logs=dict(manifest.logs))
     emit(shown, output)
 
 

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from batchpoint.errors import ConflictError, SpecError
 from batchpoint.outputs.layout import OutputLayout
 from batchpoint.outputs.version_views import COMPLETED, summarize
-from batchpoint.outputs.versions import list_versions, read_manifest
+from batchpoint.outputs.versions import list_versions, load_manifest
 from batchpoint.specs.endpoint import BatchEndpoint
 from batchpoint.storage.port import ObjectStore
 
@@ -77,7 +77,7 @@ def newest_version_failed(store: ObjectStore, layout: OutputLayout) -> bool:
     versions = list_versions(store, layout)
     if not versions:
         return False
-    summary = summarize(read_manifest(store, layout, versions[-1]), versions[-1], is_latest=False)
+    summary = summarize(load_manifest(store, layout, versions[-1]), versions[-1], is_latest=False)
     return summary.status != COMPLETED or (summary.failed_items or 0) > 0
 
 

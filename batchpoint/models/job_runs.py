@@ -3,7 +3,7 @@
 A run in experiment ``batchpoint-jobs/<endpoint>``, named after the job, holds:
 
 - tags ``batchpoint.{endpoint,deployment,job_id,model_name,model_version,model_uri,output_uri}``;
-- params: the deployment as it was used (``manifest["deployment"]``, nested keys joined by dots);
+- params: the deployment as it was used (``manifest.deployment``, nested keys joined by dots);
 - metrics ``rows``, ``failed_items``, ``failed_files``, ``files``, ``seconds``;
 - the input files as a dataset (context ``scoring``): source the folder holding them, digest
   ``files_digest`` of their (key, ETag) pairs (for a landing month this is its Dagster data
@@ -47,6 +47,8 @@ from batchpoint.models.mlflow_edge import (
     RunStatus,
 )
 from batchpoint.models.resolved import ResolvedModel
+from batchpoint.outputs.manifest import Manifest
+from batchpoint.outputs.manifest_figures import TotalsSection
 from batchpoint.storage.port import ObjectInfo
 
 # LAST_JOB_RUN_TAG lives in mlflow_edge with batchpoint's other MLflow tags; exported here too.
@@ -55,7 +57,6 @@ __all__ = ["EXPERIMENT_PREFIX", "LAST_JOB_RUN_TAG", "files_digest", "log_job_run
 EXPERIMENT_PREFIX = "batchpoint-jobs/"
 # A manifest value MLflow refuses (a bad timestamp, say) fails the recording as MLflow's own errors do.
 _RECORDING_FAILURES: tuple[type[Exception], ...] = (*MLFLOW_FAILURES, ValueError)
-_METRICS = {"rows": "rows", "failed_items": "failed_items", "failed_files": "failed_files", "files": "files"}
 
 
 def files_digest(files: Iterable[ObjectInfo]) -> str:
@@ -72,7 +73,7 @@ def log_job_run(
     job_id: str,
     model: ResolvedModel,
     inputs: Sequence[ObjectInfo],
-    manifest: Mapping[str, Any],
+    manifest: Manifest,
     output_uri: str,
     extra_tags: Mapping[str, str] | None = None,
 ) -> str:
@@ -93,14 +94,14 @@ def log_job_run(
         "model_uri": model.uri,
         "output_uri": output_uri,
     }
-    timings = manifest.get("timings", {})
+    timings = manifest.timings
     run_id = ""
     try:
         with mlflow_edge.artifact_environment(settings):
             model_id = _logged_model_id(client.get_model_version(model.name, model.version))
             run = client.create_run(
                 _experiment_id(client, experiment),
-                start_time=_millis(timings.get("started_at")),
+                start_time=_millis(timings.started_at),
                 tags={mlflow_edge.tag(k): v for k, v in tags.items()}
                 | {"mlflow.note.content": _note(tags)}
                 | dict(extra_tags or {}),
@@ -116,12 +117,12 @@ def log_job_run(
             client.log_batch(
                 run_id,
                 metrics=list(_metrics(manifest, model_id, dataset)),
-                params=[Param(k, v) for k, v in _params(manifest.get("deployment", {}))],
+                params=[Param(k, v) for k, v in _params(manifest.deployment.to_dict() if manifest.deployment else {})],
             )
-            client.log_text(run_id, json.dumps(manifest, indent=2), "manifest.json")
+            client.log_text(run_id, json.dumps(manifest.to_dict(), indent=2), "manifest.json")
             client.set_model_version_tag(model.name, model.version, LAST_JOB_RUN_TAG, f"{experiment} {job_id} {run_id}")
-            status = "FINISHED" if manifest.get("status") == "Completed" else "FAILED"
-            client.set_terminated(run_id, status=status, end_time=_millis(timings.get("finished_at")))
+            status = "FINISHED" if manifest.status == "Completed" else "FAILED"
+            client.set_terminated(run_id, status=status, end_time=_millis(timings.finished_at))
     except _RECORDING_FAILURES as exc:
         _fail_quietly(client, run_id)
         raise ModelError(
@@ -170,19 +171,28 @@ def _folder_uri(inputs: Sequence[ObjectInfo]) -> str:
     return f"s3://{buckets.pop()}/{common}/" if common else f"s3://{buckets.pop()}/"
 
 
-def _metrics(manifest: Mapping[str, Any], model_id: str | None, dataset: Dataset) -> Iterator[Metric]:
+def _metrics(manifest: Manifest, model_id: str | None, dataset: Dataset) -> Iterator[Metric]:
     now = int(time.time() * 1000)
     # Linked to the logged model and dataset, the metrics put this run on the logged model's page.
     link: dict[str, Any] = (
         {"model_id": model_id, "dataset_name": dataset.name, "dataset_digest": dataset.digest} if model_id else {}
     )
-    totals = manifest.get("totals", {})
-    for key, name in _METRICS.items():
-        if totals.get(key) is not None:
-            yield Metric(name, float(totals[key]), now, 0, **link)
-    seconds = manifest.get("timings", {}).get("seconds")
+    for name, value in _totals(manifest.totals).items():
+        if value is not None:
+            yield Metric(name, float(value), now, 0, **link)
+    seconds = manifest.timings.seconds
     if seconds is not None:
         yield Metric("seconds", float(seconds), now, 0, **link)
+
+
+def _totals(totals: TotalsSection) -> dict[str, int | None]:
+    """The totals logged as metrics, by metric name."""
+    return {
+        "rows": totals.rows,
+        "failed_items": totals.failed_items,
+        "failed_files": totals.failed_files,
+        "files": totals.files,
+    }
 
 
 def _params(facts: Mapping[str, Any], prefix: str = "") -> Iterator[tuple[str, str]]:

@@ -10,18 +10,20 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
+from batchpoint.job_records.failure_causes import FailureCause
+from batchpoint.job_records.file_result import FileResult
 from batchpoint.outputs.job_logs import job_error_text, job_result_text
 from batchpoint.outputs.layout import JOB_ERROR_LOG, JOB_PROGRESS_LOG, JOB_RESULT_LOG, OutputLayout, new_version_id
-from batchpoint.outputs.manifest import MANIFEST_FORMAT, deployment_facts
+from batchpoint.outputs.manifest import Manifest
+from batchpoint.outputs.manifest_figures import OutputSection, TimingsSection, TotalsSection
+from batchpoint.outputs.manifest_sections import DeploymentSection, ModelSection
 from batchpoint.outputs.publishing import publish_version
-from batchpoint.scoring.failure_causes import FailureCause
-from batchpoint.scoring.results import FileResult
 from batchpoint.specs.deployment import BatchDeployment
 from batchpoint.storage.port import ObjectInfo, ObjectStore
 
 NOT_SCORED = "not scored: the job failed before scoring"
+BEFORE_SCORING = "before scoring"
 
 
 @dataclass(frozen=True)
@@ -96,37 +98,29 @@ def _manifest(
     job_error: str,
     files: Sequence[FileResult],
     logs: dict[str, str],
-) -> dict[str, Any]:
+) -> Manifest:
     """The manifest's sections that are known before scoring; readers treat the rest as absent."""
     finished = datetime.now(UTC)
-    return {
-        "format": MANIFEST_FORMAT,
-        "job_id": failed.job_id,
-        "endpoint": failed.endpoint,
-        "partition": failed.partition,
-        "version_id": version_id,
-        "status": "Failed",
-        "error": job_error,
-        "stage": "before scoring",
-        "deployment": deployment_facts(failed.deployment) if failed.deployment is not None else None,
-        "model": {"uri": failed.model_uri} if failed.model_uri else None,
-        "inputs": [f.to_dict() for f in files],
-        "totals": {
-            "files": len(files),
-            "succeeded_files": 0,
-            "failed_files": len(files),
-            "failed_items": 0,
-            "rows": 0,
-            "mini_batches": 0,
-        },
-        "timings": {
-            "started_at": started.isoformat(),
-            "finished_at": finished.isoformat(),
-            "seconds": round((finished - started).total_seconds(), 3),
-        },
-        "output": {"uri": layout.uri(layout.version_prefix(version_id)), "format": None, "files": []},
-        "logs": {name: layout.uri(layout.key(version_id, name)) for name in logs},
-        "promoted": False,
-        "reused": None,
-        "lineage_uri": None,
-    }
+    return Manifest(
+        job_id=failed.job_id,
+        endpoint=failed.endpoint,
+        partition=failed.partition,
+        version_id=version_id,
+        status="Failed",
+        error=job_error,
+        stage=BEFORE_SCORING,
+        deployment=DeploymentSection.of(failed.deployment) if failed.deployment is not None else None,
+        model=ModelSection(uri=failed.model_uri) if failed.model_uri else None,
+        inputs=tuple(files),
+        totals=TotalsSection(
+            files=len(files), succeeded_files=0, failed_files=len(files), failed_items=0, rows=0, mini_batches=0
+        ),
+        timings=TimingsSection(
+            started_at=started.isoformat(),
+            finished_at=finished.isoformat(),
+            seconds=round((finished - started).total_seconds(), 3),
+        ),
+        output=OutputSection(uri=layout.uri(layout.version_prefix(version_id)), format=None, files=()),
+        logs={name: layout.uri(layout.key(version_id, name)) for name in logs},
+        promoted=False,
+    )

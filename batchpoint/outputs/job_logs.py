@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from batchpoint.scoring.mini_batch_record import MiniBatchRecord
-from batchpoint.scoring.results import FileResult
+from batchpoint.job_records.file_result import FileResult
+from batchpoint.job_records.mini_batch_summary import MiniBatchSummary
 from batchpoint.text_excerpts import excerpt
 
 # Tracebacks repeat across attempts and mini-batches; past this many, the rest are counted only.
 MAX_REPORTS = 50
 
 
-def job_error_text(files: Sequence[FileResult], job_error: str | None, records: Sequence[MiniBatchRecord] = ()) -> str:
+def job_error_text(files: Sequence[FileResult], job_error: str | None, records: Sequence[MiniBatchSummary] = ()) -> str:
     """``job_error.txt``: the job-level error, then each failed mini-batch (why, its files), then
     files that failed outside any mini-batch record (never scored)."""
     lines = [f"job failed: {job_error}"] if job_error else []
@@ -36,7 +36,7 @@ def job_result_text(
     latest_note: str,
     rows: int | None = None,
     failed_items: int | None = None,
-    records: Sequence[MiniBatchRecord] = (),
+    records: Sequence[MiniBatchSummary] = (),
     init_errors: Sequence[tuple[str, str]] = (),
 ) -> str:
     """``job_result.txt``: outcome, counts, the threshold rule and every error from init() and run().
@@ -61,7 +61,7 @@ def job_result_text(
     if job_error:
         lines += ["", f"job error: {job_error}"]
     reports = init_error_reports(init_errors)
-    reports += [report for record in records for report in record.attempt_reports()]
+    reports += [report for record in records for report in record.attempt_reports]
     if reports:
         lines += ["", "errors from init() and run():"]
         lines += reports[:MAX_REPORTS]

@@ -9,10 +9,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 from batchpoint.outputs.layout import OutputLayout
-from batchpoint.outputs.manifest import manifest_json
+from batchpoint.outputs.manifest import Manifest, manifest_json
 from batchpoint.outputs.versions import LatestPointer, move_latest
 from batchpoint.storage.port import ObjectStore
 
@@ -26,7 +25,7 @@ def publish_version(
     predictions: Path | None,
     output_file_name: str,
     logs: Mapping[str, str],
-    manifest: Mapping[str, Any],
+    manifest: Manifest,
     make_latest: bool,
     files: Mapping[str, Path] | None = None,
 ) -> bool:
@@ -44,7 +43,7 @@ def publish_version(
     for relative, text in logs.items():
         store.put_bytes(layout.bucket, layout.key(version_id, relative), text.encode(), "text/plain")
     manifest_key = layout.manifest_key(version_id)
-    store.put_bytes(layout.bucket, manifest_key, manifest_json(dict(manifest)), "application/json")
+    store.put_bytes(layout.bucket, manifest_key, manifest_json(manifest), "application/json")
     if not make_latest:
         return False
     pointer = LatestPointer(

@@ -15,7 +15,15 @@ from typing import Any
 
 from batchpoint.errors import NotFoundError, RollbackRefusedError
 from batchpoint.outputs.layout import OutputLayout
-from batchpoint.outputs.versions import LatestPointer, list_versions, move_latest, read_latest, read_manifest
+from batchpoint.outputs.manifest import Manifest
+from batchpoint.outputs.versions import (
+    LatestPointer,
+    list_versions,
+    load_manifest,
+    move_latest,
+    read_latest,
+    read_manifest,
+)
 from batchpoint.storage.port import ObjectStore
 
 COMPLETED = "Completed"
@@ -43,37 +51,26 @@ class VersionSummary:
         return asdict(self)
 
 
-def _section(manifest: dict[str, Any], name: str) -> dict[str, Any]:
-    value = manifest.get(name)
-    return value if isinstance(value, dict) else {}
-
-
-def _int(value: Any) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
-def summarize(manifest: dict[str, Any], version_id: str, *, is_latest: bool) -> VersionSummary:
+def summarize(manifest: Manifest, version_id: str, *, is_latest: bool) -> VersionSummary:
     """The summary of one version's manifest (fields it lacks are ``None``; ``promoted`` defaults to true).
 
-    ``failed_items`` falls back to ``failed_files``: manifests written before per-item counting had
-    only that.
+    ``failed_items`` falls back to ``failed_files`` (``TotalsSection.from_dict``): manifests written
+    before per-item counting had only that.
     """
-    totals, model = _section(manifest, "totals"), _section(manifest, "model")
-    failed = _int(totals.get("failed_items"))
-    version = model.get("version")
+    totals, model = manifest.totals, manifest.model
     return VersionSummary(
         version_id=version_id,
-        status=str(manifest.get("status") or "Unknown"),
-        started_at=_section(manifest, "timings").get("started_at"),
-        rows=_int(totals.get("rows")),
-        failed_items=failed if failed is not None else _int(totals.get("failed_files")),
-        files=_int(totals.get("files")),
-        model_name=model.get("name"),
-        model_version=None if version is None else str(version),
-        deployment_name=_section(manifest, "deployment").get("name"),
-        promoted=manifest.get("promoted", True) is not False,
+        status=manifest.status,
+        started_at=manifest.timings.started_at,
+        rows=totals.rows,
+        failed_items=totals.failed_items,
+        files=totals.files,
+        model_name=model.name if model else None,
+        model_version=model.version if model else None,
+        deployment_name=manifest.deployment.name if manifest.deployment else None,
+        promoted=manifest.promoted,
         is_latest=is_latest,
-        output_uri=_section(manifest, "output").get("uri"),
+        output_uri=manifest.output.uri,
     )
 
 
@@ -82,7 +79,7 @@ def list_version_summaries(store: ObjectStore, layout: OutputLayout) -> list[Ver
     pointer = read_latest(store, layout)
     latest = pointer.version_id if pointer else None
     return [
-        summarize(read_manifest(store, layout, v), v, is_latest=v == latest)
+        summarize(load_manifest(store, layout, v), v, is_latest=v == latest)
         for v in reversed(list_versions(store, layout))
     ]
 
@@ -114,18 +111,18 @@ def rollback(store: ObjectStore, layout: OutputLayout, version_id: str) -> Lates
     Already ``latest``: nothing is written.
     """
     ids = _known(store, layout, version_id)
-    manifest = read_manifest(store, layout, version_id)
-    status = str(manifest.get("status") or "Unknown")
+    manifest = load_manifest(store, layout, version_id)
+    status = manifest.status
     if status != COMPLETED:
         completed = [v for v in reversed(ids) if v != version_id and _status(store, layout, v) == COMPLETED]
         raise RollbackRefusedError(version_id, status, completed)
     current = read_latest(store, layout)
     if current is not None and current.version_id == version_id:
         return current
-    output_uri = _section(manifest, "output").get("uri") or layout.uri(layout.version_prefix(version_id))
+    output_uri = manifest.output.uri or layout.uri(layout.version_prefix(version_id))
     pointer = LatestPointer(
         version_id=version_id,
-        job_id=str(manifest.get("job_id") or ""),
+        job_id=manifest.job_id,
         manifest_uri=layout.uri(layout.manifest_key(version_id)),
         output_uri=str(output_uri),
         updated_at=datetime.now(UTC).isoformat(),
@@ -135,4 +132,4 @@ def rollback(store: ObjectStore, layout: OutputLayout, version_id: str) -> Lates
 
 
 def _status(store: ObjectStore, layout: OutputLayout, version_id: str) -> str:
-    return str(read_manifest(store, layout, version_id).get("status") or "Unknown")
+    return load_manifest(store, layout, version_id).status

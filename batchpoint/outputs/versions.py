@@ -13,6 +13,7 @@ from typing import Any
 
 from batchpoint.errors import NotFoundError
 from batchpoint.outputs.layout import MANIFEST_FILE, OutputLayout
+from batchpoint.outputs.manifest import Manifest
 from batchpoint.storage.port import ObjectStore
 
 
@@ -82,6 +83,14 @@ def list_versions(store: ObjectStore, layout: OutputLayout) -> list[str]:
 
 
 def read_manifest(store: ObjectStore, layout: OutputLayout, version_id: str) -> dict[str, Any]:
-    """A version's manifest; ``NotFoundError`` if that version has none."""
+    """A version's ``manifest.json`` as stored (the public document); ``NotFoundError`` if it has none."""
     data: dict[str, Any] = json.loads(store.get_bytes(layout.bucket, layout.manifest_key(version_id)))
     return data
+
+
+def load_manifest(store: ObjectStore, layout: OutputLayout, version_id: str) -> Manifest:
+    """A version's manifest, typed (``Manifest.from_dict``: any version's manifest reads).
+
+    ``NotFoundError`` if that version has none, ``ValueError`` if it is not JSON.
+    """
+    return Manifest.from_dict(read_manifest(store, layout, version_id))

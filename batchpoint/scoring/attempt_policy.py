@@ -23,7 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum, StrEnum
 
-from batchpoint.scoring.failure_causes import FailureCause
+from batchpoint.job_records.failure_causes import FailureCause
 
 
 class AttemptResult(StrEnum):

@@ -17,7 +17,7 @@ from pathlib import Path
 from threading import Lock
 
 from batchpoint.errors import BatchpointError
-from batchpoint.scoring.failure_causes import FailureCause, cause_of
+from batchpoint.job_records.failure_causes import FailureCause, cause_of
 from batchpoint.scoring.planning import MiniBatch
 from batchpoint.storage.port import ObjectInfo, ObjectStore
 

@@ -1,13 +1,15 @@
-"""The one entry point of a scoring job: plan, score in a pool of script workers, write a new version.
+"""The one entry point of a scoring job: plan, score in a pool of script workers, publish a new version.
 
 The orchestrator (a Dagster asset) resolves the model, prepares the ``WorkerRuntime`` (the
 deployment's environment and script, or the built-in MLflow scorer) and lists the inputs, then
-calls ``run_scoring_job`` once per run. See ``docs/scoring-runtime.md`` for the scoring rules and
+calls ``run_scoring_job`` once per run: ``score_job`` scores and leaves a plain ``ScoredJob``,
+``outputs/job_publishing.py`` publishes it. See ``docs/scoring-runtime.md`` for the scoring rules and
 ``docs/backfills-and-versions.md`` for promotion, reuse and retention.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import shutil
 import time
@@ -19,12 +21,13 @@ from pathlib import Path
 from batchpoint.config import Settings
 from batchpoint.errors import ScoringError
 from batchpoint.models.resolved import ResolvedModel
+from batchpoint.outputs.job_publishing import publish_job
 from batchpoint.outputs.layout import OutputLayout, new_version_id
 from batchpoint.outputs.lineage import LineageConstants, lineage_file_name
-from batchpoint.outputs.manifest import Timings, build_manifest
+from batchpoint.outputs.manifest_figures import PlanSection, ShardSection
+from batchpoint.outputs.manifest_sections import ModelSection, ReuseSection, RuntimeSection, WorkersSection
 from batchpoint.outputs.merged_output import MergedOutput
-from batchpoint.outputs.publishing import publish_version
-from batchpoint.scoring import job_outputs
+from batchpoint.outputs.scored_job import ScoredJob
 from batchpoint.scoring.job_outcome import file_order, job_outcome
 from batchpoint.scoring.job_result import JobResult, JobStatus
 from batchpoint.scoring.job_tracking import JobTracker
@@ -41,7 +44,7 @@ from batchpoint.specs.deployment import BatchDeployment, BatchDeploymentOutputAc
 from batchpoint.storage.port import ObjectInfo, ObjectStore
 from batchpoint.storage.retrying import with_retries
 
-__all__ = ["JobResult", "JobStatus", "ReuseMode", "run_scoring_job"]
+__all__ = ["JobIdentity", "JobResult", "JobStatus", "ReuseMode", "run_scoring_job", "score_job"]
 
 
 @dataclass(frozen=True)
@@ -53,8 +56,8 @@ class _Scored:
     error: str | None
     startup: float
     seconds: float
-    workers: dict[str, object]
-    """Where the workers ran: the host's ``placement``, plus how many were lent warm."""
+    workers: WorkersSection
+    """Where the workers ran: the host's ``placement``, and how many were lent warm or started."""
 
 
 def run_scoring_job(
@@ -81,7 +84,7 @@ def run_scoring_job(
     Failed items (bad files, failed or short mini-batches) count against ``error_threshold``; once it
     is exceeded the job stops and fails. Every store call outlasts short outages
     (``storage/retrying.py``); a store unreachable for longer fails the job, never its files
-    (``scoring/failure_causes.py``). A version is written either way, for diagnosis; ``latest``
+    (``job_records/failure_causes.py``). A version is written either way, for diagnosis; ``latest``
     moves only for a ``Completed`` job with ``promote``. ``reuse`` carries over an earlier version's
     rows for unchanged files (``scoring/reuse.py``); ``keep_versions`` prunes older versions after
     publishing. ``layout`` puts the outputs in another folder than ``<endpoint>/<partition>/`` of the
@@ -89,6 +92,8 @@ def run_scoring_job(
     ``batchpoint.ray_compute``); by default they are this process's children (``LocalHost``).
     Raises ``ScoringError`` when there is nothing to score, ``StorageError`` when the version cannot
     be written.
+
+    Two phases: ``score_job`` leaves a plain ``ScoredJob``, ``publish_job`` (``outputs/``) writes it.
     """
     if not inputs:
         raise ScoringError(f"no input files for {endpoint_name} {partition}: nothing to score")
@@ -96,11 +101,79 @@ def run_scoring_job(
     store = with_retries(store, settings)
     started_at = datetime.now(UTC)
     layout = layout or OutputLayout(settings.output_bucket, endpoint_name, partition)
-    version_id = new_version_id(job_id, started_at)
+    job = JobIdentity(endpoint_name, partition, job_id, new_version_id(job_id, started_at), started_at, layout)
+    work = settings.cache_dir / "jobs" / job.version_id
+    try:
+        scored = score_job(
+            (store, progress_store),
+            job,
+            deployment,
+            model,
+            runtime,
+            inputs,
+            work,
+            log,
+            progress=progress,
+            reuse=reuse,
+            hosts=hosts,
+        )
+        published = publish_job(store, layout, scored, promote=promote, keep_versions=keep_versions, log=log)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return JobResult(
+        status=scored.status,
+        job_id=job_id,
+        version_id=job.version_id,
+        output_uri=published.output_uri,
+        manifest_uri=published.manifest_uri,
+        latest_moved=published.latest_moved,
+        files=scored.files,
+        rows=scored.rows,
+        failed_files=scored.failed_items,
+        mini_batches=scored.scored_mini_batches,
+        seconds=published.seconds,
+        worker_startup_seconds=scored.worker_startup_seconds,
+        manifest=published.manifest,
+        preview=scored.preview,
+        error=scored.error,
+    )
+
+
+@dataclass(frozen=True)
+class JobIdentity:
+    """Which job this is and where its version goes."""
+
+    endpoint: str
+    partition: str
+    job_id: str
+    version_id: str
+    started_at: datetime
+    layout: OutputLayout
+
+
+def score_job(
+    stores: tuple[ObjectStore, ObjectStore],
+    job: JobIdentity,
+    deployment: BatchDeployment,
+    model: ResolvedModel,
+    runtime: WorkerRuntime,
+    inputs: Sequence[ObjectInfo],
+    work: Path,
+    log: logging.Logger,
+    *,
+    progress: Callable[[JobProgress], None] | None = None,
+    reuse: ReuseMode | None = None,
+    hosts: HostFactory | None = None,
+) -> ScoredJob:
+    """The scoring phase: plan, score in a pool into one merged output under ``work``, account for every input.
+
+    ``stores``: the retrying store, and the plain one progress is uploaded to; ``hosts`` as for
+    ``run_scoring_job``. Leaves the outputs in ``work`` for publishing; the caller removes it.
+    """
+    store, layout, version_id, job_id = stores[0], job.layout, job.version_id, job.job_id
     store.ensure_bucket(layout.bucket)
     reused = _reusable(store, layout, reuse, runtime, list(inputs), log)
     plan = plan_job([i for i in inputs if reused is None or i.key not in reused.files], *_plan_settings(deployment))
-    work = settings.cache_dir / "jobs" / version_id
     output_file = deployment.settings.output_file_name
     summary_only = deployment.settings.output_action is BatchDeploymentOutputAction.SUMMARY_ONLY
     lineage_name = lineage_file_name(output_file) if runtime.builtin else None
@@ -110,103 +183,65 @@ def run_scoring_job(
         f"{min(deployment.workers, max(plan.mini_batch_count, 1))} workers running {runtime.entry} "
         f"({runtime.kind}), model {model.uri}, output {layout.uri(layout.version_prefix(version_id))}"
     )
-    try:
-        with MergedOutput(
-            work / "output" / output_file,
-            lineage_path=work / "output" / lineage_name if lineage_name else None,
-            constants=LineageConstants(model.name, model.version, deployment.name, job_id),
-            deferred=reused is not None,
-        ) as out:
-            stores = (store, progress_store)
-            choice = _HostChoice(hosts or local_host, endpoint_name, model)
-            scored = _score(
-                stores, deployment, runtime, plan, out, work, log, job_id, layout, version_id, progress, choice
-            )
-            out.finish_with(reused.rows if reused else None, file_order(inputs))
-        tracker, pool = scored.tracker, scored.pool
-        threshold = deployment.settings.error_threshold
-        outcome = job_outcome(
-            inputs=inputs,
-            tracker=tracker,
-            pool=pool,
-            scoring_error=scored.error,
-            reused=reused,
-            threshold=threshold,
-            rows=out.rows,
-            writes_rows=not summary_only,
-            log=log,
-        )
-        files, failed, job_error, status = outcome.files, outcome.failed_items, outcome.error, outcome.status
-        latest_note = job_outputs.latest_note(store, layout, version_id, job_error, promote)
-        if not tracker.progress_lines:
-            tracker.report()  # no mini-batch finished: the overview still says where the job got to
-        logs = job_outputs.job_logs(tracker, files, job_error, status, threshold, latest_note, out.rows, failed, pool)
-        extra = job_outputs.local_files(work / "bi_output") if summary_only else {}
-        if out.has_lineage and lineage_name and out.lineage_path is not None:
-            extra[lineage_name] = out.lineage_path
-        worker_logs = job_outputs.worker_logs(pool.log_dir)
-        timings = Timings(started_at, datetime.now(UTC), scored.startup, scored.seconds)
-        has_predictions = not summary_only and (status == "Completed" or out.rows > 0)
-        output_uri = job_outputs.output_uri_of(layout, version_id, output_file if has_predictions else None)
-        manifest = build_manifest(
-            job_id=job_id,
-            endpoint=endpoint_name,
-            partition=partition,
-            version_id=version_id,
-            status=status,
-            error=job_error,
-            deployment=deployment,
-            model=model,
-            plan=plan_job(inputs, *_plan_settings(deployment)),
-            files=files,
-            timings=timings,
-            output_uri=output_uri,
-            output_columns=out.columns,
-            logs={name: layout.uri(layout.key(version_id, name)) for name in [*logs, *worker_logs]},
-            rows=out.rows,
-            failed_items=failed,
-            mini_batches=[r.to_dict() for r in tracker.ordered()],
-            runtime=runtime.to_dict(),
-            output_format="summary_only" if summary_only else out.format or "csv",
-            extra_outputs=[layout.uri(layout.key(version_id, name)) for name in extra],
-        )
-        manifest["promoted"] = promote
-        manifest["reused"] = reused.to_dict() if reused else None
-        manifest["workers"] = scored.workers
-        manifest["lineage_uri"] = layout.uri(layout.key(version_id, lineage_name)) if lineage_name in extra else None
-        moved = publish_version(
-            store,
-            layout,
-            version_id=version_id,
-            job_id=job_id,
-            predictions=out.path if has_predictions else None,
-            output_file_name=output_file,
-            logs=logs,
-            manifest=manifest,
-            make_latest=status == "Completed" and promote,
-            files={**extra, **worker_logs},
-        )
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
-    if keep_versions is not None:
-        job_outputs.prune(store, layout, keep_versions, log)
-    log.info(f"job {job_id} {status}: {out.rows} rows, {failed} failed items, {timings.seconds:.1f} s; {latest_note}")
-    return JobResult(
-        status=status,
-        job_id=job_id,
-        version_id=version_id,
-        output_uri=output_uri,
-        manifest_uri=layout.uri(layout.manifest_key(version_id)),
-        latest_moved=moved,
-        files=files,
+    with MergedOutput(
+        work / "output" / output_file,
+        lineage_path=work / "output" / lineage_name if lineage_name else None,
+        constants=LineageConstants(model.name, model.version, deployment.name, job_id),
+        deferred=reused is not None,
+    ) as out:
+        choice = _HostChoice(hosts or local_host, job.endpoint, model)
+        scored = _score(stores, deployment, runtime, plan, out, work, log, job_id, layout, version_id, progress, choice)
+        out.finish_with(reused.rows if reused else None, file_order(inputs))
+    tracker, pool = scored.tracker, scored.pool
+    outcome = job_outcome(
+        inputs=inputs,
+        tracker=tracker,
+        pool=pool,
+        scoring_error=scored.error,
+        reused=reused,
+        threshold=deployment.settings.error_threshold,
         rows=out.rows,
-        failed_files=failed,
-        mini_batches=plan.mini_batch_count,
-        seconds=timings.seconds,
+        writes_rows=not summary_only,
+        log=log,
+    )
+    if not tracker.progress_lines:
+        tracker.report()  # no mini-batch finished: the overview still says where the job got to
+    extra = _local_files(work / "bi_output") if summary_only else {}
+    if out.has_lineage and lineage_name and out.lineage_path is not None:
+        extra[lineage_name] = out.lineage_path
+    full_plan = plan_job(inputs, *_plan_settings(deployment))
+    return ScoredJob(
+        job_id=job_id,
+        endpoint=job.endpoint,
+        partition=job.partition,
+        version_id=version_id,
+        started_at=job.started_at,
+        deployment=deployment,
+        model=ModelSection.from_dict(model.to_dict()),
+        runtime=RuntimeSection.from_dict(runtime.to_dict()),
+        plan=plan_section(full_plan),
+        input_bytes=full_plan.total_bytes,
+        scored_mini_batches=plan.mini_batch_count,
+        files=outcome.files,
+        failed_items=outcome.failed_items,
+        error=outcome.error,
+        mini_batches=tuple(r.summary() for r in tracker.ordered()),
+        progress_text=tracker.progress_text(),
+        rows=out.rows,
+        columns=tuple(out.columns),
+        output_format=out.format,
+        predictions_path=out.path,
+        worker_log_dir=pool.log_dir,
         worker_startup_seconds=scored.startup,
-        manifest=manifest,
+        scoring_seconds=scored.seconds,
+        init_errors=tuple(
+            (worker, f"{e.error}\n{e.traceback}") for worker, e in zip(pool.init_workers, pool.init_errors, strict=True)
+        ),
+        extra_files=extra,
+        lineage_name=lineage_name,
+        reused=ReuseSection.from_dict(reused.to_dict()) if reused else None,
+        workers=scored.workers,
         preview=tuple(out.preview),
-        error=job_error,
     )
 
 
@@ -258,7 +293,10 @@ def _score(
     # Worker start-up (until every worker is ready) is reported on its own, so rows/s is the rate
     # of warm workers; when fewer came up (init() failing), until the first was.
     startup = pool.all_ready_seconds or pool.first_ready_seconds or 0.0
-    workers_record = {**host.placement, "warm_workers": pool.warm_workers, "started_workers": len(pool.init_seconds)}
+    placement = WorkersSection.from_dict(host.placement)
+    workers_record = dataclasses.replace(
+        placement, warm_workers=pool.warm_workers, started_workers=len(pool.init_seconds)
+    )
     return _Scored(pool, tracker, error, startup, max(time.perf_counter() - started - startup, 0.0), workers_record)
 
 
@@ -273,6 +311,17 @@ class _HostChoice:
 
 def _plan_settings(deployment: BatchDeployment) -> tuple[int, int]:
     return deployment.settings.mini_batch_size, deployment.resources.instance_count
+
+
+def plan_section(plan: JobPlan) -> PlanSection:
+    """The manifest's ``plan``: the mini-batch size and each shard's mini-batches and files."""
+    shards = tuple(ShardSection(s.index, len(s.mini_batches), s.file_count) for s in plan.shards)
+    return PlanSection(plan.mini_batch_size, shards)
+
+
+def _local_files(root: Path) -> dict[str, Path]:
+    """Every file under ``root`` by its path relative to it, for upload."""
+    return {p.relative_to(root).as_posix(): p for p in sorted(root.rglob("*")) if p.is_file()}
 
 
 def _reusable(

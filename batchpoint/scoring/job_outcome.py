@@ -15,13 +15,12 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from batchpoint.job_records.failure_causes import FailureCause
+from batchpoint.job_records.file_result import FileResult
 from batchpoint.outputs.versions import within_threshold
-from batchpoint.scoring import job_outputs
-from batchpoint.scoring.failure_causes import FailureCause
 from batchpoint.scoring.job_result import JobStatus
 from batchpoint.scoring.job_tracking import JobTracker
 from batchpoint.scoring.mini_batch_record import MiniBatchRecord
-from batchpoint.scoring.results import FileResult
 from batchpoint.scoring.reuse import Reused
 from batchpoint.scoring.script_pool import ScriptPool
 from batchpoint.storage.port import ObjectInfo
@@ -113,7 +112,7 @@ def accounted(
     """Every input's result, and the failed items they count for (the files' own failures only)."""
     unscored_cause = FailureCause.INFRASTRUCTURE if pool.store_error else FailureCause.CONTENT
     files = all_files(inputs, tracker.files(job_error, unscored_cause), reused)
-    recorded = job_outputs.recorded_keys(tracker)  # once: not per file of the generator below
+    recorded = {f.key for r in tracker.records.values() for f in r.files}  # once: not per file of the generator below
     return files, tracker.failed_items + sum(1 for f in files if f.counted and f.key not in recorded)
 
 

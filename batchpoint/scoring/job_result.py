@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
-from batchpoint.scoring.results import FileResult
+from batchpoint.job_records.file_result import FileResult
+from batchpoint.outputs.manifest import Manifest
+from batchpoint.outputs.scored_job import JobStatus
 
-JobStatus = Literal["Completed", "Failed"]
+__all__ = ["JobResult", "JobStatus"]
 
 
 @dataclass(frozen=True)
 class JobResult:
-    """What a scoring job did; ``manifest`` is the JSON written next to the predictions.
+    """What a scoring job did; ``manifest`` is what ``manifest.json`` next to the predictions holds.
 
     ``failed_files`` counts failed items (Azure's unit for ``error_threshold``).
     """
@@ -29,7 +31,7 @@ class JobResult:
     mini_batches: int
     seconds: float
     worker_startup_seconds: float
-    manifest: dict[str, Any]
+    manifest: Manifest
     preview: tuple[dict[str, Any], ...]
     error: str | None
 

@@ -8,12 +8,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from batchpoint.errors import BatchpointError
+from batchpoint.job_records.failure_causes import FailureCause
+from batchpoint.job_records.file_result import FileResult
 from batchpoint.outputs.layout import JOB_PROGRESS_LOG, OutputLayout
-from batchpoint.scoring.failure_causes import FailureCause
 from batchpoint.scoring.mini_batch_record import MiniBatchRecord
 from batchpoint.scoring.planning import JobPlan
 from batchpoint.scoring.progress import JobProgress
-from batchpoint.scoring.results import FileResult
 from batchpoint.storage.port import ObjectStore
 
 # Upload the progress overview this often, so users can watch a long job from the store.

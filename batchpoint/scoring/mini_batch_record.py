@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from batchpoint.scoring.failure_causes import FailureCause
-from batchpoint.scoring.results import FileResult
+from batchpoint.job_records.failure_causes import FailureCause
+from batchpoint.job_records.file_result import FileResult
+from batchpoint.job_records.mini_batch_summary import MiniBatchSummary, error_lines, file_names
 from batchpoint.scoring.script_answers import failed_items
 from batchpoint.scoring.script_pool import Attempt, MiniBatchOutcome
 from batchpoint.storage.port import ObjectInfo
-from batchpoint.text_excerpts import excerpt
 
 
 @dataclass(frozen=True)
@@ -35,19 +35,6 @@ class MiniBatchRecord:
     node: str | None = None
     """Where the last attempt ran: ``local``, or the Ray node's id."""
 
-    def to_dict(self) -> dict[str, object]:
-        """JSON form for the manifest."""
-        return {
-            "index": self.index,
-            "files": [f.uri for f in self.files],
-            "rows": self.rows,
-            "failed_items": self.failed_items,
-            "worker": self.worker,
-            "attempts": self.attempts,
-            "note": self.note,
-            "node": self.node,
-        }
-
     @property
     def failed(self) -> bool:
         """True when the mini-batch counted any failed item."""
@@ -63,15 +50,11 @@ class MiniBatchRecord:
     @property
     def file_names(self) -> str:
         """``a.csv, b.csv``."""
-        return ", ".join(f.name for f in self.files)
+        return file_names(self.files)
 
     def error_lines(self) -> list[str]:
         """``job_error.txt`` lines: the mini-batch's reason, then each failed file."""
-        lines: list[str] = []
-        if self.note:
-            lines.append(f"mini-batch {self.index} ({self.file_names}): {excerpt(self.note)}")
-        lines += [f"  {f.uri}: {excerpt(f.error)}" for f in self.files if f.error is not None]
-        return lines
+        return error_lines(self.index, self.files, self.note)
 
     def attempt_reports(self) -> list[str]:
         """``job_result.txt`` entries: every failed attempt with its traceback or the worker's log tail."""
@@ -81,6 +64,20 @@ class MiniBatchRecord:
             detail = attempt.detail.rstrip()
             reports.append(f"{head}\n{_indent(detail)}" if detail else head)
         return reports
+
+    def summary(self) -> MiniBatchSummary:
+        """The plain form the manifest and the job logs take (the attempts written out)."""
+        return MiniBatchSummary(
+            index=self.index,
+            files=self.files,
+            rows=self.rows,
+            failed_items=self.failed_items,
+            worker=self.worker,
+            attempts=self.attempts,
+            note=self.note,
+            attempt_reports=tuple(self.attempt_reports()),
+            node=self.node,
+        )
 
 
 def record_of(outcome: MiniBatchOutcome, rows: int, attempts_allowed: int) -> MiniBatchRecord:

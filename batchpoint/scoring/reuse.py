@@ -15,7 +15,6 @@ are not attributed to files, so its runs always score everything.
 from __future__ import annotations
 
 import io
-import json
 import logging
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -24,10 +23,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from batchpoint.errors import BatchpointError
+from batchpoint.job_records.file_result import FileResult
 from batchpoint.outputs.layout import OutputLayout
 from batchpoint.outputs.lineage import rows_of_files
-from batchpoint.outputs.versions import list_versions, read_latest
-from batchpoint.scoring.results import FileResult
+from batchpoint.outputs.versions import list_versions, load_manifest, read_latest
 from batchpoint.storage.port import ObjectInfo, ObjectStore
 
 ReuseMode = Literal["incremental", "failed-files"]
@@ -56,23 +55,23 @@ def find_reusable(
         log.info(f"{mode}: no earlier version of {layout.uri(layout.prefix)}; scoring every file")
         return None
     try:
-        manifest: dict[str, Any] = json.loads(store.get_bytes(layout.bucket, layout.manifest_key(version_id)))
-        lineage_uri = manifest.get("lineage_uri")
+        manifest = load_manifest(store, layout, version_id)
+        lineage_uri = manifest.lineage_uri
         if not lineage_uri:
             log.info(f"{mode}: version {version_id} has no lineage Parquet (not an MLflow output); scoring every file")
             return None
-        key = str(lineage_uri).removeprefix(f"s3://{layout.bucket}/")
+        key = lineage_uri.removeprefix(f"s3://{layout.bucket}/")
         lineage = pq.read_table(io.BytesIO(store.get_bytes(layout.bucket, key)))
     except (BatchpointError, OSError, ValueError, pa.ArrowException) as exc:
         log.warning(f"{mode}: cannot read version {version_id} ({exc}); scoring every file")
         return None
-    before = {str(f["uri"]): f for f in manifest.get("inputs", [])}
+    before = {f.uri: f for f in manifest.inputs}
     files: dict[str, FileResult] = {}
     for info in inputs:
         uri = f"s3://{info.bucket}/{info.key}"
         old = before.get(uri)
-        if old is not None and old.get("status") == "succeeded" and old.get("etag") == info.etag:
-            rows = int(old.get("rows") or 0)
+        if old is not None and old.ok and old.etag == info.etag:
+            rows = old.rows or 0
             files[info.key] = FileResult(info.bucket, info.key, info.etag, info.size, rows, None, 0.0, version_id)
     rows = rows_of_files(lineage, {f.uri for f in files.values()})
     if rows.num_rows != sum(f.rows or 0 for f in files.values()):

@@ -19,6 +19,7 @@ from batchpoint.models.job_run_search import runs_for_model_version
 from batchpoint.models.job_runs import LAST_JOB_RUN_TAG, files_digest, log_job_run
 from batchpoint.models.model_registry import ModelRegistry
 from batchpoint.models.resolved import ResolvedModel
+from batchpoint.outputs.manifest import Manifest
 from batchpoint.specs.model_asset import ModelSpec, ModelType
 from batchpoint.storage.port import ObjectInfo
 
@@ -86,7 +87,7 @@ def log(settings: Settings, model: ResolvedModel, job_id: str, status: str = "Co
         job_id=job_id,
         model=model,
         inputs=INPUTS,
-        manifest=manifest(status, minute),
+        manifest=Manifest.from_dict(manifest(status, minute)),
         output_uri=OUTPUT,
         extra_tags={"batchpoint.dagster_run_id": f"run-of-{job_id}"},
     )
@@ -131,7 +132,7 @@ def test_a_job_run_records_the_model_inputs_outputs_and_manifest(settings: Setti
     assert run.inputs.model_inputs == [], "a folder-registered version has no logged model to link"
 
     logged = json.loads(load_text(f"{run.info.artifact_uri}/manifest.json"))
-    assert logged == manifest()
+    assert logged == Manifest.from_dict(manifest()).to_dict()
     version = client.get_model_version("churn", "1")
     assert version.tags[LAST_JOB_RUN_TAG] == f"batchpoint-jobs/sales job-1 {run_id}"
 

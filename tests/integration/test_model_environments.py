@@ -126,12 +126,12 @@ class Jobs:
         return self.store.get_bytes(bucket, key)
 
     def worker_logs(self, result: JobResult) -> str:
-        logs = result.manifest["logs"]
+        logs = result.manifest.logs
         return "\n".join(self.read(uri).decode() for name, uri in logs.items() if "/stdout/" in name)
 
     def progress_overview(self, result: JobResult) -> str:
         """``logs/user/job_progress_overview.txt``: what Azure users read (and ``job stream`` prints)."""
-        return self.read(result.manifest["logs"][JOB_PROGRESS_LOG]).decode()
+        return self.read(result.manifest.logs[JOB_PROGRESS_LOG]).decode()
 
     def stored_manifest(self, result: JobResult) -> dict[str, Any]:
         layout = OutputLayout(self.settings.output_bucket, ENDPOINT, PARTITION)

@@ -20,6 +20,7 @@ from batchpoint.cli.main import main
 from batchpoint.config import Settings
 from batchpoint.management.workspace import Workspace
 from batchpoint.outputs.layout import JOB_ERROR_LOG, OutputLayout
+from batchpoint.outputs.manifest import Manifest
 from batchpoint.outputs.publishing import publish_version
 from batchpoint.outputs.versions import list_versions, read_latest
 from batchpoint.sdk import MLClient
@@ -79,7 +80,7 @@ def api(
             predictions=predictions,
             output_file_name="predictions.csv",
             logs={JOB_ERROR_LOG: "no errors\n"},
-            manifest=_manifest(layout, version_id, status, **extra),
+            manifest=Manifest.from_dict(_manifest(layout, version_id, status, **extra)),
             make_latest=latest,
         )
     token = workspace.tokens.create("outputs-tests")[1]

@@ -195,18 +195,19 @@ def test_two_instances_run_on_distinct_nodes_and_score_as_in_process(
     in_process = score(harness, deployment, inputs, "job-local", on_ray=False)
 
     assert on_ray.status == "Completed", on_ray.error
-    workers = on_ray.manifest["workers"]
-    assert workers["host"] == "ray"
+    workers = on_ray.manifest.workers
+    assert workers is not None
+    assert workers.host == "ray"
     worker_nodes = {node.node_id for node in cluster.worker_nodes}
-    assert set(workers["nodes"]) == worker_nodes  # one agent on each worker node, none on the head
-    ran_on = {m["node"] for m in on_ray.manifest["mini_batches"]}
+    assert set(workers.nodes) == worker_nodes  # one agent on each worker node, none on the head
+    ran_on = {m.node for m in on_ray.manifest.mini_batches}
     assert ran_on <= worker_nodes
     assert len(ran_on) == 2
-    assert "spread over distinct nodes" in workers["placement"]
+    assert "spread over distinct nodes" in (workers.placement or "")
     assert sorted(output_lines(harness, on_ray)) == sorted(output_lines(harness, in_process))
     assert on_ray.rows == sum(3 + i for i in range(8))
     # Each driver's log came back from its node.
-    assert {"logs/user/stdout/worker-0.txt", "logs/user/stdout/worker-1.txt"} <= set(on_ray.manifest["logs"])
+    assert {"logs/user/stdout/worker-0.txt", "logs/user/stdout/worker-1.txt"} <= set(on_ray.manifest.logs)
 
 
 def test_second_run_reuses_the_pool_and_runs_no_init(cluster: Cluster, harness: Harness, tmp_path: Path) -> None:
@@ -217,17 +218,20 @@ def test_second_run_reuses_the_pool_and_runs_no_init(cluster: Cluster, harness: 
     second = score(harness, deployment, inputs, "job-2")
 
     assert first.status == second.status == "Completed"
-    one, two = first.manifest["workers"], second.manifest["workers"]
-    assert one["pool_id"] == two["pool_id"]
-    assert (one["reused"], two["reused"]) == (False, True)
-    assert (one["started_workers"], two["started_workers"], two["warm_workers"]) == (4, 0, 4)
+    one, two = first.manifest.workers, second.manifest.workers
+    assert one is not None and two is not None
+    assert one.pool_id == two.pool_id
+    assert (one.reused, two.reused) == (False, True)
+    assert (one.started_workers, two.started_workers, two.warm_workers) == (4, 0, 4)
     assert len(inits(tmp_path)) == 4  # init() once per process over both runs
     assert output_lines(harness, first) == output_lines(harness, second)
 
     changed = counting_deployment(tmp_path, per_instance=2, GREETING="a new setting")
     third = score(harness, changed, inputs, "job-3")
-    assert third.manifest["workers"]["pool_id"] != one["pool_id"]
-    assert third.manifest["workers"]["reused"] is False
+    third_workers = third.manifest.workers
+    assert third_workers is not None
+    assert third_workers.pool_id != one.pool_id
+    assert third_workers.reused is False
     # The old pool drains: its keeper ends once nothing is leased, and only the new one is left.
     wait_until(lambda: len(keeper_names()) == 1, 60, "the old pool to drain")
 
@@ -245,7 +249,8 @@ def test_idle_pool_scales_down_to_min_instances(cluster: Cluster, harness: Harne
     wait_until(lambda: sum(alive(p) for p in pids) == 1, 30, "the scaled-down agent's driver to end")
     again = score(harness, counting_deployment(tmp_path), inputs, "job-2", compute)
     assert again.status == "Completed"
-    assert (again.manifest["workers"]["warm_workers"], again.manifest["workers"]["started_workers"]) == (1, 1)
+    assert again.manifest.workers is not None
+    assert (again.manifest.workers.warm_workers, again.manifest.workers.started_workers) == (1, 1)
 
 
 def test_idle_pool_with_no_min_instances_is_gone(cluster: Cluster, harness: Harness, tmp_path: Path) -> None:
@@ -266,9 +271,9 @@ def test_hung_run_on_a_remote_node_is_killed_at_timeout_and_replaced(
     result = score(harness, counting_deployment(tmp_path, HANG_ON="part-3.csv"), inputs, "job-hang")
 
     assert result.status == "Completed", result.error
-    by_index = {m["index"]: m for m in result.manifest["mini_batches"]}
-    assert by_index[3]["attempts"] == 2
-    assert by_index[3]["node"] in {node.node_id for node in cluster.worker_nodes}
+    by_index = {m.index: m for m in result.manifest.mini_batches}
+    assert by_index[3].attempts == 2
+    assert by_index[3].node in {node.node_id for node in cluster.worker_nodes}
     assert len(inits(tmp_path)) == 3  # two processes, and the one that replaced the killed one
     assert "no answer from run() within 4s" in harness.logs(result)["logs/user/job_result.txt"]
     assert result.rows == sum(3 + i for i in range(8))
@@ -293,8 +298,8 @@ def test_worker_node_killed_mid_job_its_mini_batches_run_elsewhere(
     assert result.status == "Completed", result.error
     ids = [line.split(",")[0] for line in output_lines(harness, result)]
     assert len(ids) == len(set(ids)) == sum(3 + i for i in range(12))  # no row lost, none doubled
-    assert any(m["attempts"] > 1 for m in result.manifest["mini_batches"])
-    last_nodes = {m["node"] for m in result.manifest["mini_batches"] if m["attempts"] > 1}
+    assert any(m.attempts > 1 for m in result.manifest.mini_batches)
+    last_nodes = {m.node for m in result.manifest.mini_batches if m.attempts > 1}
     assert victim.node_id not in last_nodes  # the re-runs ran elsewhere
 
 

@@ -184,10 +184,10 @@ def test_scores_every_good_file_and_names_every_bad_one(
     assert result.latest_moved
     assert result.rows == sum(GOOD.values())
     # Logged by this very environment: batchpoint's interpreter satisfies the model, nothing is built.
-    assert result.manifest["runtime"]["environment"]["choice"] == "own-interpreter"
+    assert result.manifest.runtime.environment["choice"] == "own-interpreter"
     # The session's other tests build environments in the same cache: ask the manifest, not the folder.
-    assert result.manifest["runtime"]["environment_key"] is None
-    assert result.manifest["runtime"]["python"] == sys.executable
+    assert result.manifest.runtime.environment_key is None
+    assert result.manifest.runtime.python == sys.executable
     assert result.failed_files == len(BAD)
     by_name = {f.name: f for f in result.files}
     for name, problem in BAD.items():
@@ -216,7 +216,7 @@ def test_scores_every_good_file_and_names_every_bad_one(
     for name, problem in BAD.items():
         assert any(name in line and problem in line for line in job_error.splitlines())
         assert name in job_result
-    manifest = result.manifest
+    manifest = result.manifest.to_dict()  # the JSON users read
     assert manifest["model"]["uri"] == registered
     assert manifest["totals"] == {
         "files": 8,
@@ -378,7 +378,7 @@ def test_incremental_and_failed_only_runs_equal_a_full_rescore(
     first = _job(settings, store, registered, list(store.list(unique_name, "sales/2026-11/")), "job-first")
     assert first.status == "Completed"
     assert first.failed_files == 1  # part-005-missing.csv lacks a column
-    lineage_uri = first.manifest["lineage_uri"]
+    lineage_uri = first.manifest.lineage_uri
     assert lineage_uri and lineage_uri.endswith("/predictions.parquet")
     lineage = pq.read_table(io.BytesIO(store.get_bytes(*lineage_uri.removeprefix("s3://").split("/", 1))))
     assert lineage.column_names[-8:] == [
@@ -400,7 +400,7 @@ def test_incremental_and_failed_only_runs_equal_a_full_rescore(
     fixed = _job(settings, store, registered, inputs, "job-fixed", reuse="failed-files")
     assert fixed.status == "Completed"
     assert fixed.mini_batches == 1
-    assert fixed.manifest["reused"]["files"] == len(GOOD)
+    assert fixed.manifest.reused.files == len(GOOD)
     full = _job(settings, store, registered, inputs, "job-full")
     assert_same_predictions(_predictions(store, fixed), _predictions(store, full))
 
@@ -410,7 +410,7 @@ def test_incremental_and_failed_only_runs_equal_a_full_rescore(
     inputs = list(store.list(unique_name, "sales/2026-11/"))
     incremental = _job(settings, store, registered, inputs, "job-incremental", reuse="incremental")
     full = _job(settings, store, registered, inputs, "job-full-2", promote=False)
-    assert incremental.manifest["reused"]["files"] == len(GOOD)  # 4 unchanged GOOD files + the fixed one
+    assert incremental.manifest.reused.files == len(GOOD)  # 4 unchanged GOOD files + the fixed one
     assert sum(1 for f in incremental.files if f.reused_from) == len(GOOD)
     assert_same_predictions(_predictions(store, incremental), _predictions(store, full))
     assert incremental.rows == full.rows
@@ -418,7 +418,7 @@ def test_incremental_and_failed_only_runs_equal_a_full_rescore(
     # A run that does not promote leaves latest where it was.
     assert full.status == "Completed"
     assert not full.latest_moved
-    assert full.manifest["promoted"] is False
+    assert full.manifest.promoted is False
     latest = read_latest(store, OutputLayout(settings.output_bucket, "sales-forecast", "2026-11"))
     assert latest is not None
     assert latest.version_id == incremental.version_id

@@ -195,11 +195,11 @@ class Harness:
 
     def logs(self, result: JobResult) -> dict[str, str]:
         """The three job logs, read through the URIs the manifest gives."""
-        uris = result.manifest["logs"]
+        uris = result.manifest.logs
         return {name: self.read(uris[name]).decode() for name in (JOB_ERROR_LOG, JOB_PROGRESS_LOG, JOB_RESULT_LOG)}
 
     def worker_log(self, result: JobResult, slot: int) -> str:
-        return self.read(result.manifest["logs"][WORKER_LOG.format(slot)]).decode()
+        return self.read(result.manifest.logs[WORKER_LOG.format(slot)]).decode()
 
     def latest_version(self) -> str | None:
         latest = read_latest(self.store, self.layout)
@@ -246,7 +246,7 @@ def output_lines(harness: Harness, result: JobResult) -> list[str]:
 
 
 def attempts_by_index(result: JobResult) -> dict[int, int]:
-    return {m["index"]: m["attempts"] for m in result.manifest["mini_batches"]}
+    return {m.index: m.attempts for m in result.manifest.mini_batches}
 
 
 FIVE = {"part-0.csv": 2, "part-1.csv": 3, "part-2.csv": 4, "part-3.csv": 5, "part-4.csv": 6}
@@ -261,8 +261,8 @@ def test_azure_sample_script_two_workers(harness: Harness) -> None:
 
     assert result.status == "Completed", result.error
     assert (result.rows, result.failed_files, result.mini_batches) == (20, 0, 3)
-    totals = result.manifest["totals"]
-    assert (totals["files"], totals["failed_files"], totals["failed_items"], totals["rows"]) == (5, 0, 0, 20)
+    totals = result.manifest.totals
+    assert (totals.files, totals.failed_files, totals.failed_items, totals.rows) == (5, 0, 0, 20)
     assert result.output_uri == harness.layout.uri(harness.layout.key(result.version_id, "predictions.csv"))
     # Azure's custom-script format: the DataFrame's columns in order, space-separated, no header, no index.
     lines = output_lines(harness, result)
@@ -282,10 +282,10 @@ def test_azure_sample_script_two_workers(harness: Harness) -> None:
     assert "status: Completed" in logs[JOB_RESULT_LOG]
     assert "rows: 20" in logs[JOB_RESULT_LOG]
     # Per-process logs: what each worker's script printed; two workers each ran init() once.
-    worker_logs = {k for k in result.manifest["logs"] if k.startswith("logs/user/stdout/")}
+    worker_logs = {k for k in result.manifest.logs if k.startswith("logs/user/stdout/")}
     assert worker_logs <= {WORKER_LOG.format(0), WORKER_LOG.format(1)}
     assert WORKER_LOG.format(0) in worker_logs
-    printed = "".join(harness.read(result.manifest["logs"][k]).decode() for k in worker_logs)
+    printed = "".join(harness.read(result.manifest.logs[k]).decode() for k in worker_logs)
     assert printed.count("init done") == len(worker_logs)
     assert str(model.local_path) in printed
     assert printed.count("scoring [") == 3
@@ -313,7 +313,7 @@ def test_init_failure_fails_the_job_with_its_traceback(harness: Harness) -> None
     assert "init() failed" in result.error
     assert "model file is corrupt" in result.error
     assert (result.rows, result.failed_files) == (0, 5)
-    assert result.manifest["totals"]["failed_files"] == 5
+    assert result.manifest.totals.failed_files == 5
     assert all(f.error and f.error.startswith("not scored") for f in result.files)
     try:
         predictions = harness.read(result.output_uri)
@@ -344,8 +344,8 @@ def test_run_raising_on_one_file_fails_its_mini_batch_after_retries(harness: Har
     assert result.status == "Completed", result.error
     # Mini-batch 1 is part-2-bad.csv and part-3.csv: both its files failed.
     assert (result.rows, result.failed_files) == (2 + 3 + 6, 2)
-    totals = result.manifest["totals"]
-    assert (totals["failed_files"], totals["failed_items"], totals["rows"]) == (2, 2, 11)
+    totals = result.manifest.totals
+    assert (totals.failed_files, totals.failed_items, totals.rows) == (2, 2, 11)
     assert attempts_by_index(result) == {0: 1, 1: 3, 2: 1}
     assert {line.split(" ")[2] for line in output_lines(harness, result)} == {"part-0.csv", "part-1.csv", "part-4.csv"}
     failed = {f.name: f.error for f in result.files if not f.ok}
@@ -383,7 +383,7 @@ def test_a_hanging_mini_batch_times_out_and_the_worker_is_replaced(harness: Harn
     assert time.monotonic() - started < 40
     assert result.status == "Completed", result.error
     assert (result.rows, result.failed_files) == (11, 2)
-    assert result.manifest["totals"]["failed_items"] == 2
+    assert result.manifest.totals.failed_items == 2
     assert attempts_by_index(result) == {0: 1, 1: 2, 2: 1}
     logs = harness.logs(result)
     assert "mini-batch 1 (part-2-hang.csv, part-3.csv)" in logs[JOB_ERROR_LOG]
@@ -440,7 +440,7 @@ def test_a_short_return_counts_the_missing_items_as_failed(harness: Harness, thr
 
     assert result.status == status, result.error
     assert (result.rows, result.failed_files) == (3, 1)
-    assert result.manifest["totals"]["failed_items"] == 1
+    assert result.manifest.totals.failed_items == 1
     assert attempts_by_index(result) == {0: 1}  # a short return is not retried
     assert output_lines(harness, result) == ["part-0.csv", "part-1.csv", "part-2.csv"]
     logs = harness.logs(result)
@@ -515,11 +515,11 @@ def test_summary_only_uploads_the_scripts_own_files(harness: Harness) -> None:
 
     assert result.status == "Completed", result.error
     assert result.failed_files == 0
-    totals = result.manifest["totals"]
-    assert (totals["files"], totals["succeeded_files"], totals["failed_items"]) == (5, 5, 0)
+    totals = result.manifest.totals
+    assert (totals.files, totals.succeeded_files, totals.failed_items) == (5, 5, 0)
     assert result.output_uri == harness.layout.uri(harness.layout.version_prefix(result.version_id))
     names = ["scores-part-0.parquet", "scores-part-2.parquet", "scores-part-4.parquet"]
-    assert sorted(result.manifest["output"]["files"]) == [
+    assert sorted(result.manifest.output.files) == [
         harness.layout.uri(harness.layout.key(result.version_id, n)) for n in names
     ]
     scored: list[str] = []
@@ -568,7 +568,7 @@ def test_parquet_output_keeps_the_returned_types(harness: Harness) -> None:
     assert pa.types.is_string(file_type) or pa.types.is_large_string(file_type)
     assert table["file"].to_pylist() == [name for name, count in FIVE.items() for _ in range(count)]
     assert table["score"].to_pylist()[:2] == [1.0, 3.0]
-    assert result.manifest["output"]["columns"] == ["id", "score", "file"]
+    assert result.manifest.output.columns == ("id", "score", "file")
     assert harness.latest_version() == result.version_id
 
 
@@ -640,5 +640,5 @@ def test_a_pinned_environment_scores_with_its_own_scikit_learn(harness: Harness)
     assert {r[1] for r in rows} == {"1.5.2"}
     assert sklearn.__version__.startswith("1.9")  # the project keeps its own
     assert rows[0] == ["2.0", "1.5.2", "part-0.csv"]  # 2 * 0.5 + 1
-    assert result.manifest["runtime"]["python"] == str(built.python)
+    assert result.manifest.runtime.python == str(built.python)
     assert harness.latest_version() == result.version_id

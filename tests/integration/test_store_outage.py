@@ -277,10 +277,10 @@ def test_a_short_outage_is_outlasted_and_a_long_one_fails_the_job_without_counti
     assert failed.error is not None
     assert failed.error.startswith("the store was unreachable: downloading s3://")
     assert failed.failed_files == 0, "an outage is no file's failure"
-    assert failed.manifest["totals"]["failed_items"] == 0
-    unscored = [f for f in failed.manifest["inputs"] if f["status"] == "failed"]
+    assert failed.manifest.totals.failed_items == 0
+    unscored = [f for f in failed.manifest.inputs if not f.ok]
     assert unscored, "the job stopped before scoring everything"
-    assert {f["cause"] for f in unscored} == {"infrastructure"}
+    assert {f.cause.value for f in unscored} == {"infrastructure"}
     assert not failed.latest_moved
     assert job.latest_version() == completed
     assert "the store was unreachable" in job.version_text(failed, JOB_RESULT_LOG)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from batchpoint.job_records.failure_causes import FailureCause
 from batchpoint.scoring.attempt_policy import (
     AttemptResult,
     Decision,
@@ -16,7 +17,6 @@ from batchpoint.scoring.attempt_policy import (
     after_staging,
     before_attempt,
 )
-from batchpoint.scoring.failure_causes import FailureCause
 
 THRESHOLD = Stopping("the job stopped: error_threshold 0 exceeded")
 STORE = Stopping("the job stopped: store unreachable", FailureCause.INFRASTRUCTURE)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from batchpoint.job_records.file_result import FileResult
 from batchpoint.outputs.job_logs import init_error_reports, job_error_text, job_result_text
-from batchpoint.scoring.job_outputs import worker_logs
-from batchpoint.scoring.results import FileResult
+from batchpoint.outputs.job_publishing import worker_logs_in
 from batchpoint.scoring.script_process import process_log
 from batchpoint.text_excerpts import EXCERPT_CHARS
 
@@ -14,7 +14,7 @@ from batchpoint.text_excerpts import EXCERPT_CHARS
 def test_every_pool_process_log_is_uploaded_under_its_own_name(tmp_path: Path) -> None:
     for name in ("worker-0", "worker-1", "zygote"):
         process_log(tmp_path, name).write_text(f"{name} says hello\n")
-    logs = worker_logs(tmp_path)
+    logs = worker_logs_in(tmp_path)
     assert sorted(logs) == [
         "logs/user/stdout/worker-0.txt",
         "logs/user/stdout/worker-1.txt",

@@ -2,9 +2,9 @@
 
 import pytest
 
+from batchpoint.job_records.file_result import FileResult
 from batchpoint.scoring.job_outcome import NO_SUCCEEDED_MINI_BATCH, no_success_error
 from batchpoint.scoring.mini_batch_record import MiniBatchRecord
-from batchpoint.scoring.results import FileResult
 
 
 def file(name: str, rows: int | None, error: str | None = None) -> FileResult:

@@ -7,6 +7,7 @@ import pyarrow as pa
 import pytest
 
 from batchpoint.outputs.layout import JOB_ERROR_LOG, OutputLayout, new_version_id
+from batchpoint.outputs.manifest import Manifest
 from batchpoint.outputs.predictions_file import PredictionsFile
 from batchpoint.outputs.publishing import publish_version
 from batchpoint.outputs.versions import list_versions, read_latest, read_manifest, within_threshold
@@ -47,7 +48,9 @@ def publish(store: MemoryStore, tmp_path: Path, version_id: str, *, make_latest:
         predictions=predictions,
         output_file_name="predictions.csv",
         logs={JOB_ERROR_LOG: "no errors\n"},
-        manifest={"version_id": version_id},
+        manifest=Manifest(
+            job_id="job", endpoint="sales-forecast", partition="2026-11", version_id=version_id, status="Completed"
+        ),
         make_latest=make_latest,
     )
 
@@ -107,7 +110,7 @@ def test_failed_version_is_kept_but_latest_stays(store: RecordingStore, tmp_path
     assert latest is not None
     assert latest.version_id == "v1"
     assert list_versions(store, LAYOUT) == ["v1", "v2"]
-    assert read_manifest(store, LAYOUT, "v2") == {"version_id": "v2"}
+    assert read_manifest(store, LAYOUT, "v2")["version_id"] == "v2"
 
 
 def test_an_older_version_finishing_late_does_not_hide_a_newer_one(store: RecordingStore, tmp_path: Path) -> None:

@@ -4,6 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from batchpoint.outputs.manifest import Manifest
 from batchpoint.reconciliation import (
     LatestInputs,
     attempt_run_key,
@@ -29,7 +30,7 @@ def _file(
 
 def _latest(*files: tuple[str, str], status: str = "succeeded", version: str = "v1") -> LatestInputs:
     manifest = {"inputs": [{"uri": f"s3://landing/sales/2026-11/{n}", "etag": e, "status": status} for n, e in files]}
-    return LatestInputs.of(version, manifest)
+    return LatestInputs.of(version, Manifest.from_dict(manifest))
 
 
 @pytest.mark.parametrize(
@@ -166,7 +167,7 @@ def _failed(name: str, **fields: str) -> dict[str, str]:
 )
 def test_a_file_latest_failed_for_anything_but_its_content_needs_a_run(entry: dict[str, str], unfinished: bool) -> None:
     ok = {"uri": "s3://landing/sales/2026-11/b.csv", "etag": "e1", "status": "succeeded"}
-    latest = LatestInputs.of("v1", {"inputs": [entry, ok]})
+    latest = LatestInputs.of("v1", Manifest.from_dict({"inputs": [entry, ok]}))
     check = check_month("2026-11", [_file("a.csv"), _file("b.csv")], latest, NOW, GRACE)
     assert check.needs_run is unfinished
     assert [u.rsplit("/", 1)[1] for u in check.unfinished] == (["a.csv"] if unfinished else [])
@@ -176,14 +177,18 @@ def test_a_file_latest_failed_for_anything_but_its_content_needs_a_run(entry: di
 
 
 def test_an_unfinished_file_that_changed_since_is_counted_once_as_changed() -> None:
-    latest = LatestInputs.of("v1", {"inputs": [_failed("a.csv", error="x", cause="infrastructure")]})
+    latest = LatestInputs.of(
+        "v1", Manifest.from_dict({"inputs": [_failed("a.csv", error="x", cause="infrastructure")]})
+    )
     check = check_month("2026-11", [_file("a.csv", "e2")], latest, NOW, GRACE)
     assert [u.rsplit("/", 1)[1] for u in check.changed] == ["a.csv"]
     assert check.unfinished == ()
 
 
 def test_an_unfinished_file_no_longer_landed_is_no_reason() -> None:
-    latest = LatestInputs.of("v1", {"inputs": [_failed("gone.csv", error="x", cause="infrastructure")]})
+    latest = LatestInputs.of(
+        "v1", Manifest.from_dict({"inputs": [_failed("gone.csv", error="x", cause="infrastructure")]})
+    )
     check = check_month("2026-11", [], latest, NOW, GRACE)
     assert not check.needs_run
 

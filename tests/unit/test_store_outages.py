@@ -14,10 +14,11 @@ import pytest
 
 from batchpoint.config import Settings
 from batchpoint.errors import NotFoundError, StorageError, StoreRequestRefusedError, StoreUnreachableError
+from batchpoint.job_records.failure_causes import FailureCause, cause_of, recorded_cause
 from batchpoint.outputs.layout import OutputLayout
+from batchpoint.outputs.manifest import Manifest
 from batchpoint.outputs.publishing import publish_version
 from batchpoint.outputs.versions import read_latest
-from batchpoint.scoring.failure_causes import FailureCause, cause_of, recorded_cause
 from batchpoint.scoring.input_staging import InputStager
 from batchpoint.scoring.mini_batch_record import record_of
 from batchpoint.scoring.planning import MiniBatch
@@ -301,7 +302,7 @@ def test_a_store_lost_while_publishing_raises_and_never_moves_latest(tmp_path: P
             predictions=predictions,
             output_file_name="predictions.csv",
             logs={"logs/user/job_result.txt": "status: Completed\n"},
-            manifest={"status": "Completed"},
+            manifest=Manifest.from_dict({"status": "Completed"}),
             make_latest=True,
         )
     outage.failures = 0

@@ -9,6 +9,7 @@ import pytest
 
 from batchpoint.errors import ConflictError, NotFoundError, RollbackRefusedError
 from batchpoint.outputs.layout import OutputLayout
+from batchpoint.outputs.manifest import Manifest
 from batchpoint.outputs.version_views import list_version_summaries, rollback, show_version, summarize
 from batchpoint.outputs.versions import LatestPointer, move_latest, read_latest
 from batchpoint.storage.memory import MemoryStore
@@ -79,9 +80,10 @@ def test_summaries_newest_first(store: MemoryStore) -> None:
 
 
 def test_summary_of_a_sparse_manifest() -> None:
-    old = summarize({"status": "Failed", "totals": {"failed_files": 3, "rows": True}}, V1, is_latest=False)
+    sparse = Manifest.from_dict({"status": "Failed", "totals": {"failed_files": 3, "rows": True}})
+    old = summarize(sparse, V1, is_latest=False)
     assert (old.failed_items, old.rows, old.files, old.model_name, old.promoted) == (3, None, None, None, True)
-    assert summarize({}, V1, is_latest=False).status == "Unknown"
+    assert summarize(Manifest.from_dict({}), V1, is_latest=False).status == "Unknown"
 
 
 def test_no_versions() -> None:
