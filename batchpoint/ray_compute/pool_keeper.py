@@ -26,8 +26,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import ray
+from ray.exceptions import GetTimeoutError, RayActorError
 from ray.util.placement_group import PlacementGroup, placement_group, remove_placement_group
-from ray.util.scheduling_strategies import PlacementGroupSchedulingStrategy
+from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy, PlacementGroupSchedulingStrategy
 
 from batchpoint.ray_compute.node_agent import AgentBundle, AgentInfo, NodeAgent
 from batchpoint.ray_compute.placement import AGENT_CPUS, Placement, placement_for
@@ -37,6 +38,8 @@ from batchpoint.ray_compute.pool_state import PoolState
 WATCH_SECONDS = 0.5
 PLACEMENT_TIMEOUT_SECONDS = 60.0
 SHUTDOWN_TIMEOUT_SECONDS = 30.0
+REPLACE_ATTEMPTS = 3
+REPLACE_PAUSE_SECONDS = 2.0
 _log = logging.getLogger(__name__)
 
 
@@ -69,10 +72,15 @@ class LeaseAnswer:
         return [i.error for i in self.infos if i.error]
 
 
+def alive_node_ids() -> list[str]:
+    """Alive nodes with CPUs (where agents can go), by id."""
+    nodes: list[dict[str, Any]] = ray.nodes()  # type: ignore[no-untyped-call]
+    return [str(n["NodeID"]) for n in nodes if n.get("Alive") and float(n.get("Resources", {}).get("CPU", 0)) > 0]
+
+
 def alive_nodes() -> int:
     """Alive nodes with CPUs: what SPREAD can spread over."""
-    nodes: list[dict[str, Any]] = ray.nodes()  # type: ignore[no-untyped-call]
-    return sum(1 for n in nodes if n.get("Alive") and float(n.get("Resources", {}).get("CPU", 0)) > 0)
+    return len(alive_node_ids())
 
 
 class PoolKeeper:
@@ -116,18 +124,36 @@ class PoolKeeper:
                 self._state.started(lease.set_index, position)
             return self._answer(lease.set_index, warm=lease.warm, placement=group[1].reason)
 
-    def replace(self, job_id: str, set_index: int, position: int) -> LeaseAnswer:
-        """Agent ``position`` of the job's set was lost: start another (anywhere there is room) and answer the set."""
+    def replace(self, job_id: str, set_index: int, position: int, lost_node: str) -> LeaseAnswer:
+        """Agent ``position`` of the job's set was lost on ``lost_node``: start another elsewhere; answer the set.
+
+        The lost node may not be known dead yet (an agent is unavailable before its node is declared
+        dead), so the replacement goes to another alive node when there is one, and a replacement
+        that dies while preparing is tried again.
+        """
         with self._lock:
             self._state.lost(set_index, position)
             old = self._agents.pop((set_index, position), None)
             if old is not None:
                 with contextlib.suppress(Exception):
                     ray.kill(old)
-            _, handle = self._start_agent(set_index, position, None)
-            self._agents[(set_index, position)] = handle
-            self._infos[(set_index, position)] = ray.get(handle.prepare.remote())
-            self._state.started(set_index, position)
+            avoid = {lost_node}
+            for attempt in range(REPLACE_ATTEMPTS):
+                _, handle = self._start_agent(set_index, position, None, avoid=avoid)
+                try:
+                    info: AgentInfo = ray.get(handle.prepare.remote(), timeout=PLACEMENT_TIMEOUT_SECONDS)
+                except (RayActorError, GetTimeoutError) as exc:
+                    _log.warning("pool %s: replacement agent %s failed (%s)", self.pool_id, position, exc)
+                    with contextlib.suppress(Exception):
+                        ray.kill(handle)
+                    if attempt == REPLACE_ATTEMPTS - 1:
+                        raise
+                    time.sleep(REPLACE_PAUSE_SECONDS)
+                    continue
+                self._agents[(set_index, position)] = handle
+                self._infos[(set_index, position)] = info
+                self._state.started(set_index, position)
+                break
             group = self._groups.get(set_index)
             return self._answer(set_index, warm=False, placement=group[1].reason if group else "")
 
@@ -168,7 +194,9 @@ class PoolKeeper:
         self._groups[set_index] = (group, placement)
         return group, placement
 
-    def _start_agent(self, set_index: int, position: int, group: PlacementGroup | None) -> tuple[int, Any]:
+    def _start_agent(
+        self, set_index: int, position: int, group: PlacementGroup | None, avoid: set[str] | None = None
+    ) -> tuple[int, Any]:
         name = agent_name(self.name, set_index, position)
         options: dict[str, Any] = {
             "name": name,
@@ -181,6 +209,11 @@ class PoolKeeper:
             options["scheduling_strategy"] = PlacementGroupSchedulingStrategy(
                 group, placement_group_bundle_index=position
             )
+        elif avoid:
+            elsewhere = [node for node in alive_node_ids() if node not in avoid]
+            if elsewhere:
+                target = elsewhere[position % len(elsewhere)]
+                options["scheduling_strategy"] = NodeAffinitySchedulingStrategy(target, soft=True)
         handle = ray.remote(NodeAgent).options(**options).remote(self._bundle, name)
         return position, handle
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import logging
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -168,6 +169,7 @@ class RayHost:
         self._job_id = job_id
         self._log_dir = work_dir / "worker-logs"
         self._lost: set[int] = set()
+        self._replacing = threading.Lock()
         self._staged: dict[int, int] = {}
         self._lease = self._take_lease(bundle)
         errors = self._lease.errors
@@ -234,7 +236,11 @@ class RayHost:
         """The slot's process on its agent: warm, or started there now."""
         position, local = slot_of(slot, self._rules.per_instance)
         if position in self._lost:
-            self._replace(position, say)
+            try:
+                self._replace(position, say)
+            except RayError as exc:
+                # Counted like a failed init(): the slot tries again, up to max_retries.
+                raise ScriptInitError(f"the lost node agent {position} could not be replaced: {exc}", "") from exc
         worker = RayWorker(self, position, local, name)
         starting(worker)
         try:
@@ -302,12 +308,15 @@ class RayHost:
         return position in self._lost
 
     def _replace(self, position: int, say: Say) -> None:
-        old = self.node_of(position)
-        self._lease = ray.get(
-            self._keeper_handle.replace.remote(self._job_id, self._lease.set_index, position),
-            timeout=LEASE_TIMEOUT_SECONDS,
-        )
-        self._lost.discard(position)
+        with self._replacing:
+            if position not in self._lost:
+                return  # another slot of the same agent replaced it meanwhile
+            old = self.node_of(position)
+            self._lease = ray.get(
+                self._keeper_handle.replace.remote(self._job_id, self._lease.set_index, position, old),
+                timeout=LEASE_TIMEOUT_SECONDS,
+            )
+            self._lost.discard(position)
         say(
             logging.WARNING,
             f"node agent {position} (node {old[:12]}) was lost: replaced on node {self.node_of(position)[:12]}",
