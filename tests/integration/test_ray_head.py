@@ -19,6 +19,7 @@ from batchpoint.stack import Stack
 from batchpoint.stack.health import probe
 from batchpoint.stack.process import group_members, pid_alive
 from batchpoint.stack.ray_head import missing_head_processes, ray_temp_dir
+from batchpoint.stack.services import child_env
 from batchpoint.stack.state import read_state
 from tests.integration.conftest import make_settings
 
@@ -123,6 +124,18 @@ def test_up_starts_a_loopback_head_that_runs_tasks_and_down_leaves_no_ray_proces
         out = _driver(settings)
         assert "task ran on 127.0.0.1" in out
         assert "nodes at 127.0.0.1\n" in out
+        # A process the stack starts (a Dagster run) has Ray's variables already: a bare ray.init works.
+        address = settings.ray_connect_address
+        bare = f"import ray; ray.init(address={address!r}); print(ray.get(ray.remote(lambda: 7).remote()))"
+        ran = subprocess.run(
+            [sys.executable, "-c", bare],
+            env=child_env(settings),
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert ran.stdout.strip() == "7", ran.stderr[-3000:]
         # A driver killed while its actor lives is what left Ray processes behind in our probe.
         with subprocess.Popen(
             [sys.executable, "-c", DRIVER, "and-hang"],
