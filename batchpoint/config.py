@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +25,8 @@ from batchpoint.errors import SpecError
 Mode = Literal["embedded", "compose", "production"]
 MODES: tuple[Mode, ...] = ("embedded", "compose", "production")
 ENV_PREFIX = "BATCHPOINT_"
+RAY_MIN_OBJECT_STORE_MB = 75
+_RAY_ADDRESS = re.compile(r"(?:[A-Za-z0-9_.-]+|\[[0-9A-Fa-f:.]+\]):[0-9]{1,5}")
 
 
 @dataclass(frozen=True)
@@ -45,6 +48,10 @@ class Ports:
     dagster: int = 13000
     dagster_code: int = 13001
     api: int = 18000
+    # The embedded Ray head: its GCS (what drivers and other nodes connect to), and its Ray Client
+    # server (Ray starts one whenever its client dependencies are installed; 0 is refused).
+    ray: int = 16379
+    ray_client: int = 16380
 
     @staticmethod
     def setting_name(field_name: str) -> str:
@@ -133,6 +140,25 @@ class Settings:
     python_downloads: bool = False
     # Keep the Azure-runtime packages (azureml-*) an environment lists instead of leaving them out.
     keep_azure_packages: bool = False
+    # Compute: the GCS address (host:port) of an existing Ray cluster; empty = the embedded head
+    # that `batchpoint up` starts on 127.0.0.1:<ports.ray>.
+    ray_address: str = ""
+    # Object store of the embedded head, in MiB (Ray refuses less than 75 MiB).
+    ray_object_store_mb: int = 256
+
+    def __post_init__(self) -> None:
+        if self.ray_address and not _RAY_ADDRESS.fullmatch(self.ray_address):
+            raise SpecError(
+                ENV_PREFIX + "RAY_ADDRESS",
+                f"got {self.ray_address!r}",
+                "<host>:<port> of the cluster's GCS, e.g. ray-head:6379 (empty: the embedded head)",
+            )
+        if self.ray_object_store_mb < RAY_MIN_OBJECT_STORE_MB:
+            raise SpecError(
+                ENV_PREFIX + "RAY_OBJECT_STORE_MB",
+                f"got {self.ray_object_store_mb}",
+                f"at least {RAY_MIN_OBJECT_STORE_MB} (MiB; Ray's minimum)",
+            )
 
     # ---- derived -------------------------------------------------------------------------
     @property
@@ -159,6 +185,12 @@ class Settings:
     def dagster_url(self) -> str:
         """Dagster webserver URL."""
         return f"http://{self.host}:{self.ports.dagster}"
+
+    @property
+    def ray_connect_address(self) -> str:
+        """The Ray cluster a run connects to (``ray.init(address=...)``): ``ray_address`` when set,
+        else the embedded head, which listens on loopback only."""
+        return self.ray_address or f"127.0.0.1:{self.ports.ray}"
 
     @property
     def dagster_home(self) -> Path:

@@ -114,7 +114,7 @@ def _wait_detached(settings: Settings, pid: int) -> StackState:
 @click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), help=_data_dir_help)
 @click.option("--detach", is_flag=True, help="Start in the background and return once healthy; stop with `down`.")
 def up(services: str | None, data_dir: Path | None, detach: bool) -> None:
-    """Start the embedded stack: S3, Kafka, MLflow, Dagster and the publisher on loopback.
+    """Start the embedded stack: S3, a Ray head, Kafka, MLflow, Dagster and the publisher on loopback.
 
     Each service runs as a child process, logs to <data-dir>/logs/<service>.log and keeps its data
     under <data-dir>, so a second `up` finds what the first stored. Ports come from the

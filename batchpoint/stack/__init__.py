@@ -1,4 +1,4 @@
-"""The embedded stack launcher: S3, Kafka, MLflow, Dagster and the publisher as child processes.
+"""The embedded stack launcher: S3, a Ray head, Kafka, MLflow, Dagster and the publisher as child processes.
 
 ``Stack`` starts and stops them; ``free_ports`` picks ports for tests; the CLI in
 ``batchpoint.cli.stack_commands`` wraps both.

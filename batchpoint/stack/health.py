@@ -9,6 +9,7 @@ from __future__ import annotations
 from batchpoint.config import Settings
 from batchpoint.heartbeat import HEARTBEAT_SERVICES, heartbeat_age, heartbeat_path
 from batchpoint.stack.process import pid_alive
+from batchpoint.stack.ray_head import cluster_problem, missing_head_processes
 from batchpoint.stack.readiness import http_status, tcp_open
 from batchpoint.stack.state import ServiceRecord
 
@@ -29,6 +30,8 @@ def probe(service: str, settings: Settings, record: ServiceRecord) -> str | None
     }
     if service in answers and not answers[service]():
         return f"does not answer at {record.url}"
+    if service == "ray":
+        return _ray_problem(settings, record)
     if service in HEARTBEAT_SERVICES:
         timeout = settings.service_heartbeat_timeout_seconds
         pid = record.processes[0].pid if record.processes else None
@@ -38,3 +41,12 @@ def probe(service: str, settings: Settings, record: ServiceRecord) -> str | None
         if age > timeout:
             return f"hung: no heartbeat for {age:.0f} s"
     return None
+
+
+def _ray_problem(settings: Settings, record: ServiceRecord) -> str | None:
+    if settings.ray_address:  # an existing cluster: ask its GCS (~1.6 s)
+        return cluster_problem(settings)
+    if not tcp_open("127.0.0.1", settings.ports.ray):
+        return f"does not answer at {record.url}"
+    missing = [name for p in record.processes for name in missing_head_processes(p.pid)]
+    return f"not running: {', '.join(missing)}" if missing else None

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -26,10 +27,12 @@ from batchpoint.errors import ServiceCrashLoopError, StackError
 from batchpoint.stack.locations import project_root
 from batchpoint.stack.ports import check_ports
 from batchpoint.stack.process import Child, pid_alive
+from batchpoint.stack.ray_head import ray_temp_dir
 from batchpoint.stack.readiness import wait_ready
 from batchpoint.stack.services import (
     child_env,
     default_services,
+    external_services,
     launches,
     order_services,
     service_url,
@@ -86,7 +89,8 @@ class Stack:
     def up(self) -> Stack:
         """Start every chosen service and wait until each is healthy; on failure stop them all."""
         self._refuse_if_running()
-        check_ports(self.settings.host, self.settings.ports, self.services)
+        external = external_services(self.settings)
+        check_ports(self.settings.host, self.settings.ports, [s for s in self.services if s not in external])
         (self.data_dir / "logs").mkdir(parents=True, exist_ok=True)
         self._status = "starting"
         try:
@@ -115,7 +119,16 @@ class Stack:
                 self.children[service] = children
                 for launch in launches(service, self.settings):
                     log_path = self.data_dir / "logs" / f"{launch.name}.log"
-                    children.append(Child.start(launch.name, launch.command, env | launch.env, log_path, root))
+                    children.append(
+                        Child.start(
+                            launch.name,
+                            launch.command,
+                            env | launch.env,
+                            log_path,
+                            root,
+                            stop_leader_first=launch.stop_leader_first,
+                        )
+                    )
             self._save_state()
             service = next(s for s in self.services if s in started_at and s not in healthy)
             wait_ready(service, self.settings, self.children[service])
@@ -153,6 +166,8 @@ class Stack:
                     child.stop()
                 if service == "s3":
                     self._remove_weed_sockets()
+                if service == "ray":
+                    self._remove_short_ray_temp_dir()
                 stopped.append(service)
             self.children.clear()
             if self._status != "stopped":
@@ -214,6 +229,13 @@ class Stack:
             for service, children in self.children.items()
         }
         write_state(self.data_dir, StackState(os.getpid(), self._status, services))
+
+    def _remove_short_ray_temp_dir(self) -> None:
+        # A data dir whose path is too long for Ray's sockets gets its Ray folder in /tmp instead;
+        # remove it with the head so /tmp does not fill up (its ray.log stays under logs/).
+        temp = ray_temp_dir(self.settings)
+        if not temp.is_relative_to(self.data_dir):
+            shutil.rmtree(temp, ignore_errors=True)
 
     def _remove_weed_sockets(self) -> None:
         # weed hard-codes these socket paths under /tmp and leaves some behind; they carry our

@@ -23,6 +23,7 @@ SERVICE_PORTS: dict[str, tuple[str, ...]] = {
         "admin",
         "admin_grpc",
     ),
+    "ray": ("ray", "ray_client"),
     "kafka": ("kafka",),
     "mlflow": ("mlflow",),
     "dagster": ("dagster", "dagster_code"),

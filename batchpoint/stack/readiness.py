@@ -16,11 +16,13 @@ from batchpoint.errors import BatchpointError, StackError
 from batchpoint.orchestration.dagster_graphql import DagsterClient
 from batchpoint.stack.locations import tansu_binary
 from batchpoint.stack.process import Child
+from batchpoint.stack.ray_head import STARTED_LINE, cluster_problem, missing_head_processes
 from batchpoint.storage.s3 import S3Store
 
 # Seconds each service gets to become healthy; generous because two cores are shared.
 TIMEOUTS: dict[str, float] = {
     "s3": 60,
+    "ray": 60,
     "kafka": 30,
     "mlflow": 120,
     "dagster": 240,
@@ -81,6 +83,32 @@ def tcp_open(host: str, port: int) -> bool:
             return True
     except OSError:
         return False
+
+
+def ray_head_answers(settings: Settings, children: Sequence[Child]) -> bool:
+    """The embedded head said it started, its GCS accepts connections and its GCS and raylet run
+    (no Ray import: cheap). The GCS port opens seconds before the node is registered."""
+    if not all(STARTED_LINE in child.log_since_start() for child in children):
+        return False
+    if not tcp_open("127.0.0.1", settings.ports.ray):
+        return False
+    return all(not missing_head_processes(child.pid) for child in children)
+
+
+def _wait_ray(settings: Settings, children: Sequence[Child]) -> None:
+    """The embedded head answers (cheap checks), or the existing cluster's GCS answers Ray's own
+    health check."""
+    timeout = TIMEOUTS["ray"]
+    if children:
+        wait_until("ray", lambda: ray_head_answers(settings, children), children, timeout)
+        return
+    problem = cluster_problem(settings)
+    deadline = time.monotonic() + timeout
+    while problem is not None and time.monotonic() < deadline:
+        time.sleep(1.0)
+        problem = cluster_problem(settings)
+    if problem is not None:
+        raise StackError(f"ray is not healthy: {problem} (BATCHPOINT_RAY_ADDRESS names it; empty it to start a head)")
 
 
 def topics(settings: Settings) -> set[str]:
@@ -163,6 +191,8 @@ def wait_ready(service: str, settings: Settings, children: Sequence[Child]) -> N
     if service == "s3":
         wait_until(service, lambda: http_status(host, ports.s3, "/") is not None, children, timeout)
         wait_until(service, lambda: _buckets_created(settings), children, timeout)
+    elif service == "ray":
+        _wait_ray(settings, children)
     elif service == "kafka":
         wait_until(service, lambda: tcp_open(host, ports.kafka), children, timeout)
         names = (settings.events_topic, settings.dead_letter_topic, settings.invocations_topic)

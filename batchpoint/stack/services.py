@@ -16,17 +16,21 @@ from pathlib import Path
 from batchpoint.broker_epoch import log_epoch
 from batchpoint.config import Settings
 from batchpoint.errors import StackError
+from batchpoint.ray_environment import ray_environment
 from batchpoint.stack.dagster_config import RunMonitoring, code_server_command, write_dagster_home
 from batchpoint.stack.locations import find_binary, project_root, tansu_binary
+from batchpoint.stack.ray_head import head_cpus, ray_binary, ray_launch_command, ray_temp_dir
 from batchpoint.storage.s3 import S3Store
 
 # Dependency order: each service only needs those before it.
-SERVICE_ORDER: tuple[str, ...] = ("s3", "kafka", "mlflow", "dagster", "publisher", "relay", "api")
+SERVICE_ORDER: tuple[str, ...] = ("s3", "ray", "kafka", "mlflow", "dagster", "publisher", "relay", "api")
 # What must be healthy before a service starts: MLflow's artifacts and the broker's log live in
 # S3; Dagster's code and the publisher read buckets and topics; the outbox relay produces to Kafka. The API reaches
-# MLflow only when a request needs it, so it starts beside MLflow rather than after it.
+# MLflow only when a request needs it, so it starts beside MLflow rather than after it. The Ray head
+# needs nothing and only runs use it: it starts beside S3 and stops after Dagster.
 NEEDS: dict[str, tuple[str, ...]] = {
     "s3": (),
+    "ray": (),
     "kafka": ("s3",),
     "mlflow": ("s3",),
     "dagster": ("s3", "kafka"),
@@ -52,6 +56,8 @@ class Launch:
     name: str
     command: tuple[str, ...]
     env: dict[str, str] = field(default_factory=dict)
+    stop_leader_first: bool = False
+    """SIGTERM the main process alone and let it stop the rest (see ``Child.stop_leader_first``)."""
 
 
 def publisher_available(root: Path | None = None) -> bool:
@@ -69,6 +75,12 @@ def default_services(settings: Settings | None = None) -> tuple[str, ...]:
     """Every service, leaving out module services (publisher, relay, api) whose module does not exist."""
     del settings  # same answer for every installation today; kept for a stable signature
     return tuple(s for s in SERVICE_ORDER if module_available(s))
+
+
+def external_services(settings: Settings) -> frozenset[str]:
+    """Services reached where the settings point instead of started: the Ray head when
+    ``ray_address`` names an existing cluster (its health is then that cluster's)."""
+    return frozenset({"ray"}) if settings.ray_address else frozenset()
 
 
 def order_services(services: tuple[str, ...] | list[str]) -> tuple[str, ...]:
@@ -95,6 +107,8 @@ def child_env(settings: Settings, base: Mapping[str, str] | None = None) -> dict
     env.update(settings.s3_env())
     env["MLFLOW_TRACKING_URI"] = settings.mlflow_uri
     env["DAGSTER_HOME"] = str(settings.dagster_home)
+    # Ray reads these at import: the run processes that call ray.init must have them from the start.
+    env.update(ray_environment(settings))
     # Logs reach the files as they are written, not when a buffer fills.
     env["PYTHONUNBUFFERED"] = "1"
     return env
@@ -236,8 +250,24 @@ def migrate_dagster_storage(settings: Settings) -> None:
         raise StackError(f"preparing Dagster's storage in {settings.dagster_home} took over 300 s") from exc
 
 
+def ray_launches(settings: Settings) -> list[Launch]:
+    """The Ray head (``ray start --head --block``); nothing when ``ray_address`` names a cluster."""
+    if "ray" in external_services(settings):
+        return []
+    ray_temp_dir(settings).mkdir(parents=True, exist_ok=True)
+    return [Launch("ray", ray_launch_command(settings, ray_binary(), head_cpus()), stop_leader_first=True)]
+
+
 def launches(service: str, settings: Settings) -> list[Launch]:
     """The processes to start for ``service`` (writes Dagster's config files for ``dagster``)."""
+    if service == "ray":
+        return ray_launches(settings)
+    if service in MODULE_SERVICES:
+        return [module_launch(service)]
+    return _server_launches(service, settings)
+
+
+def _server_launches(service: str, settings: Settings) -> list[Launch]:
     if service == "s3":
         launch = s3_launch(settings, find_binary("weed"))
         Path(launch.env["TMPDIR"]).mkdir(parents=True, exist_ok=True)
@@ -259,8 +289,6 @@ def launches(service: str, settings: Settings) -> list[Launch]:
         )
         migrate_dagster_storage(settings)
         return dagster_launches(settings, find_binary("dagster-webserver"), find_binary("dagster-daemon"), workspace)
-    if service in MODULE_SERVICES:
-        return [module_launch(service)]
     raise StackError(f"unknown service {service!r}; choose from {', '.join(SERVICE_ORDER)}")
 
 
@@ -274,6 +302,7 @@ def service_url(service: str, settings: Settings) -> str:
     """Where a user reaches ``service`` (printed by ``batchpoint up``)."""
     urls = {
         "s3": settings.s3_url,
+        "ray": settings.ray_connect_address + (" (existing cluster)" if settings.ray_address else " (Ray head)"),
         "kafka": settings.bootstrap,
         "mlflow": settings.mlflow_uri,
         "dagster": settings.dagster_url,

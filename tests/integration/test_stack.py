@@ -62,11 +62,11 @@ def test_full_stack_is_healthy_then_stops_without_leftovers(tmp_path: Path) -> N
         if "api" in services:
             assert _get(settings, settings.ports.api, "/v1/health")[0] == 200
         pids = [pid for group in stack.pids().values() for pid in group]
-        # weed, tansu, mlflow, dagster code server + webserver + daemon, and one process for each
-        # of publisher, outbox relay and API whose module exists.
+        # weed, the Ray head, tansu, mlflow, dagster code server + webserver + daemon, and one
+        # process for each of publisher, outbox relay and API whose module exists.
         modules = [s for s in ("publisher", "relay", "api") if s in services]
-        assert {"s3", "kafka", "mlflow", "dagster", "relay"} <= set(services)
-        assert len(pids) == 6 + len(modules)
+        assert {"s3", "ray", "kafka", "mlflow", "dagster", "relay"} <= set(services)
+        assert len(pids) == 7 + len(modules)
         assert read_state(settings.data_dir) is not None
     for pid in pids:
         assert not pid_alive(pid), f"process {pid} still running"

@@ -1,0 +1,52 @@
+"""docker-compose.yml read as YAML (there is no Docker engine here): the Ray cluster and who uses it."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from batchpoint.config import Settings
+
+COMPOSE = Path(__file__).resolve().parents[2] / "docker-compose.yml"
+
+
+@pytest.fixture(scope="module")
+def services() -> dict[str, Any]:
+    parsed: dict[str, Any] = yaml.safe_load(COMPOSE.read_text())
+    return parsed["services"]
+
+
+def _batchpoint_settings(environment: dict[str, Any]) -> Settings:
+    # `${NAME:-default}` as compose would fill it in with nothing set.
+    values = {k: re.sub(r"\$\{[A-Z_]+:-([^}]*)\}", r"\1", str(v)) for k, v in environment.items()}
+    return Settings.from_env(values)
+
+
+def test_every_dependency_names_a_service(services: dict[str, Any]) -> None:
+    for name, service in services.items():
+        assert set(service.get("depends_on", {})) <= set(services), name
+
+
+def test_runs_reach_the_ray_head_that_compose_starts(services: dict[str, Any]) -> None:
+    head = services["ray-head"]
+    assert head["command"][:4] == ["ray", "start", "--head", "--block"]
+    assert "--port=6379" in head["command"]
+    settings = _batchpoint_settings(services["dagster-code"]["environment"])
+    assert settings.ray_connect_address == "ray-head:6379"
+    assert services["dagster-code"]["depends_on"]["ray-head"] == {"condition": "service_healthy"}
+
+
+def test_ray_workers_join_the_head_with_the_drivers_image_and_settings(services: dict[str, Any]) -> None:
+    head, worker, code = services["ray-head"], services["ray-worker"], services["dagster-code"]
+    assert "--address=ray-head:6379" in worker["command"]
+    assert worker["depends_on"]["ray-head"] == {"condition": "service_healthy"}
+    # Same Python and Ray as the drivers, batchpoint importable by the node agents, S3 reachable.
+    for node in (head, worker):
+        assert node["image"] == code["image"]
+        assert _batchpoint_settings(node["environment"]).s3_url == "http://minio:9000"
+        assert node["environment"]["RAY_ENABLE_UV_RUN_RUNTIME_ENV"] == "0"
+        assert node["shm_size"]  # the object store lives in /dev/shm (64 MB by default)
