@@ -26,6 +26,8 @@ Mode = Literal["embedded", "compose", "production"]
 MODES: tuple[Mode, ...] = ("embedded", "compose", "production")
 ENV_PREFIX = "BATCHPOINT_"
 RAY_MIN_OBJECT_STORE_MB = 75
+WORKER_HOSTS = ("ray", "in-process")
+"""Where a run's workers run: ``BATCHPOINT_WORKERS``."""
 _RAY_ADDRESS = re.compile(r"(?:[A-Za-z0-9_.-]+|\[[0-9A-Fa-f:.]+\]):[0-9]{1,5}")
 
 
@@ -145,6 +147,9 @@ class Settings:
     ray_address: str = ""
     # Object store of the embedded head, in MiB (Ray refuses less than 75 MiB).
     ray_object_store_mb: int = 256
+    # Where a run's workers run: "ray" (warm pools of node agents on the cluster above,
+    # docs/ray-compute.md) or "in-process" (children of the run's process, for one job only).
+    workers: str = "ray"
 
     def __post_init__(self) -> None:
         if self.ray_address and not _RAY_ADDRESS.fullmatch(self.ray_address):
@@ -153,6 +158,8 @@ class Settings:
                 f"got {self.ray_address!r}",
                 "<host>:<port> of the cluster's GCS, e.g. ray-head:6379 (empty: the embedded head)",
             )
+        if self.workers not in WORKER_HOSTS:
+            raise SpecError(ENV_PREFIX + "WORKERS", f"got {self.workers!r}", " | ".join(WORKER_HOSTS))
         if self.ray_object_store_mb < RAY_MIN_OBJECT_STORE_MB:
             raise SpecError(
                 ENV_PREFIX + "RAY_OBJECT_STORE_MB",

@@ -19,7 +19,7 @@ from dagster_project.failed_runs import error_text, write_failure_logs
 from dagster_project.invocation_progress import result_progress
 from dagster_project.platform_resource import Platform
 from dagster_project.scoring_step import log_and_record_progress, record_mlflow_run, result_metadata
-from dagster_project.worker_runtime import worker_runtime
+from dagster_project.worker_runtime import worker_hosts, worker_runtime
 
 
 def list_invocation_inputs(store: ObjectStore, message: InvocationMessage) -> list[ObjectInfo]:
@@ -134,6 +134,7 @@ def _score(
         runtime=runtime,
         progress=log_and_record_progress(context, platform, name),
         log=context.log,
+        hosts=worker_hosts(platform, deployment),
         layout=OutputLayout.at(message.output_path, endpoint, name),
     )
     return inputs, model, deployment.name, result

@@ -31,7 +31,7 @@ from dagster_project.failed_runs import error_text, write_failure_logs
 from dagster_project.invocation_progress import progress_recorder, result_progress
 from dagster_project.platform_resource import Platform
 from dagster_project.run_tags import RunChoices, run_choices
-from dagster_project.worker_runtime import worker_runtime
+from dagster_project.worker_runtime import worker_hosts, worker_runtime
 
 
 def score_partition(
@@ -150,6 +150,7 @@ def _score(
         runtime=runtime,
         progress=log_and_record_progress(context, platform, job_name),
         log=context.log,
+        hosts=worker_hosts(platform, deployment),
         promote=choices.promote,
         reuse=reuse_mode(choices, endpoint),
         keep_versions=endpoint.outputs.keep_versions,

@@ -50,10 +50,13 @@ def fault_settings(data_dir: Path) -> Settings:
     """Settings for a stack under faults: short waits, so a lost month is found again soon.
 
     Reconciliation every 3 s and a short arrival wait (its grace period is ~14 s); run monitoring
-    every 2 s. Nothing else differs from the defaults.
+    every 2 s. Its runs' workers are in-process: the faults here are the trigger path's services'
+    (Ray's own are tested on a Ray cluster, ``tests/integration/test_ray_pools.py``). Nothing else
+    differs from the defaults.
     """
     return dataclasses.replace(
         make_settings(data_dir),
+        workers="in-process",
         reconcile_interval_seconds=3,
         arrival_max_wait_seconds=8.0,
         run_monitoring_interval_seconds=2,

@@ -200,6 +200,10 @@ def test_malformed_event_is_dead_lettered_and_the_next_good_one_scored(endpoint:
     manifest = endpoint.wait(THIS_MONTH, before)
 
     assert manifest["totals"]["files"] == FILES + 1
+    # The stack's runs score on its Ray head, and the month's second run found its workers warm.
+    assert manifest["workers"]["host"] == "ray"
+    assert manifest["workers"]["reused"] is True
+    assert manifest["workers"]["started_workers"] == 0
     assert len(endpoint.predictions(THIS_MONTH)) == len(scoring_rows(endpoint.history, THIS_MONTH)) + 5
     letters = read_from(settings.bootstrap, settings.dead_letter_topic, None, max_records=100_000, timeout_s=2.0)
     ours = [DeadLetter.from_json(m.value) for m in letters.messages if garbage in m.value]

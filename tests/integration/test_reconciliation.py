@@ -115,8 +115,10 @@ class Endpoint:
 
 @pytest.fixture(scope="module")
 def reconcile_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    """s3, kafka, mlflow, dagster and the publisher, reconciling every 3 s."""
-    settings = dataclasses.replace(make_settings(tmp_path_factory.mktemp("reconcile")), reconcile_interval_seconds=3)
+    """s3, kafka, mlflow, dagster and the publisher, reconciling every 3 s; no Ray head, so workers run in-process."""
+    settings = dataclasses.replace(
+        make_settings(tmp_path_factory.mktemp("reconcile")), reconcile_interval_seconds=3, workers="in-process"
+    )
     with Stack(settings, services=("s3", "kafka", "mlflow", "dagster", "publisher")) as stack:
         yield stack
 
