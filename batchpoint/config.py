@@ -28,7 +28,9 @@ ENV_PREFIX = "BATCHPOINT_"
 RAY_MIN_OBJECT_STORE_MB = 75
 WORKER_HOSTS = ("ray", "in-process")
 """Where a run's workers run: ``BATCHPOINT_WORKERS``."""
-_RAY_ADDRESS = re.compile(r"(?:[A-Za-z0-9_.-]+|\[[0-9A-Fa-f:.]+\]):[0-9]{1,5}")
+_RAY_ADDRESS = re.compile(r"(?:ray://)?(?:[A-Za-z0-9_.-]+|\[[0-9A-Fa-f:.]+\]):[0-9]{1,5}")
+RAY_CLIENT_SCHEME = "ray://"
+"""An address through Ray Client: for a process that is not itself a node of the cluster."""
 
 
 @dataclass(frozen=True)
@@ -156,7 +158,9 @@ class Settings:
             raise SpecError(
                 ENV_PREFIX + "RAY_ADDRESS",
                 f"got {self.ray_address!r}",
-                "<host>:<port> of the cluster's GCS, e.g. ray-head:6379 (empty: the embedded head)",
+                "<host>:<port> of the cluster's GCS on one of its nodes, e.g. ray-head:6379, or "
+                "ray://<host>:<port> of its Ray Client server from elsewhere, e.g. ray://ray-head:10001 "
+                "(empty: the embedded head)",
             )
         if self.workers not in WORKER_HOSTS:
             raise SpecError(ENV_PREFIX + "WORKERS", f"got {self.workers!r}", " | ".join(WORKER_HOSTS))

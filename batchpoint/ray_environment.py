@@ -35,7 +35,7 @@ LOOPBACK_VARIABLE = "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"
 
 def on_loopback(address: str) -> bool:
     """Whether ``host:port`` names this machine's loopback interface."""
-    host = address.rsplit(":", 1)[0].strip("[]")
+    host = address.removeprefix("ray://").rsplit(":", 1)[0].strip("[]")
     if host == "localhost":
         return True
     try:

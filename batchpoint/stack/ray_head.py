@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import hashlib
 import os
+import socket
 import subprocess
 from pathlib import Path
 
-from batchpoint.config import Settings
+from batchpoint.config import RAY_CLIENT_SCHEME, Settings
 from batchpoint.ray_environment import ray_environment
 from batchpoint.stack.locations import find_binary
 from batchpoint.stack.process import group_commands
@@ -93,6 +94,8 @@ def cluster_problem(settings: Settings) -> str | None:
     cluster on another Ray version is refused here rather than by the first run.
     """
     address = settings.ray_connect_address
+    if address.startswith(RAY_CLIENT_SCHEME):
+        return _client_problem(address.removeprefix(RAY_CLIENT_SCHEME))
     env = os.environ | ray_environment(settings)
     try:
         out = subprocess.run(
@@ -109,3 +112,13 @@ def cluster_problem(settings: Settings) -> str | None:
         return None
     lines = [line for line in (out.stderr + out.stdout).splitlines() if line.strip()]
     return f"`ray health-check --address={address}` failed: {lines[-1] if lines else f'exit {out.returncode}'}"
+
+
+def _client_problem(address: str) -> str | None:
+    """A Ray Client server answers TCP on its port; ``ray health-check`` speaks only to a GCS."""
+    host, _, port = address.rpartition(":")
+    try:
+        with socket.create_connection((host.strip("[]"), int(port)), timeout=HEALTH_CHECK_TIMEOUT_S):
+            return None
+    except OSError as exc:
+        return f"no Ray Client server at ray://{address}: {exc}"

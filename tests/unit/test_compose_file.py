@@ -36,7 +36,7 @@ def test_runs_reach_the_ray_head_that_compose_starts(services: dict[str, Any]) -
     assert head["command"][:4] == ["ray", "start", "--head", "--block"]
     assert "--port=6379" in head["command"]
     settings = _batchpoint_settings(services["dagster-code"]["environment"])
-    assert settings.ray_connect_address == "ray-head:6379"
+    assert settings.ray_connect_address == "ray://ray-head:10001"
     assert services["dagster-code"]["depends_on"]["ray-head"] == {"condition": "service_healthy"}
 
 

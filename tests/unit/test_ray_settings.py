@@ -25,7 +25,7 @@ def test_runs_connect_to_the_embedded_head_on_loopback_by_default() -> None:
     assert external_services(settings) == frozenset()
 
 
-@pytest.mark.parametrize("address", ["ray-head:6379", "10.0.0.7:6379", "[fd00::7]:6379"])
+@pytest.mark.parametrize("address", ["ray-head:6379", "10.0.0.7:6379", "[fd00::7]:6379", "ray://ray-head:10001"])
 def test_an_existing_cluster_is_reached_at_its_address_and_nothing_is_started(address: str) -> None:
     settings = Settings.from_env({"BATCHPOINT_RAY_ADDRESS": address})
     assert settings.ray_connect_address == address
@@ -34,7 +34,7 @@ def test_an_existing_cluster_is_reached_at_its_address_and_nothing_is_started(ad
     assert Settings.from_env(settings.to_env()) == dataclasses.replace(settings, data_dir=settings.data_dir.resolve())
 
 
-@pytest.mark.parametrize("address", ["ray://head:10001", "head", "head:port", "http://head:6379", "auto"])
+@pytest.mark.parametrize("address", ["ray://head", "head", "head:port", "http://head:6379", "auto"])
 def test_a_ray_address_that_is_not_host_and_port_shows_the_valid_form(address: str) -> None:
     with pytest.raises(SpecError, match=r"BATCHPOINT_RAY_ADDRESS: got .* \(expected <host>:<port>"):
         Settings.from_env({"BATCHPOINT_RAY_ADDRESS": address})
