@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from batchpoint.job_records.failure_causes import FailureCause
 from batchpoint.job_records.file_result import FileResult
 from batchpoint.job_records.mini_batch_summary import MiniBatchSummary, error_lines, file_names
+from batchpoint.scoring.pool_records import Attempt, MiniBatchOutcome
 from batchpoint.scoring.script_answers import failed_items
-from batchpoint.scoring.script_pool import Attempt, MiniBatchOutcome
 from batchpoint.storage.port import ObjectInfo
 
 

@@ -11,8 +11,9 @@ from batchpoint.outputs.versions import within_threshold
 from batchpoint.scoring.job_tracking import JobTracker
 from batchpoint.scoring.mini_batch_record import record_of
 from batchpoint.scoring.planning import JobPlan
+from batchpoint.scoring.pool_records import Attempt, MiniBatchOutcome, PoolSettings
 from batchpoint.scoring.runtime import WorkerRuntime
-from batchpoint.scoring.script_pool import Attempt, MiniBatchOutcome, PoolSettings, ScriptPool
+from batchpoint.scoring.script_pool import ScriptPool
 from batchpoint.specs.deployment import BatchDeployment
 
 # init() loads the model; a big one takes a while, a hung one must not hold the job forever.

@@ -9,8 +9,8 @@ import pytest
 from batchpoint.scoring.input_staging import StagedMiniBatch
 from batchpoint.scoring.mini_batch_record import record_of
 from batchpoint.scoring.planning import MiniBatch
+from batchpoint.scoring.pool_records import Attempt, MiniBatchOutcome
 from batchpoint.scoring.script_answers import FileOutcome, ScriptAnswer
-from batchpoint.scoring.script_pool import Attempt, MiniBatchOutcome
 from batchpoint.storage.port import ObjectInfo
 
 FILES = tuple(ObjectInfo("in", f"sales/2026-11/part-{i}.csv", f"etag{i}", 10) for i in range(3))

@@ -22,7 +22,7 @@ from batchpoint.outputs.versions import read_latest
 from batchpoint.scoring.input_staging import InputStager
 from batchpoint.scoring.mini_batch_record import record_of
 from batchpoint.scoring.planning import MiniBatch
-from batchpoint.scoring.script_pool import MiniBatchOutcome
+from batchpoint.scoring.pool_records import MiniBatchOutcome
 from batchpoint.storage.memory import MemoryStore
 from batchpoint.storage.port import ObjectInfo
 from batchpoint.storage.retrying import RetryingStore, RetryPolicy, with_retries
