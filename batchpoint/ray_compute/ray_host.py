@@ -273,7 +273,7 @@ class RayHost:
                 continue  # the agent went away: its lines went with it
             for name, data in leftovers.logs.items():
                 target = self._log_dir / name
-                if target.exists() or name == "zygote.txt":
+                if target.exists():  # every agent has its zygote.txt: the first keeps the name
                     target = self._log_dir / f"{Path(name).stem}-agent{position}.txt"
                 target.write_bytes(data)
             for relative, data in leftovers.outputs.items():
