@@ -284,6 +284,8 @@ def _score(
             log=log,
         )
     )
+    # Opening the host is start-up too: a new Ray pool starts its agents and prepares them here.
+    opening = time.perf_counter() - started
     rules = pool_settings(deployment, runtime)
     pool = ScriptPool(host, workers, rules, builtin=runtime.builtin, work_dir=work, log=log)
     try:
@@ -292,7 +294,7 @@ def _score(
         host.close(work / "bi_output")
     # Worker start-up (until every worker is ready) is reported on its own, so rows/s is the rate
     # of warm workers; when fewer came up (init() failing), until the first was.
-    startup = pool.all_ready_seconds or pool.first_ready_seconds or 0.0
+    startup = opening + (pool.all_ready_seconds or pool.first_ready_seconds or 0.0)
     placement = WorkersSection.from_dict(host.placement)
     workers_record = dataclasses.replace(
         placement, warm_workers=pool.warm_workers, started_workers=len(pool.init_seconds)
