@@ -65,7 +65,7 @@ LAYOUT = {"instance_count": 1, "max_concurrency_per_instance": 2}
 # its two runs, so that the idle memory is of the MLflow pool alone.
 MLFLOW_COMPUTE = ComputeSpec(name="bench-cpu", min_instances=0, max_instances=1, idle_time_before_scale_down=900)
 SCRIPT_COMPUTE = ComputeSpec(name="bench-cpu", min_instances=0, max_instances=1, idle_time_before_scale_down=5)
-SAMPLE_SECONDS = 0.1
+SAMPLE_SECONDS = 0.02
 SCRIPT = '''
 """A scoring script on the same MLflow model as the built-in scorer."""
 import glob
@@ -276,6 +276,15 @@ def memory_kib(pid: int) -> tuple[int, int]:
     return values.get("Rss", 0), values.get("Pss", 0)
 
 
+def high_water_kib(pid: int) -> int:
+    """The process's peak RSS so far (``VmHWM``), in KiB."""
+    try:
+        lines = Path(f"/proc/{pid}/status").read_text().splitlines()
+    except OSError:
+        return 0
+    return next((int(line.split()[1]) for line in lines if line.startswith("VmHWM:")), 0)
+
+
 def cpu_ticks(pid: int) -> int:
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -326,12 +335,16 @@ def roles(root: int) -> dict[int, str]:
 
 def idle_memory(root: int, samples: int = 10) -> dict[str, Any]:
     """RSS and PSS of ``root``'s tree by role (the median sample), and its CPU over the sampling."""
-    ticks_before = sum(cpu_ticks(p) for p in tree(root))
     started = time.monotonic()
+    first: dict[int, int] = {}
+    last: dict[int, int] = {}
     taken: list[dict[str, list[int]]] = []
     for _ in range(samples):
         by_role: dict[str, list[int]] = {}
         for pid, what in roles(root).items():
+            ticks = cpu_ticks(pid)
+            first.setdefault(pid, ticks)
+            last[pid] = ticks
             rss, pss = memory_kib(pid)
             entry = by_role.setdefault(what, [0, 0, 0])
             entry[0] += rss
@@ -340,7 +353,8 @@ def idle_memory(root: int, samples: int = 10) -> dict[str, Any]:
         taken.append(by_role)
         time.sleep(1.0)
     seconds = time.monotonic() - started
-    cpu = (sum(cpu_ticks(p) for p in tree(root)) - ticks_before) / os.sysconf("SC_CLK_TCK")
+    # Per process, first to last sample: a process that ends meanwhile must not subtract its ticks.
+    cpu = sum(last[p] - first[p] for p in last) / os.sysconf("SC_CLK_TCK")
     median = sorted(taken, key=lambda s: sum(v[1] for v in s.values()))[len(taken) // 2]
     return {
         "rss_mib": round(sum(v[0] for v in median.values()) / 1024, 1),
@@ -361,6 +375,7 @@ class PeakSampler:
         self._roots = roots
         self._stop = threading.Event()
         self.peak_rss = self.peak_pss = self.peak_processes = 0
+        self._hwm: dict[int, int] = {}
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def __enter__(self) -> PeakSampler:
@@ -371,6 +386,11 @@ class PeakSampler:
         self._stop.set()
         self._thread.join()
 
+    @property
+    def hwm_sum(self) -> int:
+        """Each process's own peak RSS (``VmHWM``), summed: an upper bound of the tree's peak."""
+        return sum(self._hwm.values())
+
     def _run(self) -> None:
         while not self._stop.is_set():
             pids = {p for root in self._roots() for p in tree(root)}
@@ -378,6 +398,8 @@ class PeakSampler:
             self.peak_rss = max(self.peak_rss, sum(s[0] for s in sizes))
             self.peak_pss = max(self.peak_pss, sum(s[1] for s in sizes))
             self.peak_processes = max(self.peak_processes, len(pids))
+            for pid in pids:
+                self._hwm[pid] = max(self._hwm.get(pid, 0), high_water_kib(pid))
             self._stop.wait(SAMPLE_SECONDS)
 
 
@@ -453,6 +475,7 @@ def fresh_process(bench: Bench, kind: str, host: str, files: int, job_id: str, h
             "peak_rss_mib_run_tree": round(own.peak_rss / 1024, 1),
             "peak_pss_mib_run_tree": round(own.peak_pss / 1024, 1),
             "peak_processes_run_tree": own.peak_processes,
+            "hwm_sum_mib_run_tree": round(own.hwm_sum / 1024, 1),
             "peak_rss_mib_with_head": round(both.peak_rss / 1024, 1),
             "peak_pss_mib_with_head": round(both.peak_pss / 1024, 1),
         }
@@ -591,7 +614,7 @@ def print_tables(rows: list[dict[str, Any]]) -> None:
     for files in (1, 2):
         gain = by["in-process", files]["run_latency_seconds"] - by["ray", files]["run_latency_seconds"]
         print(f"  fresh process, {files} file(s): latency lower on the warm pool by {gain:.2f} s (>= 3 s)")
-    print("\nmemory (MiB)                                        RSS      PSS  processes  CPU %")
+    print("\nmemory (MiB)                                        RSS      PSS  processes  CPU %  (peaks: sum of VmHWM)")
     for r in rows:
         if r["measurement"].startswith("memory"):
             name = r["measurement"].removeprefix("memory_")
@@ -603,7 +626,7 @@ def print_tables(rows: list[dict[str, Any]]) -> None:
         print(
             f"{'peak, fresh ' + r['host'] + ' run, ' + str(r['files']) + ' file(s)':<48}"
             f"{r['peak_rss_mib_run_tree']:>8.0f}{r['peak_pss_mib_run_tree']:>9.0f}{r['peak_processes_run_tree']:>11}"
-            + (with_head if r["host"] == "ray" else "")
+            f"  ({r['hwm_sum_mib_run_tree']:.0f})" + (with_head if r["host"] == "ray" else "")
         )
 
 
