@@ -82,6 +82,8 @@ class AcquireAnswer:
     init_seconds: float = 0.0
     init_error: tuple[str, str, str] | None = None
     """``(error, traceback, stderr tail)`` of a failed ``init()``."""
+    messages: tuple[tuple[int, str], ...] = ()
+    """What starting the process had to say for the job's log (``(level, text)``: a zygote that failed)."""
 
 
 @dataclass(frozen=True)
@@ -186,10 +188,12 @@ class NodeAgent:
         try:
             worker = host.start_worker(slot, name, init_timeout, lambda *m: messages.append(m), lambda _: None)
         except ScriptInitError as exc:
-            return AcquireAnswer(False, init_error=(exc.error, exc.traceback, exc.stderr_tail))
+            return AcquireAnswer(
+                False, init_error=(exc.error, exc.traceback, exc.stderr_tail), messages=tuple(messages)
+            )
         with self._lock:
             self._workers[slot] = worker
-        return AcquireAnswer(False, worker.pid, worker.init_seconds)
+        return AcquireAnswer(False, worker.pid, worker.init_seconds, messages=tuple(messages))
 
     def stage(self, mini_batch: MiniBatch) -> StagedMiniBatch:
         """Download the mini-batch's inputs to this node."""

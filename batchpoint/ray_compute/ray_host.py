@@ -248,6 +248,8 @@ class RayHost:
         except RayError as exc:
             self.lost(position)
             raise ScriptInitError(f"the node agent was lost: {type(exc).__name__}", "") from exc
+        for level, text in answer.messages:
+            say(level, f"node {self.node_of(position)[:12]}: {text}")
         if answer.init_error is not None:
             raise ScriptInitError(*answer.init_error)
         worker.acquired(answer.pid, answer.init_seconds, answer.warm)
