@@ -30,6 +30,7 @@ from batchpoint.ray_compute.folder_archive import unpack_once
 from batchpoint.scoring.input_staging import StagedMiniBatch
 from batchpoint.scoring.local_host import LocalHost, LocalWorker
 from batchpoint.scoring.planning import MiniBatch
+from batchpoint.scoring.pool_records import result_file
 from batchpoint.scoring.runtime import BUILTIN_DIR
 from batchpoint.scoring.script_answers import ScriptAnswer
 from batchpoint.scoring.script_process import OutputAction, script_environment
@@ -37,8 +38,6 @@ from batchpoint.scoring.worker_host import RunRequest
 from batchpoint.specs.environment import EnvironmentSpec
 from batchpoint.storage.retrying import with_retries
 from batchpoint.storage.s3 import S3Store
-
-RESULT_SUFFIX = {"rows": ".txt", "parquet": ".parquet", "arrow": ".arrow"}
 
 
 @dataclass(frozen=True)
@@ -211,8 +210,10 @@ class NodeAgent:
             worker = self._workers.get(slot)
         if worker is None:
             return RunAnswer(None, failure=("crash", "no process for this slot", ""))
-        kind = "arrow" if self._bundle.builtin else result_format
-        result_path = self._work / "results" / f"s{slot}-mb-{staged.mini_batch.index:06d}{RESULT_SUFFIX[kind]}"
+        stem = f"s{slot}-mb-{staged.mini_batch.index:06d}"
+        result_path = result_file(
+            self._work / "results", stem, builtin=self._bundle.builtin, result_format=result_format
+        )
         result_path.parent.mkdir(parents=True, exist_ok=True)
         request = RunRequest(output_action, result_path, timeout, result_format)
         try:

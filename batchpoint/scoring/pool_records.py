@@ -7,11 +7,20 @@ the accounting (``mini_batch_record``).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from batchpoint.scoring.failure_causes import FailureCause
 from batchpoint.scoring.input_staging import StagedMiniBatch
 from batchpoint.scoring.planning import MiniBatch
 from batchpoint.scoring.script_process import OutputAction, ScriptAnswer
+
+RESULT_SUFFIXES = {"rows": ".txt", "parquet": ".parquet", "arrow": ".arrow"}
+
+
+def result_file(folder: Path, stem: str, *, builtin: bool, result_format: str) -> Path:
+    """Where a driver writes one mini-batch's result: the built-in scorer writes Arrow, a script its format."""
+    kind = "arrow" if builtin else result_format
+    return folder / f"{stem}{RESULT_SUFFIXES[kind]}"
 
 
 @dataclass(frozen=True)

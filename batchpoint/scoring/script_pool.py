@@ -36,11 +36,9 @@ from batchpoint.scoring.attempt_policy import AttemptResult, Decision, RetryRule
 from batchpoint.scoring.failure_causes import FailureCause
 from batchpoint.scoring.input_staging import StagedMiniBatch
 from batchpoint.scoring.planning import MiniBatch
-from batchpoint.scoring.pool_records import Attempt, MiniBatchOutcome, PoolSettings
+from batchpoint.scoring.pool_records import Attempt, MiniBatchOutcome, PoolSettings, result_file
 from batchpoint.scoring.script_process import ScriptAnswer
 from batchpoint.scoring.worker_host import RunRequest, Worker, WorkerHost
-
-RESULT_SUFFIXES = {"rows": ".txt", "parquet": ".parquet", "arrow": ".arrow"}
 
 
 @dataclass
@@ -120,8 +118,8 @@ class ScriptPool:
 
     def result_path(self, mini_batch: MiniBatch) -> Path:
         """Where the driver writes this mini-batch's rows."""
-        kind = "arrow" if self.builtin else self.settings.result_format
-        return self.results_dir / f"mb-{mini_batch.index:06d}{RESULT_SUFFIXES[kind]}"
+        stem = f"mb-{mini_batch.index:06d}"
+        return result_file(self.results_dir, stem, builtin=self.builtin, result_format=self.settings.result_format)
 
     def run(self, mini_batches: Sequence[MiniBatch]) -> Iterator[MiniBatchOutcome]:
         """Score every mini-batch; yield outcomes as they become final (completion order)."""

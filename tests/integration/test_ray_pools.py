@@ -10,7 +10,6 @@ the pool's own account of itself (``PoolKeeper.describe``) and the processes on 
 from __future__ import annotations
 
 import dataclasses
-import logging
 import os
 import sys
 import threading
@@ -27,13 +26,13 @@ from batchpoint.config import Settings
 from batchpoint.models.resolved import ResolvedModel
 from batchpoint.ray_compute.hosts import ray_hosts
 from batchpoint.ray_compute.pool_keys import NAMESPACE, PREFIX
-from batchpoint.scoring.job import JobResult, run_scoring_job
+from batchpoint.scoring.job import JobResult
 from batchpoint.scoring.runtime import WorkerRuntime
 from batchpoint.specs.compute import ComputeSpec
 from batchpoint.specs.deployment import BatchDeployment
 from batchpoint.storage.port import ObjectInfo
 from batchpoint.storage.s3 import S3Store
-from tests.integration.test_script_jobs import ENDPOINT, PARTITION, Harness, output_lines
+from tests.integration.test_script_jobs import ENDPOINT, Harness, output_lines
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(240)]
 
@@ -128,19 +127,8 @@ def score(
     script = harness.root / "code" / "score.py"
     # Written once: the pool's id covers the code, and a rewritten file is new code.
     runtime = harness.runtime(COUNTING, model) if not script.exists() else _runtime_of(harness, model)
-    return run_scoring_job(
-        store=harness.store,
-        settings=harness.settings,
-        endpoint_name=ENDPOINT,
-        deployment=deployment,
-        model=model,
-        inputs=inputs,
-        partition=PARTITION,
-        job_id=job_id,
-        runtime=runtime,
-        log=logging.getLogger("test.ray_pools"),
-        hosts=ray_hosts(harness.settings, None, compute) if on_ray else None,
-    )
+    hosts = ray_hosts(harness.settings, None, compute) if on_ray else None
+    return harness.score(deployment, runtime, model, inputs, job_id, hosts)
 
 
 def _runtime_of(harness: Harness, model: ResolvedModel) -> WorkerRuntime:

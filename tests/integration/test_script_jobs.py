@@ -34,6 +34,7 @@ from batchpoint.outputs.layout import JOB_ERROR_LOG, JOB_PROGRESS_LOG, JOB_RESUL
 from batchpoint.outputs.versions import read_latest
 from batchpoint.scoring.job import JobResult, run_scoring_job
 from batchpoint.scoring.runtime import WorkerRuntime
+from batchpoint.scoring.worker_host import HostFactory
 from batchpoint.specs.deployment import BatchDeployment
 from batchpoint.specs.environment import EnvironmentSpec
 from batchpoint.storage.port import ObjectInfo
@@ -172,6 +173,7 @@ class Harness:
         model: ResolvedModel,
         inputs: Sequence[ObjectInfo],
         job_id: str,
+        hosts: HostFactory | None = None,
     ) -> JobResult:
         return run_scoring_job(
             store=self.store,
@@ -184,6 +186,7 @@ class Harness:
             job_id=job_id,
             runtime=runtime,
             log=logging.getLogger("test.script_jobs"),
+            hosts=hosts,
         )
 
     def read(self, uri: str) -> bytes:
