@@ -147,8 +147,9 @@ def code_server_command(dagster: str, host: str, code_port: int, project_root: P
     )
 
 
-def run_worker_command(python: str, socket: Path, project_root: Path) -> tuple[str, ...]:
-    """The warm run worker on ``socket``, loading the code server's module from ``project_root``."""
+def run_worker_command(python: str, socket: Path, project_root: Path, preload: tuple[str, ...] = ()) -> tuple[str, ...]:
+    """The warm run worker on ``socket``, loading the code server's module from ``project_root``,
+    and the modules in ``preload`` that a run's step imports later."""
     return (
         python,
         "-m",
@@ -159,6 +160,7 @@ def run_worker_command(python: str, socket: Path, project_root: Path) -> tuple[s
         str(project_root.resolve()),
         "-m",
         DEFINITIONS_MODULE,
+        *(arg for module in preload for arg in ("--preload", module)),
     )
 
 

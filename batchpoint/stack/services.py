@@ -51,6 +51,8 @@ MODULE_SERVICES: dict[str, tuple[str, tuple[str, ...]]] = {
     "relay": ("consumers.outbox_relay", ("consumers", "outbox_relay.py")),
     "api": ("batchpoint.api", ("batchpoint", "api", "__main__.py")),
 }
+# Imported by a run that scores on Ray, when its step starts (named: the stack imports no Ray).
+RAY_HOSTS_MODULE = "batchpoint.ray_compute.hosts"
 # Linux limits a unix socket path to 108 bytes; longer data dirs keep weed's default socket paths.
 _MAX_SOCKET_PATH = 100
 
@@ -226,8 +228,11 @@ def dagster_launches(settings: Settings, webserver: str, daemon: str, workspace:
         find_binary("dagster"), settings.host, settings.ports.dagster_code, project_root()
     )
     socket = run_worker_socket(settings.dagster_home)
+    # Runs on the Ray pool import Ray in their step (seconds): the warm worker has it imported
+    # already (its environment, child_env's, holds the Ray variables Ray reads at import).
+    preload = (RAY_HOSTS_MODULE,) if settings.workers == "ray" else ()
     # Not waited for: until it listens, the launcher launches runs on the code server.
-    run_worker = [] if socket is None else [run_worker_command(sys.executable, socket, project_root())]
+    run_worker = [] if socket is None else [run_worker_command(sys.executable, socket, project_root(), preload)]
     return [
         Launch("dagster-code", code_server),
         *(Launch("dagster-run-worker", command) for command in run_worker),

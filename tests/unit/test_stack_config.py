@@ -23,6 +23,7 @@ from batchpoint.stack.dagster_config import (
 from batchpoint.stack.locations import project_root
 from batchpoint.stack.ports import free_ports
 from batchpoint.stack.services import (
+    RAY_HOSTS_MODULE,
     child_env,
     dagster_launches,
     kafka_launch,
@@ -158,7 +159,8 @@ def test_the_embedded_stack_hands_runs_to_its_warm_run_worker(settings: Settings
     assert launcher["class"] == "WarmRunLauncher" and launcher["config"] == {"socket": str(socket)}
     found = dagster_launches(settings, "dagster-webserver", "dagster-daemon", Path("/w.yaml"))
     assert [launch.name for launch in found] == ["dagster-code", "dagster-run-worker", "dagster", "dagster-daemon"]
-    assert found[1].command == run_worker_command(sys.executable, socket, project_root())
+    assert found[1].command == run_worker_command(sys.executable, socket, project_root(), (RAY_HOSTS_MODULE,))
+    assert found[1].command[-2:] == ("--preload", "batchpoint.ray_compute.hosts")  # workers=ray, the default
 
 
 def test_a_socket_path_too_long_for_linux_means_no_warm_run_worker(tmp_path: Path) -> None:
