@@ -88,8 +88,8 @@ class WarmRunWorker:
         sys.path.insert(0, str(self.working_directory))
         for name in (self.module, *self.preload_modules):
             importlib.import_module(name)
-        # Objects made so far stay out of the collector's reach: collecting them would write to
-        # their pages in every child and undo the sharing a fork gives.
+        # Objects made so far stay out of the collector's reach, in the children too: collecting
+        # them would write to their pages in every child and undo the sharing a fork gives.
         gc.freeze()
 
     def serve(self) -> None:
@@ -145,7 +145,6 @@ class WarmRunWorker:
             signal.signal(signal.SIGCHLD, signal.SIG_DFL)
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
             signal.signal(signal.SIGINT, signal.default_int_handler)
-            gc.unfreeze()
             _reseed()
             code = execute_run(serialized)
         except BaseException:
