@@ -80,9 +80,10 @@ class WarmRunLauncher(WorkerCheckingRunLauncher):
         declined = self._launch_warm(run)
         if declined is None:
             return
-        self._instance.report_engine_event(
-            f"Launching the run on the code server: {declined}.", dagster_run=run, cls=self.__class__
-        )
+        if self.socket is not None:  # with none configured (compose) there is nothing to say per run
+            self._instance.report_engine_event(
+                f"Launching the run on the code server: {declined}.", dagster_run=run, cls=self.__class__
+            )
         super().launch_run(context)
 
     def _launch_warm(self, run: dg.DagsterRun) -> str | None:
