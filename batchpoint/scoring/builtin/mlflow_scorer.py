@@ -116,6 +116,34 @@ def init() -> None:
     model = mlflow.pyfunc.load_model(str(folder), suppress_warnings=True)
     limit_thread_pools()
     _loaded = LoadedModel(model, read_signature(folder), folder)
+    warm_up(_loaded)
+
+
+def warm_up(loaded: LoadedModel) -> None:
+    """Score the model's saved input example once, the way a mini-batch is scored.
+
+    The first mini-batch a process scores pays for lazy imports and first calls (the CSV reader,
+    MLflow's schema checks, the model's first ``predict``, the Arrow writer); paid here, in
+    ``init()``, it is start-up, which a warm pool pays once, not in every job's first mini-batch.
+    Best effort: a model without an example, or whose example does not score, is just not warmed.
+    """
+    import tempfile
+
+    import pandas as pd
+    from mlflow.models import Model
+
+    try:
+        example = Model.load(str(loaded.path / MLMODEL)).load_input_example(str(loaded.path))
+        if not isinstance(example, pd.DataFrame) or not len(example):
+            return
+        with tempfile.TemporaryDirectory(prefix="batchpoint-warm-up-") as folder:
+            path = Path(folder) / "example.csv"
+            example.to_csv(path, index=False)
+            result = score_files([str(path)], loaded.model.predict, loaded.signature)
+            if result.predictions is not None:
+                write_arrow_stream(result.predictions, Path(folder) / "example.arrow")
+    except Exception as exc:  # warming up is a courtesy: a model that cannot is scored all the same
+        log.info("init(): the model's input example did not warm it up: %s: %s", type(exc).__name__, exc)
 
 
 def limit_thread_pools() -> None:
