@@ -1,23 +1,33 @@
 """Turning a stream of landed files into one run request per (endpoint, month) (pure).
 
-The sensor keeps an ``ArrivalState`` in its cursor: Kafka offsets, the months with files waiting
-for their burst to settle, and per object the newest version taken (``batchpoint/object_versions.py``).
+The sensor keeps an ``ArrivalState`` in its cursor: Kafka offsets, the months with files not yet
+requested, and per object the newest version taken (``batchpoint/object_versions.py``).
 Keeping all three in one cursor means an offset only advances together with the run requests its
 events produced (nothing lost), and an event announcing no newer version than the one taken last
 (a redelivery, a replay, an older event arriving late) is skipped (nothing doubled), while an
 overwrite, even back to earlier content, is requested.
 
-A month is requested once no new file arrived for ``settle_seconds`` (so a burst of files
-gives one run) or once its first file waited ``max_wait_seconds`` (so a steady trickle still
-gets scored).
+What happens to a month's files depends on its runs (``MonthRuns``, which the sensor reads from
+Dagster; docs/decisions/arrival-latency.md):
+
+- no run in flight: the month is requested at once (after ``settle_seconds`` without a new file,
+  0 by default), so a lone file waits for nothing;
+- a run that has not begun its step: the files join it (it lists the folder when it begins), so
+  the rest of a burst rides on the run its first file asked for;
+- a run that has begun (it may have listed the folder already): the files wait for it to end and
+  then get one run together, so a burst gives few runs, not one per sensor tick.
+
+Either way a file is requested at the latest ``max_wait_seconds`` after it arrived, so a run that
+never ends cannot hold a month for ever (the reconciliation sensor counts on that bound).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import Any
 
 from batchpoint.object_versions import DEFAULT_LIMIT, ObjectVersion, TakenVersions
@@ -67,9 +77,28 @@ class PartitionRequest:
         return f"{self.endpoint}:{self.partition}:{hashlib.sha256(body.encode()).hexdigest()[:16]}"
 
 
+class MonthRuns(Enum):
+    """What a month's runs that score into ``latest`` are doing, as the sensor saw them this tick."""
+
+    IDLE = "idle"
+    """None in flight."""
+    WAITING = "waiting"
+    """One has not begun its step: it lists the landing folder when it does."""
+    RUNNING = "running"
+    """One has begun its step (it may have listed the folder already) and none is waiting."""
+
+
+@dataclass(frozen=True)
+class Due:
+    """What ``take_due`` decided: months to request, and months whose files joined a waiting run."""
+
+    requests: list[PartitionRequest] = field(default_factory=list)
+    joined: list[PartitionRequest] = field(default_factory=list)
+
+
 @dataclass
 class PendingMonth:
-    """Files of one month waiting for their burst to settle."""
+    """Files of one month not yet requested."""
 
     first_seen: float
     last_seen: float
@@ -95,8 +124,8 @@ class ArrivalState:
             if not self.taken.take(arrival.bucket, arrival.key, version):
                 continue
             group = f"{arrival.endpoint}|{arrival.partition}"
-            # The settle clock runs from when the file arrived, not from the tick that read it:
-            # otherwise every burst waits one more sensor interval than it needs.
+            # The clocks run from when the file arrived, not from the tick that read it: otherwise
+            # every file would wait one more sensor tick than it needs.
             at = min(arrival.at, now) if arrival.at is not None else now
             pending = self.pending.get(group)
             if pending is None:
@@ -107,16 +136,38 @@ class ArrivalState:
             new += 1
         return new
 
-    def take_due(self, now: float, settle_seconds: float, max_wait_seconds: float) -> list[PartitionRequest]:
-        """Remove and return the months whose burst has settled (or waited long enough)."""
-        due: list[PartitionRequest] = []
+    def months(self) -> list[tuple[str, str]]:
+        """The (endpoint, month) pairs with files pending, sorted."""
+        return [_split(group) for group in sorted(self.pending)]
+
+    def take_due(
+        self,
+        now: float,
+        runs: Mapping[tuple[str, str], MonthRuns],
+        max_wait_seconds: float,
+        settle_seconds: float = 0.0,
+    ) -> Due:
+        """Remove and return the months to request now, and those whose files join a waiting run.
+
+        ``runs`` tells, per (endpoint, month), what its runs are doing (missing: ``IDLE``). A month
+        whose first file waited ``max_wait_seconds`` is requested even while a run of it is running
+        (joining a waiting run is always safe: that run will list the file).
+        """
+        due = Due()
         for group in sorted(self.pending):
             pending = self.pending[group]
-            if now - pending.last_seen < settle_seconds and now - pending.first_seen < max_wait_seconds:
+            endpoint, partition = _split(group)
+            request = PartitionRequest(
+                endpoint, partition, tuple(sorted(pending.files.items(), key=lambda item: item[0])), pending.first_seen
+            )
+            state = runs.get((endpoint, partition), MonthRuns.IDLE)
+            overdue = now - pending.first_seen >= max_wait_seconds
+            if state is MonthRuns.WAITING:
+                due.joined.append(request)
+            elif overdue or (state is MonthRuns.IDLE and now - pending.last_seen >= settle_seconds):
+                due.requests.append(request)
+            else:
                 continue
-            endpoint, partition = group.split("|", 1)
-            files = tuple(sorted(pending.files.items(), key=lambda item: item[0]))
-            due.append(PartitionRequest(endpoint, partition, files, pending.first_seen))
             del self.pending[group]
         return due
 
@@ -164,6 +215,11 @@ class ArrivalState:
                     bucket, _, key = uri.removeprefix("s3://").partition("/")
                     state.taken.take(bucket, key, version)
         return state
+
+
+def _split(group: str) -> tuple[str, str]:
+    endpoint, partition = group.split("|", 1)
+    return endpoint, partition
 
 
 def _pending(raw: dict[str, Any]) -> PendingMonth:

@@ -86,9 +86,20 @@ class Settings:
     mlflow_tracking_uri: str = ""
     registry_url: str = ""
     dagster_postgres_url: str = ""
-    # Data-arrival batching: a month is scored once no file arrived for settle seconds.
-    arrival_settle_seconds: float = 2.0
+    # Data arrival (docs/decisions/arrival-latency.md): a month with no run in flight is requested
+    # once no file of it arrived for settle seconds (0: at once); files of a month whose run is
+    # waiting join that run; files of a month whose run is running wait for it to end, but no file
+    # waits more than max_wait seconds for its request.
+    arrival_settle_seconds: float = 0.0
     arrival_max_wait_seconds: float = 60.0
+    # How long a data-arrival sensor tick waits for the first event when none is pending: Dagster
+    # starts sensor ticks every 5 s at best, so a tick that waits reads an event when it is
+    # published rather than up to 5 s later. Keep it under 5 s: the other sensors run in the same
+    # loop, after it.
+    arrival_poll_seconds: float = 4.0
+    # A tick then reads every pending event, up to this many in this long (the rest next tick).
+    arrival_read_max_records: int = 50_000
+    arrival_read_seconds: float = 20.0
     # Objects whose newest requested version the arrival sensor's cursor remembers (the least
     # recently requested are forgotten first: a forgotten object's next event costs a run, never content).
     arrival_remembered_objects: int = 10_000

@@ -40,14 +40,17 @@ def take(
     *,
     max_records: int = 500,
     timeout_s: float = 1.0,
+    wait_s: float = 0.0,
 ) -> Intake[R]:
     """Read up to ``max_records`` from ``offsets`` and route each object-created event.
+
+    With nothing pending, waits up to ``wait_s`` for the first event (``kafka_io.read_from``).
 
     ``route`` returns what the event means to the caller (e.g. an endpoint), ``None`` when nothing
     watches the object, or raises ``EventError``. Bad messages never raise here; only failing to
     read the topic or to write the dead letters does (then the caller must not advance).
     """
-    batch = read_from(bootstrap, topic, offsets, max_records=max_records, timeout_s=timeout_s)
+    batch = read_from(bootstrap, topic, offsets, max_records=max_records, timeout_s=timeout_s, wait_s=wait_s)
     routed: list[tuple[R, ObjectCreated, Message]] = []
     dead: list[tuple[Message, str]] = []
     for message in batch.messages:

@@ -77,8 +77,12 @@ def make_producer(bootstrap: str, client_id: str = "batchpoint") -> KafkaProduce
         raise EventError(f"cannot connect a Kafka producer to {bootstrap}: {exc}") from exc
 
 
-def make_consumer(bootstrap: str, client_id: str = "batchpoint") -> KafkaConsumer:
-    """A group-less consumer for explicit assignment: nothing is committed to the broker."""
+def make_consumer(bootstrap: str, client_id: str = "batchpoint", fetch_max_wait_ms: int = 50) -> KafkaConsumer:
+    """A group-less consumer for explicit assignment: nothing is committed to the broker.
+
+    ``fetch_max_wait_ms``: how long the broker may hold a fetch that finds nothing new (it answers
+    as soon as a record arrives): short to tell "caught up" soon, longer to wait cheaply.
+    """
     try:
         return KafkaConsumer(
             bootstrap_servers=bootstrap,
@@ -87,7 +91,7 @@ def make_consumer(bootstrap: str, client_id: str = "batchpoint") -> KafkaConsume
             enable_auto_commit=False,
             auto_offset_reset="earliest",
             request_timeout_ms=10_000,
-            fetch_max_wait_ms=50,
+            fetch_max_wait_ms=fetch_max_wait_ms,
         )
     except KafkaError as exc:
         raise EventError(f"cannot connect a Kafka consumer to {bootstrap}: {exc}") from exc
@@ -118,13 +122,18 @@ def read_from(
     offsets: dict[int, int] | None,
     max_records: int = 500,
     timeout_s: float = 1.0,
+    wait_s: float = 0.0,
 ) -> ReadBatch:
     """Up to ``max_records`` messages of ``topic`` starting at ``offsets`` (partition -> offset).
 
-    ``None`` (or a partition missing from ``offsets``) reads from the beginning. Returns as soon as
-    every partition is read to its end, ``max_records`` are in hand, or ``timeout_s`` has passed.
+    ``None`` (or a partition missing from ``offsets``) reads from the beginning. When nothing is
+    pending, waits up to ``wait_s`` for the first message. Returns as soon as every partition is
+    read to its end (with at least one message, or once ``wait_s`` has passed), ``max_records``
+    are in hand, or ``wait_s + timeout_s`` has passed.
     """
-    consumer = make_consumer(bootstrap, client_id="batchpoint-reader")
+    # A waiting read holds each empty fetch at the broker for up to 500 ms (Kafka's default; the
+    # broker answers as soon as a record arrives) instead of asking 20 times a second.
+    consumer = make_consumer(bootstrap, client_id="batchpoint-reader", fetch_max_wait_ms=500 if wait_s > 0 else 50)
     try:
         partitions = consumer.partitions_for_topic(topic)
         if not partitions:
@@ -138,7 +147,8 @@ def read_from(
                 consumer.seek(tp, start[tp.partition])
             else:
                 consumer.seek_to_beginning(tp)
-        messages = _poll(consumer, tps, max_records, time.monotonic() + timeout_s)
+        began = time.monotonic()
+        messages = _poll(consumer, tps, max_records, began + wait_s, began + wait_s + timeout_s)
         next_offsets = {tp.partition: int(consumer.position(tp)) for tp in tps}
         for message in messages:
             # position() may run ahead of what we return when a fetch held more than we took.
@@ -154,15 +164,23 @@ def _poll(
     consumer: KafkaConsumer,
     tps: list[TopicPartition],
     max_records: int,
+    wait_until: float,
     deadline: float,
 ) -> list[Message]:
     messages: list[Message] = []
-    while len(messages) < max_records and not _caught_up(consumer, tps):
-        remaining = deadline - time.monotonic()
+    while len(messages) < max_records:
+        now = time.monotonic()
+        remaining = deadline - now
         if remaining <= 0:
             break
-        # Short polls so we notice "caught up" soon after the first fetch answers.
-        wait_ms = max(1, min(int(remaining * 1000), 50))
+        if _caught_up(consumer, tps):
+            if messages or now >= wait_until:
+                break
+            # Nothing yet: one long poll, which returns as soon as a record arrives.
+            wait_ms = max(1, int(min(wait_until, deadline) * 1000 - now * 1000))
+        else:
+            # Short polls so we notice "caught up" soon after the fetch that reaches the end.
+            wait_ms = max(1, min(int(remaining * 1000), 50))
         polled = consumer.poll(timeout_ms=wait_ms, max_records=max_records - len(messages))
         for records in polled.values():
             messages.extend(

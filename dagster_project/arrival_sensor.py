@@ -1,4 +1,7 @@
-"""The data-arrival sensor: ``datastore-events`` on Kafka -> one run request per settled month."""
+"""The data-arrival sensor: ``datastore-events`` on Kafka -> run requests per month.
+
+docs/decisions/arrival-latency.md says when a month is requested and how a tick reads.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +10,7 @@ from collections.abc import Mapping
 
 import dagster as dg
 
-from batchpoint.arrival_batching import Arrival, ArrivalState, PartitionRequest
+from batchpoint.arrival_batching import Arrival, ArrivalState, MonthRuns
 from batchpoint.errors import EventError
 from batchpoint.object_versions import event_order
 from batchpoint.routing import Route, Router
@@ -16,7 +19,7 @@ from consumers.events import ObjectCreated
 from consumers.intake import take
 from dagster_project.broker_restart import offsets_for_this_broker
 from dagster_project.endpoint_assets import EndpointDefinitions
-from dagster_project.partition_runs import WAITING, runs_by_partition
+from dagster_project.partition_runs import IN_FLIGHT, WAITING, runs_by_partition
 from dagster_project.platform_resource import Platform
 
 SENSOR_NAME = "datastore_events"
@@ -27,8 +30,12 @@ def build_arrival_sensor(
 ) -> dg.SensorDefinition:
     """A sensor reading ``datastore-events`` from the offsets in its cursor.
 
-    Offsets, months waiting to settle and the newest version of each file requested all live in
-    the cursor, so offsets only advance together with the run requests they produced.
+    Offsets, months with files not yet requested and the newest version of each file requested
+    all live in the cursor, so offsets only advance together with the run requests they produced.
+    A tick waits up to ``arrival_poll_seconds`` for the first event, so a file that lands between
+    two of the daemon's sensor loops (every 5 s, fixed by Dagster) is read when it is published,
+    and then reads every event pending (up to ``arrival_read_max_records`` in
+    ``arrival_read_seconds``).
     """
     settings = platform.settings
     router = Router(endpoints)
@@ -61,6 +68,9 @@ def build_arrival_sensor(
             settings.dead_letter_topic,
             state.offsets or None,
             route,
+            max_records=settings.arrival_read_max_records,
+            timeout_s=settings.arrival_read_seconds,
+            wait_s=settings.arrival_poll_seconds,
         )
         now = time.time()
         for message, reason in intake.dead_lettered:
@@ -86,8 +96,17 @@ def build_arrival_sensor(
                 "(redelivered, replayed, or older than an event already read)"
             )
         state.offsets = dict(intake.next_offsets)
-        requests = state.take_due(now, settings.arrival_settle_seconds, settings.arrival_max_wait_seconds)
-        requests = join_waiting_runs(context, requests, built)
+        runs = month_runs(context, state.months(), built)
+        due = state.take_due(now, runs, settings.arrival_max_wait_seconds, settings.arrival_settle_seconds)
+        for joined in due.joined:
+            context.log.info(
+                f"{len(joined.files)} files of {joined.endpoint} {joined.partition} join its run that has not "
+                "begun: it lists the folder when it begins"
+            )
+        held = state.months()
+        if held:
+            months = ", ".join(f"{e} {p} ({runs.get((e, p), MonthRuns.IDLE).value})" for e, p in held)
+            context.log.info(f"not requested yet (a run of the month is running, or the burst settles): {months}")
         run_requests = [
             dg.RunRequest(
                 run_key=request.run_key,
@@ -99,37 +118,34 @@ def build_arrival_sensor(
                     "batchpoint/arrived_files": str(len(request.files)),
                 },
             )
-            for request in requests
+            for request in due.requests
         ]
         return dg.SensorResult(run_requests=run_requests, cursor=state.to_cursor())
 
     return datastore_events
 
 
-def join_waiting_runs(
-    context: dg.SensorEvaluationContext, requests: list[PartitionRequest], built: Mapping[str, EndpointDefinitions]
-) -> list[PartitionRequest]:
-    """The requests whose month has no run waiting to start; the others join that run.
+def month_runs(
+    context: dg.SensorEvaluationContext, months: list[tuple[str, str]], built: Mapping[str, EndpointDefinitions]
+) -> dict[tuple[str, str], MonthRuns]:
+    """What each (endpoint, month)'s runs that score into ``latest`` are doing (left out: none in flight).
 
     A run whose step has not begun lists the month's folder when it does, so it will score files
-    that landed before now: a second queued run would score the same files again. Should the
-    waiting run never start (cancelled), the reconciliation sensor finds the files unscored.
+    that landed before now: the month's new files join it rather than queue a second run. Should
+    the waiting run never start (cancelled), the reconciliation sensor finds the files unscored.
+    Re-scores of failed files and backfills that do not promote are not counted (files they cover
+    may still be missing from ``latest`` after them).
     """
-    if not requests:
-        return requests
+    if not months:
+        return {}
+    jobs = {endpoint: built[endpoint].job.name for endpoint, _ in months}
     asset_jobs = {b.predictions.key: b.job.name for b in built.values()}
-    waiting = runs_by_partition(context.instance, WAITING, {built[r.endpoint].job.name for r in requests}, asset_jobs)
-    kept = []
-    for request in requests:
-        joined = next(
-            (r for r in waiting.get((built[request.endpoint].job.name, request.partition), []) if r.scores_into_latest),
-            None,
-        )
-        if joined is None:
-            kept.append(request)
-        else:
-            context.log.info(
-                f"{len(request.files)} files of {request.endpoint} {request.partition} join run "
-                f"{joined.run_id[:8]} ({joined.status.value}): it lists the folder when it starts"
-            )
-    return kept
+    found = runs_by_partition(context.instance, IN_FLIGHT, set(jobs.values()), asset_jobs, context.log.warning)
+    states: dict[tuple[str, str], MonthRuns] = {}
+    for endpoint, partition in months:
+        runs = [r for r in found.get((jobs[endpoint], partition), []) if r.scores_into_latest]
+        if any(r.status in WAITING for r in runs):
+            states[(endpoint, partition)] = MonthRuns.WAITING
+        elif runs:
+            states[(endpoint, partition)] = MonthRuns.RUNNING
+    return states

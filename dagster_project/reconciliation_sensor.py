@@ -46,10 +46,16 @@ FAILED = [dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED]
 def grace_seconds(settings: Settings) -> float:
     """How long a landed file is left to the data-arrival sensor before reconciliation counts it.
 
-    That sensor asks for a month at the latest ``arrival_max_wait_seconds`` after its first event;
+    That sensor asks for a month at the latest ``arrival_max_wait_seconds`` after its first event,
+    at its first tick after that (a tick waits up to ``arrival_poll_seconds`` for events first);
     two of its ticks on top cover the publisher's delay and a clock that differs a little from S3's.
     """
-    return settings.arrival_max_wait_seconds + settings.arrival_settle_seconds + 2 * settings.sensor_interval_seconds
+    return (
+        settings.arrival_max_wait_seconds
+        + settings.arrival_settle_seconds
+        + settings.arrival_poll_seconds
+        + 2 * settings.sensor_interval_seconds
+    )
 
 
 class LatestReader:

@@ -15,7 +15,7 @@ from dagster._core.events import EngineEventData
 from dagster._core.remote_origin import RegisteredCodeLocationOrigin, RemoteRepositoryOrigin
 from dagster._core.storage.tags import GRPC_INFO_TAG
 
-from batchpoint.arrival_batching import PartitionRequest
+from batchpoint.arrival_batching import MonthRuns
 from batchpoint.config import Settings
 from batchpoint.errors import StorageError
 from batchpoint.outputs.layout import OutputLayout
@@ -25,7 +25,7 @@ from batchpoint.specs.deployment import BatchDeployment
 from batchpoint.specs.endpoint import BatchEndpoint
 from batchpoint.storage.memory import MemoryStore
 from batchpoint.storage.port import ObjectInfo
-from dagster_project.arrival_sensor import join_waiting_runs
+from dagster_project.arrival_sensor import month_runs
 from dagster_project.definitions import build_definitions
 from dagster_project.endpoint_assets import build_endpoint_definitions
 from dagster_project.naming import job_name
@@ -232,33 +232,30 @@ def test_latest_naming_a_version_without_manifest_rescoring_the_month(world: Wor
 
 # ---- the data-arrival sensor's side -----------------------------------------------------------
 @pytest.mark.parametrize(
-    ("status", "tags", "joined"),
+    ("status", "tags", "seen"),
     [
-        pytest.param(dg.DagsterRunStatus.QUEUED, {}, True, id="queued"),
-        pytest.param(dg.DagsterRunStatus.NOT_STARTED, {}, True, id="not-started"),
-        pytest.param(dg.DagsterRunStatus.STARTING, {}, True, id="starting"),
-        pytest.param(dg.DagsterRunStatus.STARTED, {}, False, id="started-may-have-listed-already"),
-        pytest.param(dg.DagsterRunStatus.SUCCESS, {}, False, id="ended"),
-        pytest.param(dg.DagsterRunStatus.QUEUED, {"batchpoint/rescore": "failed-files"}, False, id="failed-only"),
-        pytest.param(dg.DagsterRunStatus.QUEUED, {"batchpoint/deployment": "other"}, False, id="not-promoting"),
+        pytest.param(dg.DagsterRunStatus.QUEUED, {}, MonthRuns.WAITING, id="queued"),
+        pytest.param(dg.DagsterRunStatus.NOT_STARTED, {}, MonthRuns.WAITING, id="not-started"),
+        pytest.param(dg.DagsterRunStatus.STARTING, {}, MonthRuns.WAITING, id="starting"),
+        pytest.param(dg.DagsterRunStatus.STARTED, {}, MonthRuns.RUNNING, id="started-may-have-listed-already"),
+        pytest.param(dg.DagsterRunStatus.SUCCESS, {}, None, id="ended"),
+        pytest.param(dg.DagsterRunStatus.QUEUED, {"batchpoint/rescore": "failed-files"}, None, id="failed-only"),
+        pytest.param(dg.DagsterRunStatus.QUEUED, {"batchpoint/deployment": "other"}, None, id="not-promoting"),
         pytest.param(
             dg.DagsterRunStatus.QUEUED,
             {"batchpoint/deployment": "other", "batchpoint/promote": "true"},
-            True,
+            MonthRuns.WAITING,
             id="promoting-backfill",
         ),
     ],
 )
-def test_arrivals_join_a_run_of_their_month_that_has_not_started(
-    world: World, status: dg.DagsterRunStatus, tags: dict[str, str], joined: bool
+def test_the_arrival_sensor_sees_what_the_runs_of_a_month_are_doing(
+    world: World, status: dg.DagsterRunStatus, tags: dict[str, str], seen: MonthRuns | None
 ) -> None:
     endpoint = BatchEndpoint.parse({"name": "sales-forecast", "data_arrival": {"prefix": "sales/"}})
     built = {"sales-forecast": build_endpoint_definitions(endpoint, Platform(world.settings))}
     world.queue(THIS_MONTH, status, **tags)
-    requests = [
-        PartitionRequest("sales-forecast", THIS_MONTH, (("s3://landing/sales/x.csv", "e1"),)),
-        PartitionRequest("sales-forecast", "2025-01", (("s3://landing/sales/y.csv", "e1"),)),
-    ]
     context = dg.build_sensor_context(instance=world.instance)
-    kept = join_waiting_runs(context, requests, built)
-    assert [r.partition for r in kept] == (["2025-01"] if joined else [THIS_MONTH, "2025-01"])
+    months = [("sales-forecast", THIS_MONTH), ("sales-forecast", "2025-01")]
+    expected = {("sales-forecast", THIS_MONTH): seen} if seen else {}
+    assert month_runs(context, months, built) == expected

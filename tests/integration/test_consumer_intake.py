@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 
 import pytest
 
@@ -81,3 +82,35 @@ def test_read_from_empty_and_missing_topics(store_and_broker: Settings, unique_n
     empty = read_from(bootstrap, unique_name, None, 10, 5.0)
     assert (empty.messages, empty.next_offsets) == ([], {0: 0})
     assert read_from(bootstrap, f"{unique_name}-missing", {0: 4}, 10, 1.0).next_offsets == {0: 4}
+
+
+def test_a_waiting_read_returns_the_event_published_while_it_waits(
+    store_and_broker: Settings, unique_name: str
+) -> None:
+    bootstrap = store_and_broker.bootstrap
+    ensure_topics(bootstrap, [unique_name])
+    caught_up = read_from(bootstrap, unique_name, None, 10, 1.0).next_offsets
+    producer = make_producer(bootstrap)
+    # Published while the read below waits (the wait is long enough to surely cover it): without
+    # the wait the read would return empty, caught up.
+    later = threading.Timer(1.0, lambda: (producer.send(unique_name, value=b"landed"), producer.flush()))
+    later.start()
+    try:
+        batch = read_from(bootstrap, unique_name, caught_up, 10, 5.0, wait_s=120.0)
+    finally:
+        later.join()
+        producer.close()
+    assert ([m.value for m in batch.messages], batch.next_offsets) == ([b"landed"], {0: 1})
+
+
+def test_a_read_takes_every_pending_event_beyond_one_fetch(store_and_broker: Settings, unique_name: str) -> None:
+    bootstrap = store_and_broker.bootstrap
+    ensure_topics(bootstrap, [unique_name])
+    producer = make_producer(bootstrap)
+    for i in range(1500):  # more than the 500 a sensor tick used to read
+        producer.send(unique_name, value=f"{i:04d}".encode() * 300)  # ~1.8 MB: several fetches
+    producer.flush()
+    producer.close()
+    batch = read_from(bootstrap, unique_name, None, 50_000, 60.0, wait_s=5.0)
+    assert [m.offset for m in batch.messages] == list(range(1500))
+    assert batch.next_offsets == {0: 1500}

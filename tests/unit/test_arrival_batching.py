@@ -1,28 +1,79 @@
-"""Bursts become one request per month; redeliveries are skipped, overwrites are not; the cursor round-trips."""
+"""An idle month is requested at once, a burst gives few runs; redeliveries are skipped, overwrites
+are not; the cursor round-trips."""
 
 import json
+from collections.abc import Mapping
 
-from batchpoint.arrival_batching import Arrival, ArrivalState
+from batchpoint.arrival_batching import Arrival, ArrivalState, Due, MonthRuns, PartitionRequest
 from batchpoint.object_versions import ObjectVersion
+
+MONTH = ("sales-forecast", "2026-11")
 
 
 def _arrival(key: str, etag: str = "e1", month: str = "2026-11", order: str = "") -> Arrival:
     return Arrival("sales-forecast", month, "landing", f"sales/{month}/{key}", etag, order=order)
 
 
+def _due(
+    state: ArrivalState,
+    now: float,
+    runs: Mapping[tuple[str, str], MonthRuns] | None = None,
+    settle_seconds: float = 0.0,
+) -> list[PartitionRequest]:
+    return state.take_due(now, runs or {}, max_wait_seconds=60, settle_seconds=settle_seconds).requests
+
+
 def _settle(state: ArrivalState, now: float) -> list[str]:
-    """The ETags of ``a.csv`` in the requests due at ``now``."""
-    due = state.take_due(now=now, settle_seconds=3, max_wait_seconds=60)
-    return [v.etag for r in due for uri, v in r.files if uri.endswith("/a.csv")]
+    """The ETags of ``a.csv`` in the requests due at ``now`` (no run in flight)."""
+    return [v.etag for r in _due(state, now) for uri, v in r.files if uri.endswith("/a.csv")]
 
 
-def test_burst_in_one_month_gives_one_request_after_settling() -> None:
+def test_a_file_of_an_idle_month_is_requested_at_once() -> None:
+    state = ArrivalState()
+    state.add([_arrival("a.csv")], now=100.0)
+    (request,) = _due(state, now=100.0)
+    assert (request.endpoint, request.partition, len(request.files)) == (*MONTH, 1)
+    assert state.pending == {}
+
+
+def test_a_burst_joins_the_waiting_run_then_waits_for_the_running_one_then_gets_one_more() -> None:
+    state = ArrivalState()
+    state.add([_arrival("part-000.csv")], now=0.0)
+    assert len(_due(state, now=0.0)) == 1  # the first file asks for run 1
+    state.add([_arrival(f"part-{i:03d}.csv") for i in range(1, 200)], now=1.0)
+    due = state.take_due(2.0, {MONTH: MonthRuns.WAITING}, max_wait_seconds=60)
+    assert (due.requests, [len(r.files) for r in due.joined]) == ([], [199])  # run 1 lists them
+    assert state.pending == {}
+    state.add([_arrival(f"part-{i:03d}.csv") for i in range(200, 500)], now=5.0)
+    for now in (5.0, 10.0, 15.0):  # run 1 has begun: it may have listed the folder already
+        assert state.take_due(now, {MONTH: MonthRuns.RUNNING}, max_wait_seconds=60) == Due()
+    state.add([_arrival(f"part-{i:03d}.csv") for i in range(500, 600)], now=16.0)
+    (request,) = _due(state, now=20.0)  # run 1 ended: one run for everything since it began
+    assert len(request.files) == 400
+
+
+def test_a_month_behind_a_run_that_does_not_end_is_requested_after_max_wait() -> None:
+    state = ArrivalState()
+    state.add([_arrival("a.csv")], now=0.0)
+    assert _due(state, now=59.0, runs={MONTH: MonthRuns.RUNNING}) == []
+    assert len(_due(state, now=60.0, runs={MONTH: MonthRuns.RUNNING})) == 1
+
+
+def test_only_the_month_with_a_run_in_flight_waits() -> None:
+    state = ArrivalState()
+    state.add([_arrival("a.csv", month="2026-10"), _arrival("a.csv", month="2026-11")], now=0.0)
+    due = state.take_due(0.0, {("sales-forecast", "2026-10"): MonthRuns.RUNNING}, max_wait_seconds=60)
+    assert [r.partition for r in due.requests] == ["2026-11"]
+    assert state.months() == [("sales-forecast", "2026-10")]
+
+
+def test_a_settle_window_when_one_is_set_holds_an_idle_month_until_its_burst_pauses() -> None:
     state = ArrivalState()
     assert state.add([_arrival(f"part-{i:03d}.csv") for i in range(20)], now=100.0) == 20
-    assert state.take_due(now=101.0, settle_seconds=3, max_wait_seconds=60) == []
+    assert _due(state, now=101.0, settle_seconds=3) == []
     state.add([_arrival("part-020.csv")], now=102.0)
-    assert state.take_due(now=104.0, settle_seconds=3, max_wait_seconds=60) == []
-    (request,) = state.take_due(now=105.5, settle_seconds=3, max_wait_seconds=60)
+    assert _due(state, now=104.0, settle_seconds=3) == []
+    (request,) = _due(state, now=105.5, settle_seconds=3)
     assert (request.endpoint, request.partition, len(request.files)) == ("sales-forecast", "2026-11", 21)
     assert state.pending == {}
 
@@ -30,17 +81,14 @@ def test_burst_in_one_month_gives_one_request_after_settling() -> None:
 def test_months_are_separate_requests() -> None:
     state = ArrivalState()
     state.add([_arrival("a.csv", month="2026-10"), _arrival("a.csv", month="2026-11")], now=0.0)
-    assert [r.partition for r in state.take_due(now=10, settle_seconds=3, max_wait_seconds=60)] == [
-        "2026-10",
-        "2026-11",
-    ]
+    assert [r.partition for r in _due(state, now=10)] == ["2026-10", "2026-11"]
 
 
 def test_redelivery_is_skipped_but_a_new_etag_is_not() -> None:
     state = ArrivalState()
     state.add([_arrival("a.csv")], now=0.0)
     assert state.add([_arrival("a.csv")], now=0.5) == 0  # redelivered while pending
-    state.take_due(now=10, settle_seconds=3, max_wait_seconds=60)
+    _due(state, now=10)
     assert state.add([_arrival("a.csv")], now=11) == 0  # redelivered after its run was requested
     assert state.add([_arrival("a.csv", etag="e2")], now=11) == 1  # overwritten: new content
 
@@ -49,7 +97,7 @@ def test_trickle_is_requested_after_max_wait() -> None:
     state = ArrivalState()
     for t in range(0, 70, 2):
         state.add([_arrival(f"p{t}.csv")], now=float(t))
-        due = state.take_due(now=float(t), settle_seconds=3, max_wait_seconds=60)
+        due = _due(state, now=float(t), settle_seconds=3)
         if due:
             assert t >= 60
             return
@@ -86,7 +134,7 @@ def test_an_older_event_read_while_its_month_settles_keeps_the_newer_version() -
 def test_run_key_is_stable_for_the_same_tick_and_new_for_a_return_to_earlier_content() -> None:
     def tick(state: ArrivalState, etag: str, order: str, at: float) -> str:
         state.add([_arrival("x.csv", etag, order=order)], now=at)
-        (request,) = state.take_due(now=at + 5, settle_seconds=1, max_wait_seconds=60)
+        (request,) = _due(state, now=at + 5)
         return request.run_key
 
     first = tick(ArrivalState(), "A", "s01", at=0)
@@ -101,8 +149,10 @@ def test_cursor_round_trip() -> None:
     state = ArrivalState(offsets={0: 17})
     state.add([_arrival("a.csv")], now=1.0)
     state.add([_arrival("b.csv", month="2026-10")], now=1.0)
-    state.take_due(now=1.0, settle_seconds=0, max_wait_seconds=60)
+    _due(state, now=1.0)
     state.add([_arrival("c.csv")], now=2.0)
+    state.add([_arrival("d.csv", etag="e2", order="s05")], now=2.5)
+    assert _due(state, now=3.0, runs={MONTH: MonthRuns.RUNNING}) == []
     restored = ArrivalState.from_cursor(state.to_cursor())
     assert restored == state
     assert ArrivalState.from_cursor(None) == ArrivalState()
@@ -127,7 +177,7 @@ def test_a_cursor_of_the_earlier_format_is_read() -> None:
     assert state.pending["sales-forecast|2026-11"].files == {"s3://landing/sales/2026-11/b.csv": ObjectVersion("e9")}
     assert state.add([_arrival("b.csv", "e9", order="s07")], now=3.0) == 0  # its pending file is known
     assert state.add([_arrival("a.csv", "e1", order="s07")], now=3.0) == 1  # "seen" digests are dropped
-    (request,) = state.take_due(now=10, settle_seconds=3, max_wait_seconds=60)
+    (request,) = _due(state, now=10)  # no run in flight: the pending month is requested at once
     assert [uri.rsplit("/", 1)[1] for uri, _ in request.files] == ["a.csv", "b.csv"]
     assert ArrivalState.from_cursor(state.to_cursor(), remember=100) == state
 
@@ -141,16 +191,19 @@ def test_the_cursor_remembers_a_bounded_number_of_objects() -> None:
     assert len(ArrivalState.from_cursor(state.to_cursor(), remember=2).taken.entries) == 2
 
 
-def test_settle_clock_starts_when_the_file_arrived_not_when_it_was_read() -> None:
+def test_the_clocks_start_when_the_file_arrived_not_when_it_was_read() -> None:
     state = ArrivalState()
     early = Arrival("sales-forecast", "2026-11", "landing", "sales/2026-11/a.csv", "e1", at=100.0)
     state.add([early], now=104.0)  # read one sensor tick after it landed
-    assert len(state.take_due(now=104.0, settle_seconds=3, max_wait_seconds=60)) == 1
+    assert len(_due(state, now=104.0, settle_seconds=3)) == 1
+    held = ArrivalState()
+    held.add([early], now=160.0)
+    assert len(_due(held, now=160.0, runs={MONTH: MonthRuns.RUNNING})) == 1  # waited max_wait already
 
 
 def test_a_timestamp_from_the_future_counts_as_now() -> None:
     state = ArrivalState()
     skewed = Arrival("sales-forecast", "2026-11", "landing", "sales/2026-11/a.csv", "e1", at=500.0)
     state.add([skewed], now=100.0)
-    assert state.take_due(now=102.0, settle_seconds=3, max_wait_seconds=60) == []
-    assert len(state.take_due(now=103.5, settle_seconds=3, max_wait_seconds=60)) == 1
+    assert _due(state, now=102.0, settle_seconds=3) == []
+    assert len(_due(state, now=103.5, settle_seconds=3)) == 1
