@@ -15,6 +15,11 @@ from batchpoint.errors import SpecError
 DEFINITIONS_MODULE = "dagster_project.definitions"
 LOCATION_NAME = "batchpoint"
 # Named, not imported: batchpoint/ imports no Dagster code (the daemon loads it from dagster.yaml).
+# Dagster puts this tag on every run of a partition (batchpoint.orchestration.run_tags.PARTITION_TAG).
+MONTH_TAG = "dagster/partition"
+# At most one run of a month at a time: a later run of the month waits in the queue, then reuses
+# what the earlier one published and scores only the files it did not (docs/decisions/every-file-once.md).
+ONE_RUN_PER_MONTH = {"key": MONTH_TAG, "value": {"applyLimitPerUniqueValue": True}, "limit": 1}
 RUN_LAUNCHER = {"module": "dagster_project.run_launcher", "class": "WorkerCheckingRunLauncher"}
 
 
@@ -74,8 +79,8 @@ def postgres_storage(url: str) -> dict[str, Any]:
 def instance_config(
     dagster_home: Path, postgres_url: str = "", monitoring: RunMonitoring | None = None
 ) -> dict[str, Any]:
-    """The content of ``dagster.yaml``: sqlite (or Postgres) storage, queued runs, run monitoring
-    with a launcher that tells when a run's worker is gone, no telemetry."""
+    """The content of ``dagster.yaml``: sqlite (or Postgres) storage, queued runs (one at a time per
+    month), run monitoring with a launcher that tells when a run's worker is gone, no telemetry."""
     storage = (
         postgres_storage(postgres_url)
         if postgres_url
@@ -87,7 +92,7 @@ def instance_config(
             "module": "dagster.core.run_coordinator",
             "class": "QueuedRunCoordinator",
             # The default 5 s poll adds up to 5 s to every data-arrival run's latency.
-            "config": {"dequeue_interval_seconds": 1},
+            "config": {"dequeue_interval_seconds": 1, "tag_concurrency_limits": [ONE_RUN_PER_MONTH]},
         },
         "run_launcher": RUN_LAUNCHER,
         "run_monitoring": (monitoring or RunMonitoring()).config(),
