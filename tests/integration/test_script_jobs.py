@@ -344,6 +344,23 @@ def test_an_incremental_run_scores_only_the_mini_batches_a_change_touches(harnes
     assert "7 28.5 part-2.csv" in " ".join(output_lines(harness, changed))
     assert changed.rows == full.rows - 4 + 1
 
+    # A run that finds nothing new (it was requested for files an earlier run already scored)
+    # scores no mini-batch and publishes the same rows.
+    again = harness.score(
+        deployment(),
+        runtime,
+        model,
+        list(harness.store.list(harness.bucket, f"sales/{PARTITION}/")),
+        "job-4",
+        reuse="incremental",
+    )
+    assert (again.status, again.mini_batches, again.manifest.reused.files if again.manifest.reused else 0) == (
+        "Completed",
+        0,
+        6,
+    )
+    assert sorted(output_lines(harness, again)) == sorted(output_lines(harness, changed))
+
 
 def test_init_failure_fails_the_job_with_its_traceback(harness: Harness) -> None:
     inputs = harness.put_csvs(FIVE)
