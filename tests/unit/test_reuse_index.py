@@ -9,10 +9,13 @@ import pytest
 
 from batchpoint.models.resolved import ResolvedModel
 from batchpoint.outputs.manifest import Manifest
+from batchpoint.outputs.merged_output import MergedOutput
 from batchpoint.outputs.reuse_index import OutputSegment, ReuseIndex
+from batchpoint.scoring.reuse import Reused
 from batchpoint.scoring.reuse_key import reuse_key
 from batchpoint.scoring.runtime import WorkerRuntime
 from batchpoint.scoring.segment_reuse import unchanged_segments
+from batchpoint.scoring.segments import copy_reused_segments
 from batchpoint.specs.deployment import BatchDeployment
 
 
@@ -86,3 +89,19 @@ def test_the_reuse_key_changes_with_what_decides_the_rows_only(tmp_path: Path) -
     assert reuse_key(deployment, model, runtime) == key
     (runtime.code_dir / "score.py").write_text("def run(mini_batch):\n    return []\n")  # changed in place
     assert reuse_key(deployment, model, runtime) != key
+
+
+def test_reused_rows_are_copied_by_their_place_and_new_ones_placed_after(tmp_path: Path) -> None:
+    """The text rows of an earlier output, cut by segment, land in the new output with their new places."""
+    earlier = tmp_path / "earlier.csv"
+    earlier.write_bytes(b"a 1\nb 2\nc 3\n")
+    first, third = OutputSegment((("s3://b/a", "e1"),), 1, 0, 4), OutputSegment((("s3://b/c", "e3"),), 1, 8, 4)
+    reused = Reused("v1", {}, segments=(first, third), source=earlier)
+    result = tmp_path / "mb-0.txt"
+    result.write_bytes(b"d 4\ne 5\n")
+    with MergedOutput(tmp_path / "out" / "predictions.csv") as out:
+        placed = copy_reused_segments(out, reused, "rows")
+        out.add(result, "rows", 2)
+    assert (tmp_path / "out" / "predictions.csv").read_bytes() == b"a 1\nc 3\nd 4\ne 5\n"
+    assert [(s.start, s.length, s.rows) for s in placed] == [(0, 4, 1), (4, 4, 1)]
+    assert (out.rows, out.position) == (4, 16)
