@@ -5,7 +5,8 @@ run whose worker was killed together with the code server stays STARTED forever:
 busy to the sensors and its job row stays Running. The worker writes ``Started process for run
 (pid: N)`` to the run's event log before the run becomes STARTED; when the code server that
 launched it listens on a loopback address, the worker runs on this machine, and that pid can be
-checked here. A pid that is gone, a zombie, or now names a process started after that event
+checked here; a run handed to the warm run worker (``WARM_WORKER_TAG``, a unix socket, so this
+machine) runs here too. A pid that is gone, a zombie, or now names a process started after that event
 (the pid was reused) means the worker is gone. Anything else (a remote code server, no such
 event) cannot be told from here and counts as alive.
 """
@@ -24,6 +25,8 @@ from dagster._core.events import DagsterEventType
 from dagster._core.storage.tags import GRPC_INFO_TAG
 
 STARTED_PROCESS = "Started process for run (pid: "
+# Set by WarmRunLauncher on a run the warm run worker forked: {"pid", "launched_at", "socket"}.
+WARM_WORKER_TAG = "batchpoint/warm_run_worker"
 # /proc start times are in clock ticks since boot, boot time in whole seconds: allow for both.
 _START_TOLERANCE_S = 1.5
 
@@ -61,9 +64,14 @@ def check_worker(instance: dg.DagsterInstance, run: dg.DagsterRun) -> WorkerChec
     began = process_start_time(pid)
     if began is None:
         return WorkerCheck(Worker.GONE, f"its run worker (pid {pid}) is no longer running")
-    if began > logged_at + _START_TOLERANCE_S:
+    if not started_by(began, logged_at):
         return WorkerCheck(Worker.GONE, f"its run worker (pid {pid}) is gone; that pid now names a newer process")
     return WorkerCheck(Worker.ALIVE, f"its run worker (pid {pid}) is running")
+
+
+def started_by(began: float, at: float) -> bool:
+    """Whether a process that started at ``began`` can be the one seen at ``at`` (not a reused pid)."""
+    return began <= at + _START_TOLERANCE_S
 
 
 def process_start_time(pid: int) -> float | None:
@@ -112,6 +120,8 @@ def _worker_start(instance: dg.DagsterInstance, run_id: str) -> tuple[int, float
 
 
 def _code_server_host(run: dg.DagsterRun) -> str | None:
+    if WARM_WORKER_TAG in run.tags:
+        return "localhost"
     raw = run.tags.get(GRPC_INFO_TAG)
     if not raw:
         return None

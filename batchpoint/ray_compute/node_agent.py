@@ -210,26 +210,51 @@ class NodeAgent:
             worker = self._workers.get(slot)
         if worker is None:
             return RunAnswer(None, failure=("crash", "no process for this slot", ""))
-        stem = f"s{slot}-mb-{staged.mini_batch.index:06d}"
-        result_path = result_file(
-            self._work / "results", stem, builtin=self._bundle.builtin, result_format=result_format
-        )
-        result_path.parent.mkdir(parents=True, exist_ok=True)
+        result_path = self._result_path(slot, staged.mini_batch.index, result_format)
         request = RunRequest(output_action, result_path, timeout, result_format)
         try:
             answer = worker.run(staged, request)
         except ScriptWorkerError as exc:
-            self._drop(slot)
-            kind_name = (
-                "timeout"
-                if isinstance(exc, MiniBatchTimeout)
-                else "crash"
-                if isinstance(exc, WorkerCrashed)
-                else "protocol"
-            )
-            returncode = exc.returncode if isinstance(exc, WorkerCrashed) else None
-            headline = str(exc).split("\n--- worker log", 1)[0]
-            return RunAnswer(None, failure=(kind_name, headline, exc.stderr_tail), returncode=returncode)
+            return self._failed_run(slot, exc)
+        return self._with_result(answer)
+
+    def run_group(
+        self, slot: int, staged: list[StagedMiniBatch], output_action: OutputAction, timeout: float
+    ) -> list[RunAnswer]:
+        """Several mini-batches in one message to the slot's process (the built-in scorer); one answer each.
+
+        A failure of the whole attempt (timeout, crash, protocol) is the one answer of the list.
+        """
+        with self._lock:
+            worker = self._workers.get(slot)
+        if worker is None:
+            return [RunAnswer(None, failure=("crash", "no process for this slot", ""))]
+        requests = [
+            RunRequest(output_action, self._result_path(slot, s.mini_batch.index, "rows"), timeout, "rows")
+            for s in staged
+        ]
+        try:
+            answers = worker.run_group(staged, requests)
+        except ScriptWorkerError as exc:
+            return [self._failed_run(slot, exc)]
+        return [self._with_result(answer) for answer in answers]
+
+    def _result_path(self, slot: int, index: int, result_format: str) -> Path:
+        stem = f"s{slot}-mb-{index:06d}"
+        path = result_file(self._work / "results", stem, builtin=self._bundle.builtin, result_format=result_format)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return path
+
+    def _failed_run(self, slot: int, exc: ScriptWorkerError) -> RunAnswer:
+        self._drop(slot)
+        kind_name = "timeout" if isinstance(exc, MiniBatchTimeout) else "crash"
+        kind_name = kind_name if isinstance(exc, (MiniBatchTimeout, WorkerCrashed)) else "protocol"
+        returncode = exc.returncode if isinstance(exc, WorkerCrashed) else None
+        headline = str(exc).split("\n--- worker log", 1)[0]
+        return RunAnswer(None, failure=(kind_name, headline, exc.stderr_tail), returncode=returncode)
+
+    @staticmethod
+    def _with_result(answer: ScriptAnswer) -> RunAnswer:
         data: bytes | None = None
         if answer.ok and answer.result_path:
             path = Path(answer.result_path)

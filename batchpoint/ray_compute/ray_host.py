@@ -17,7 +17,7 @@ import contextlib
 import dataclasses
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -110,12 +110,35 @@ class RayWorker:
             self.kill()
             raise MiniBatchTimeout(index, request.timeout, "(the node agent did not answer either)") from None
         if answer.failure is not None:
-            kind, message, tail = answer.failure
-            if kind == "timeout":
-                raise MiniBatchTimeout(index, request.timeout, tail)
-            if kind == "crash":
-                raise WorkerCrashed(index, answer.returncode, tail)
-            raise ScriptProtocolError(message, tail)
+            self._raise(index, request.timeout, answer)
+        return self._written(answer, request)
+
+    def run_group(self, staged: Sequence[StagedMiniBatch], requests: Sequence[RunRequest]) -> list[ScriptAnswer]:
+        """Several mini-batches in one message to the node's process; each result written here."""
+        index = staged[0].mini_batch.index
+        timeout = sum(r.timeout for r in requests)
+        ref = self._agent().run_group.remote(self.local_slot, list(staged), requests[0].output_action, timeout)
+        try:
+            answers: list[RunAnswer] = self._get(ref, index, timeout=timeout + ANSWER_GRACE_SECONDS)
+        except GetTimeoutError:
+            self.kill()
+            raise MiniBatchTimeout(index, timeout, "(the node agent did not answer either)") from None
+        if len(answers) == 1 and answers[0].failure is not None:
+            self._raise(index, timeout, answers[0])
+        return [self._written(a, r) for a, r in zip(answers, requests, strict=True)]
+
+    @staticmethod
+    def _raise(index: int, timeout: float, answer: RunAnswer) -> None:
+        assert answer.failure is not None
+        kind, message, tail = answer.failure
+        if kind == "timeout":
+            raise MiniBatchTimeout(index, timeout, tail)
+        if kind == "crash":
+            raise WorkerCrashed(index, answer.returncode, tail)
+        raise ScriptProtocolError(message, tail)
+
+    @staticmethod
+    def _written(answer: RunAnswer, request: RunRequest) -> ScriptAnswer:
         result = answer.answer
         assert result is not None  # an answer without a failure carries the driver's answer
         if answer.result is not None:

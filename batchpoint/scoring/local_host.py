@@ -15,14 +15,20 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from batchpoint.errors import ScoringError
 from batchpoint.scoring.input_staging import InputStager, StagedMiniBatch
 from batchpoint.scoring.planning import MiniBatch
 from batchpoint.scoring.script_answers import ScriptAnswer
-from batchpoint.scoring.script_process import LEAKY_VARIABLES, ScriptProcess, process_log, script_environment
+from batchpoint.scoring.script_process import (
+    LEAKY_VARIABLES,
+    GroupMember,
+    ScriptProcess,
+    process_log,
+    script_environment,
+)
 from batchpoint.scoring.worker_host import LOCAL_NODE, HostRequest, RunRequest, Say, Starting
 from batchpoint.scoring.zygote_client import Zygote
 from batchpoint.storage.port import ObjectStore
@@ -75,6 +81,13 @@ class LocalWorker:
             request.timeout,
             result_format=request.result_format,
         )
+
+    def run_group(self, staged: Sequence[StagedMiniBatch], requests: Sequence[RunRequest]) -> list[ScriptAnswer]:
+        """One grouped ``run`` of several staged mini-batches."""
+        members = [
+            GroupMember(s.mini_batch.index, s.paths, r.result_path) for s, r in zip(staged, requests, strict=True)
+        ]
+        return self.process.run_group(members, requests[0].output_action, sum(r.timeout for r in requests))
 
     def kill(self) -> None:
         """Kill the driver's process group."""

@@ -27,6 +27,14 @@ instead of ``run()``. It writes its own result file and returns ``{"items": n, "
 "rows": r, "error": str|null}, ...], "format": "arrow"}`` (optionally ``"result_path"``: ``null`` when it
 wrote nothing); the driver passes ``items``, ``files``, ``format`` and ``result_path`` through.
 
+Grouped requests (the built-in scorer only, ``GROUP_HOOK``): ``{"mini_batch": i, "group": [{"mini_batch": j,
+"files": [paths], "result_path": path|null}, ...], "output": ...}`` has ``batchpoint_run_group(members)``
+called once with ``[(files, result_path), ...]``; it returns one ``batchpoint_run``-shaped dict per member.
+The answer is ``{"mini_batch": i, "ok": true, "answers": [one answer per member, as above], "seconds": s}``,
+or one ``"ok": false`` answer for the whole group when the hook raised. Each member is still a
+mini-batch of its own (its files, its result file, its outcomes); the group is one message and one
+``predict`` call. ``mini_batch_size`` keeps meaning what ``run()`` receives.
+
 The protocol owns the original stdout; file descriptor 1 is pointed at stderr so the script's prints
 (and C libraries writing to fd 1) land in the process log instead of corrupting answers.
 """
@@ -54,6 +62,7 @@ PARENT_POLL_SECONDS = 1.0
 OUTPUT_ACTIONS = ("append_row", "summary_only")
 RESULT_FORMATS = ("rows", "parquet")
 HOOK = "batchpoint_run"
+GROUP_HOOK = "batchpoint_run_group"
 HOOK_SHAPE = '{"items": n, "files": [{"path": p, "rows": r, "error": str | None}, ...], "format": "arrow"}'
 VALUE_COLUMN = "value"
 
@@ -259,6 +268,40 @@ def run_mini_batch(script: ModuleType, request: dict[str, Any]) -> dict[str, Any
     return {"mini_batch": index, "ok": True, **fields, "seconds": time.perf_counter() - started}
 
 
+def run_group(script: ModuleType, request: dict[str, Any]) -> dict[str, Any]:
+    """Score a grouped request with ``batchpoint_run_group()``; never raises for the script's faults."""
+    index = request.get("mini_batch")
+    started = time.perf_counter()
+    try:
+        hook = getattr(script, GROUP_HOOK, None)
+        if not callable(hook):
+            raise RunResultError(f"a grouped request needs {GROUP_HOOK}(members) in the script, which has none")
+        output = request.get("output", "append_row")
+        if output not in OUTPUT_ACTIONS:
+            raise ValueError(f"output must be one of {OUTPUT_ACTIONS}, got {output!r}")
+        members = [
+            ([str(f) for f in m["files"]], m.get("result_path") if output == "append_row" else None)
+            for m in request["group"]
+        ]
+        values = list(hook(members))
+        if len(values) != len(members):
+            raise RunResultError(f"{GROUP_HOOK}() returned {len(values)} answers for {len(members)} mini-batches")
+        share = (time.perf_counter() - started) / max(len(members), 1)
+        answers = [
+            {"mini_batch": m["mini_batch"], "ok": True, **hook_answer(value, path), "seconds": share}
+            for m, (_, path), value in zip(request["group"], members, values)  # noqa: B905 -- Python 3.8: no strict
+        ]
+    except Exception as exc:
+        return {
+            "mini_batch": index,
+            "ok": False,
+            "error": f"{type(exc).__name__}: {exc}",
+            "traceback": traceback.format_exc(),
+            "seconds": time.perf_counter() - started,
+        }
+    return {"mini_batch": index, "ok": True, "answers": answers, "seconds": time.perf_counter() - started}
+
+
 def requests(proto_in: IO[str]) -> Iterator[dict[str, Any]]:
     """Requests from the parent until it closes stdin; blank lines are skipped."""
     for line in proto_in:
@@ -312,7 +355,7 @@ def main(argv: list[str]) -> int:
         return INIT_FAILED_EXIT_CODE
     send(proto_out, {"ready": True, "init_seconds": time.perf_counter() - started, "pid": os.getpid()})
     for request in requests(proto_in):
-        answer = run_mini_batch(script, request)
+        answer = run_group(script, request) if "group" in request else run_mini_batch(script, request)
         if not answer["ok"]:
             print(f"mini-batch {answer['mini_batch']} failed:\n{answer['traceback']}", file=sys.stderr)
         send(proto_out, answer)

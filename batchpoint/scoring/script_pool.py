@@ -35,6 +35,7 @@ from batchpoint.scoring import attempt_policy as policy
 from batchpoint.scoring.attempt_policy import AttemptResult, Decision, RetryRules, Stopping, Verdict
 from batchpoint.scoring.failure_causes import FailureCause
 from batchpoint.scoring.input_staging import StagedMiniBatch
+from batchpoint.scoring.message_groups import GroupRules
 from batchpoint.scoring.planning import MiniBatch
 from batchpoint.scoring.pool_records import Attempt, MiniBatchOutcome, PoolSettings, result_file
 from batchpoint.scoring.script_process import ScriptAnswer
@@ -45,6 +46,15 @@ from batchpoint.scoring.worker_host import RunRequest, Worker, WorkerHost
 class _Task:
     mini_batch: MiniBatch
     failures: list[Attempt] = field(default_factory=list)
+    solo: bool = False
+    """Sent on its own: a group it was in failed as a whole (retries are always sent alone)."""
+    counted: bool = False
+    """Counted as taken (for the prefetch window)."""
+
+    @property
+    def groupable(self) -> bool:
+        """A first attempt that no failed group sent back."""
+        return not self.failures and not self.solo
 
 
 class ScriptPool:
@@ -84,6 +94,8 @@ class ScriptPool:
         self._alive = slots
         self._started_at = time.perf_counter()
         self._order: list[MiniBatch] = []
+        self._groups = GroupRules(1)
+        self._reach = 1
         self._prefetched = 0
         self._taken = 0
         self.init_errors: list[ScriptInitError] = []
@@ -124,6 +136,8 @@ class ScriptPool:
     def run(self, mini_batches: Sequence[MiniBatch]) -> Iterator[MiniBatchOutcome]:
         """Score every mini-batch; yield outcomes as they become final (completion order)."""
         self._order = list(mini_batches)
+        self._groups = GroupRules.for_job(len(mini_batches), self.slots, builtin=self.builtin)
+        self._reach = self._groups.reach(len(mini_batches[0].files)) if mini_batches else 1
         self._started_at = time.perf_counter()
         for mini_batch in mini_batches:
             self._tasks.put(_Task(mini_batch))
@@ -166,9 +180,10 @@ class ScriptPool:
     def _slot(self, slot: int, name: str) -> None:
         process: Worker | None = None
         init_failures = 0
+        carried: list[_Task | None] = []
         try:
             while True:
-                task = self._tasks.get()
+                task = carried.pop() if carried else self._tasks.get()
                 if task is None:
                     return
                 decision = policy.before_attempt(self._stopping())
@@ -188,7 +203,11 @@ class ScriptPool:
                         if init.slot_gives_up:
                             return
                         continue
-                process = self._attempt(task, process, name)
+                group = self._group(task, carried)
+                if len(group) > 1:
+                    process = self._attempt_group(group, process, name)
+                else:
+                    process = self._attempt(task, process, name)
         finally:
             if process is not None:
                 with self._lock:
@@ -251,10 +270,38 @@ class ScriptPool:
                 self._finish(task, None, None, name, not_run=reason)
         return decision
 
+    def _group(self, first: _Task, carried: list[_Task | None]) -> list[_Task]:
+        """``first`` and the first attempts queued behind it that fit one message (``message_groups``).
+
+        The task that ends the group (a retry, a sent-back member, the end marker) is carried to
+        the slot's next turn, so that the queue's order holds.
+        """
+        group = [first]
+        if not self._groups.groups or not first.groupable or carried:
+            return group
+        while self._stopping() is None:
+            try:
+                task = self._tasks.get_nowait()
+            except queue.Empty:
+                break
+            members = [t.mini_batch for t in group]
+            if task is None or not task.groupable or not self._groups.admits(members, task.mini_batch):
+                carried.append(task)
+                break
+            group.append(task)
+        return group
+
     def _attempt(self, task: _Task, process: Worker, name: str) -> Worker | None:
         """One attempt at ``task`` on ``process``; the worker to keep using (``None``: it was lost)."""
-        mini_batch = task.mini_batch
         self._count_taken(task)
+        staged, kept = self._stage(task, process, name)
+        if staged is None:
+            return kept
+        return self._run_one(task, staged, process, name)
+
+    def _stage(self, task: _Task, process: Worker, name: str) -> tuple[StagedMiniBatch | None, Worker | None]:
+        """The task's staged inputs, or ``None`` when staging already settled it; and the worker to keep."""
+        mini_batch = task.mini_batch
         try:
             staged = process.stage(mini_batch)
         except WorkerCrashed as exc:  # a remote worker's node or agent is gone
@@ -264,19 +311,83 @@ class ScriptPool:
             empty = StagedMiniBatch(mini_batch, Path())
             attempt = Attempt(len(task.failures) + 1, name, AttemptResult.CRASHED.value, str(exc).split("\n")[0], "")
             self._failed(task, empty, attempt, name, AttemptResult.CRASHED, process.node)
-            return None
+            return None, None
         decision = policy.after_staging(staged.store_error, len(staged.local))
         if decision.verdict is Verdict.STOP_JOB:
             self._store_unreachable(staged.store_error or "", decision)
             # The first stop is the one the mini-batches left are attributed to.
             self._finish_not_run(task, staged, name, policy.before_attempt(self._stopping()))
-            return process
+            return None, process
         if decision.verdict is Verdict.GIVE_UP:
             self._finish(task, staged, None, name, node=process.node)  # no file could be downloaded
-            return process
-        number = len(task.failures) + 1
+            return None, process
+        return staged, process
+
+    def _request(self, mini_batch: MiniBatch) -> RunRequest:
         rules = self.settings
-        request = RunRequest(rules.output_action, self.result_path(mini_batch), rules.timeout, rules.result_format)
+        return RunRequest(rules.output_action, self.result_path(mini_batch), rules.timeout, rules.result_format)
+
+    def _attempt_group(self, group: list[_Task], process: Worker, name: str) -> Worker | None:
+        """First attempts at several mini-batches in one message; each member is finished on its own.
+
+        A member whose staging settles it (no file, the store gone) leaves the group. When the group
+        fails as a whole (the worker crashed or timed out, the scorer raised), no member counts an
+        attempt: each goes back to the queue to be sent on its own, where the attempt policy applies
+        as to any mini-batch, so a culprit fails alone and its group-mates are not charged for it.
+        """
+        ready: list[tuple[_Task, StagedMiniBatch]] = []
+        for position, task in enumerate(group):
+            self._count_taken(task)
+            staged, kept = self._stage(task, process, name)
+            if kept is None:  # the worker was lost while staging: the rest were not tried
+                self._send_back([t for t, _ in ready] + group[position + 1 :], name, "its worker was lost")
+                return None
+            if staged is not None:
+                ready.append((task, staged))
+        if len(ready) == 1:
+            return self._run_one(*ready[0], process, name)
+        if not ready:
+            return process
+        try:
+            answers = process.run_group([s for _, s in ready], [self._request(t.mini_batch) for t, _ in ready])
+        except ScriptWorkerError as exc:
+            lost = isinstance(exc, (MiniBatchTimeout, WorkerCrashed))
+            if lost:
+                with self._lock:
+                    self._running.pop(name, None)
+                process.discard()
+            self._send_back([t for t, _ in ready], name, str(exc).split("\n", 1)[0])
+            return None if lost else process
+        if len(answers) != len(ready) or not all(a.ok for a in answers):
+            error = next((a.error for a in answers if not a.ok), None) or "the group's answers did not match it"
+            self._send_back([t for t, _ in ready], name, error)
+            return process
+        for (task, staged), answer in zip(ready, answers, strict=True):
+            self._finish(task, staged, answer, name, node=process.node)
+        return process
+
+    def _send_back(self, tasks: list[_Task], name: str, error: str) -> None:
+        """Requeue ``tasks`` to be sent one by one, counting no attempt; not run when the job is stopping."""
+        decision = policy.before_attempt(self._stopping())
+        if decision.verdict is Verdict.NOT_RUN:
+            for task in tasks:
+                self._finish_not_run(task, None, name, decision)
+            return
+        if not tasks:
+            return
+        indexes = ", ".join(str(t.mini_batch.index) for t in tasks)
+        self._say(
+            logging.WARNING,
+            f"mini-batches {indexes}, sent together to {name}, failed as one: {error}; each is sent again on its own",
+        )
+        for task in tasks:
+            task.solo = True
+            self._tasks.put(task)
+
+    def _run_one(self, task: _Task, staged: StagedMiniBatch, process: Worker, name: str) -> Worker | None:
+        """Run the staged mini-batch on ``process`` and settle the attempt."""
+        number = len(task.failures) + 1
+        request = self._request(task.mini_batch)
         try:
             answer = process.run(staged, request)
         except ScriptWorkerError as exc:
@@ -365,15 +476,16 @@ class ScriptPool:
         self._events.put((level, message))
 
     def _count_taken(self, task: _Task) -> None:
-        if not task.failures:
+        if not task.counted:
+            task.counted = True
             with self._lock:
                 self._taken += 1
         self._prefetch_ahead()
 
     def _prefetch_ahead(self) -> None:
-        # Files for the next few mini-batches download while the current ones are scored; a bound
+        # Files for the next few messages download while the current ones are scored; a bound
         # keeps a large job from copying its whole input to local disk.
-        window = 2 * self.slots
+        window = 2 * self.slots * self._reach
         with self._lock:
             start, end = self._prefetched, min(len(self._order), self._taken + window)
             self._prefetched = max(start, end)

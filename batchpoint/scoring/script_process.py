@@ -10,6 +10,7 @@ Both are retriable on a fresh ``ScriptProcess``, whose ``init()`` runs again. An
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import itertools
 import json
 import os
@@ -35,6 +36,7 @@ from batchpoint.scoring.zygote_client import ForkedProcess, Zygote
 
 __all__ = [
     "FileOutcome",
+    "GroupMember",
     "MiniBatchTimeout",
     "ScriptAnswer",
     "ScriptInitError",
@@ -54,6 +56,15 @@ STDERR_TAIL_BYTES = 4000
 # Inherited variables that would make the deployment's Python see batchpoint's own packages.
 LEAKY_VARIABLES = ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "PYTHONSTARTUP")
 _names = itertools.count()
+
+
+@dataclasses.dataclass(frozen=True)
+class GroupMember:
+    """One mini-batch of a grouped request: its index, its local files, where its rows go."""
+
+    index: int
+    files: Sequence[str | Path]
+    result_path: Path | None
 
 
 def process_log(log_dir: Path, name: str) -> Path:
@@ -205,6 +216,39 @@ class ScriptProcess:
             "result_path": None if result_path is None else str(result_path),
             "result_format": result_format,
         }
+        return ScriptAnswer.from_json(self._exchange(index, request, timeout))
+
+    def run_group(self, members: Sequence[GroupMember], output: OutputAction, timeout: float) -> list[ScriptAnswer]:
+        """Send several mini-batches as one grouped request (the built-in scorer's); one answer per member.
+
+        ``timeout`` is the whole group's. When the script failed the group as a whole, every member
+        gets that one failed answer; a timeout or crash kills and raises, as for one mini-batch.
+        """
+        index = members[0].index
+        request = {
+            "mini_batch": index,
+            "group": [
+                {
+                    "mini_batch": m.index,
+                    "files": [str(f) for f in m.files],
+                    "result_path": None if m.result_path is None else str(m.result_path),
+                }
+                for m in members
+            ],
+            "output": output,
+        }
+        message = self._exchange(index, request, timeout)
+        if not message["ok"]:
+            failed = ScriptAnswer.from_json(message)
+            return [dataclasses.replace(failed, mini_batch=m.index) for m in members]
+        answers = message.get("answers")
+        wanted = [m.index for m in members]
+        if not isinstance(answers, list) or [a.get("mini_batch") for a in answers] != wanted:
+            raise ScriptProtocolError(f"group {wanted}: unexpected answer {message!r:.500}", self.stderr_tail())
+        return [ScriptAnswer.from_json(a) for a in answers]
+
+    def _exchange(self, index: int, request: Mapping[str, Any], timeout: float) -> dict[str, Any]:
+        """One request line out, its answer line back; a timeout or crash kills and raises (retriable)."""
         try:
             stdin = self._stdin()
             stdin.write(json.dumps(request) + "\n")
@@ -220,7 +264,7 @@ class ScriptProcess:
             raise WorkerCrashed(index, self._process.wait(), self.stderr_tail())
         if message.get("mini_batch") != index or "ok" not in message:
             raise ScriptProtocolError(f"mini-batch {index}: unexpected answer {message!r}", self.stderr_tail())
-        return ScriptAnswer.from_json(message)
+        return message
 
     def kill(self) -> None:
         """Kill the whole process group at once and reap the driver."""

@@ -18,7 +18,7 @@ Timeouts, crashes and failed ``init()`` surface as today's exceptions (``ScriptW
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -85,6 +85,14 @@ class Worker(Protocol):
 
     def run(self, staged: StagedMiniBatch, request: RunRequest) -> ScriptAnswer:
         """One ``run(mini_batch)``; raises ``ScriptWorkerError`` on timeout (killed), crash or protocol error."""
+        ...
+
+    def run_group(self, staged: Sequence[StagedMiniBatch], requests: Sequence[RunRequest]) -> list[ScriptAnswer]:
+        """Several mini-batches in one message (the built-in scorer's grouped request); one answer each.
+
+        The group's timeout is the sum of its requests'. Raises as ``run`` does; when the script
+        failed the group as a whole, every answer is that failure.
+        """
         ...
 
     def kill(self) -> None:

@@ -15,12 +15,17 @@ from batchpoint.errors import SpecError
 DEFINITIONS_MODULE = "dagster_project.definitions"
 LOCATION_NAME = "batchpoint"
 # Named, not imported: batchpoint/ imports no Dagster code (the daemon loads it from dagster.yaml).
+# Without a socket it launches every run the default way (compose: the daemon has no warm worker).
+RUN_LAUNCHER = {"module": "dagster_project.run_launcher", "class": "WarmRunLauncher"}
+RUN_WORKER_MODULE = "dagster_project.warm_run_worker"
+RUN_WORKER_SOCKET = "run-worker.sock"
+# Linux limits a unix socket path to 108 bytes.
+_MAX_SOCKET_PATH = 100
 # Dagster puts this tag on every run of a partition (batchpoint.orchestration.run_tags.PARTITION_TAG).
 MONTH_TAG = "dagster/partition"
 # At most one run of a month at a time: a later run of the month waits in the queue, then reuses
 # what the earlier one published and scores only the files it did not (docs/decisions/every-file-once.md).
 ONE_RUN_PER_MONTH = {"key": MONTH_TAG, "value": {"applyLimitPerUniqueValue": True}, "limit": 1}
-RUN_LAUNCHER = {"module": "dagster_project.run_launcher", "class": "WorkerCheckingRunLauncher"}
 
 
 @dataclass(frozen=True)
@@ -76,11 +81,26 @@ def postgres_storage(url: str) -> dict[str, Any]:
     return {"postgres": {"postgres_db": db}}
 
 
+def run_worker_socket(dagster_home: Path) -> Path | None:
+    """Where the warm run worker listens; ``None`` when that path is too long for a unix socket."""
+    path = dagster_home.resolve() / RUN_WORKER_SOCKET
+    return path if len(str(path)) <= _MAX_SOCKET_PATH else None
+
+
+def run_launcher(socket: Path | None) -> dict[str, Any]:
+    """The ``run_launcher`` section: runs go to the warm run worker on ``socket`` when it is there."""
+    return RUN_LAUNCHER | ({"config": {"socket": str(socket)}} if socket else {})
+
+
 def instance_config(
-    dagster_home: Path, postgres_url: str = "", monitoring: RunMonitoring | None = None
+    dagster_home: Path,
+    postgres_url: str = "",
+    monitoring: RunMonitoring | None = None,
+    run_worker: Path | None = None,
 ) -> dict[str, Any]:
     """The content of ``dagster.yaml``: sqlite (or Postgres) storage, queued runs (one at a time per
-    month), run monitoring with a launcher that tells when a run's worker is gone, no telemetry."""
+    month), run monitoring with a launcher that tells when a run's worker is gone and hands runs to
+    the warm run worker listening on ``run_worker`` (when given), no telemetry."""
     storage = (
         postgres_storage(postgres_url)
         if postgres_url
@@ -94,7 +114,7 @@ def instance_config(
             # The default 5 s poll adds up to 5 s to every data-arrival run's latency.
             "config": {"dequeue_interval_seconds": 1, "tag_concurrency_limits": [ONE_RUN_PER_MONTH]},
         },
-        "run_launcher": RUN_LAUNCHER,
+        "run_launcher": run_launcher(run_worker),
         "run_monitoring": (monitoring or RunMonitoring()).config(),
         "telemetry": {"enabled": False},
         # Two shared cores: the code server can take well over the default 60 s to load under load.
@@ -132,13 +152,35 @@ def code_server_command(dagster: str, host: str, code_port: int, project_root: P
     )
 
 
+def run_worker_command(python: str, socket: Path, project_root: Path, preload: tuple[str, ...] = ()) -> tuple[str, ...]:
+    """The warm run worker on ``socket``, loading the code server's module from ``project_root``,
+    and the modules in ``preload`` that a run's step imports later."""
+    return (
+        python,
+        "-m",
+        RUN_WORKER_MODULE,
+        "--socket",
+        str(socket),
+        "-d",
+        str(project_root.resolve()),
+        "-m",
+        DEFINITIONS_MODULE,
+        *(arg for module in preload for arg in ("--preload", module)),
+    )
+
+
 def write_dagster_home(
-    dagster_home: Path, host: str, code_port: int, postgres_url: str = "", monitoring: RunMonitoring | None = None
+    dagster_home: Path,
+    host: str,
+    code_port: int,
+    postgres_url: str = "",
+    monitoring: RunMonitoring | None = None,
+    run_worker: Path | None = None,
 ) -> Path:
     """Write both files into ``dagster_home`` (rewritten on every start); return the workspace path."""
     dagster_home.mkdir(parents=True, exist_ok=True)
     (dagster_home / "dagster.yaml").write_text(
-        yaml.safe_dump(instance_config(dagster_home, postgres_url, monitoring), sort_keys=False)
+        yaml.safe_dump(instance_config(dagster_home, postgres_url, monitoring, run_worker), sort_keys=False)
     )
     workspace = dagster_home / "workspace.yaml"
     workspace.write_text(yaml.safe_dump(workspace_config(host, code_port), sort_keys=False))

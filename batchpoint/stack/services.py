@@ -17,7 +17,13 @@ from batchpoint.broker_epoch import log_epoch
 from batchpoint.config import Settings
 from batchpoint.errors import StackError
 from batchpoint.ray_environment import ray_environment
-from batchpoint.stack.dagster_config import RunMonitoring, code_server_command, write_dagster_home
+from batchpoint.stack.dagster_config import (
+    RunMonitoring,
+    code_server_command,
+    run_worker_command,
+    run_worker_socket,
+    write_dagster_home,
+)
 from batchpoint.stack.locations import find_binary, project_root, tansu_binary
 from batchpoint.stack.ray_head import head_cpus, ray_binary, ray_launch_command, ray_temp_dir
 from batchpoint.storage.s3 import S3Store
@@ -45,6 +51,8 @@ MODULE_SERVICES: dict[str, tuple[str, tuple[str, ...]]] = {
     "relay": ("consumers.outbox_relay", ("consumers", "outbox_relay.py")),
     "api": ("batchpoint.api", ("batchpoint", "api", "__main__.py")),
 }
+# Imported by a run that scores on Ray, when its step starts (named: the stack imports no Ray).
+RAY_HOSTS_MODULE = "batchpoint.ray_compute.hosts"
 # Linux limits a unix socket path to 108 bytes; longer data dirs keep weed's default socket paths.
 _MAX_SOCKET_PATH = 100
 
@@ -214,12 +222,20 @@ def mlflow_launch(settings: Settings, mlflow: str) -> Launch:
 
 
 def dagster_launches(settings: Settings, webserver: str, daemon: str, workspace: Path) -> list[Launch]:
-    """Dagster's code server, then webserver and daemon on a workspace pointing at it."""
+    """Dagster's code server, the warm run worker (when its socket path fits), then webserver and
+    daemon on a workspace pointing at the code server."""
     code_server = code_server_command(
         find_binary("dagster"), settings.host, settings.ports.dagster_code, project_root()
     )
+    socket = run_worker_socket(settings.dagster_home)
+    # Runs on the Ray pool import Ray in their step (seconds): the warm worker has it imported
+    # already (its environment, child_env's, holds the Ray variables Ray reads at import).
+    preload = (RAY_HOSTS_MODULE,) if settings.workers == "ray" else ()
+    # Not waited for: until it listens, the launcher launches runs on the code server.
+    run_worker = [] if socket is None else [run_worker_command(sys.executable, socket, project_root(), preload)]
     return [
         Launch("dagster-code", code_server),
+        *(Launch("dagster-run-worker", command) for command in run_worker),
         Launch(
             "dagster",
             (webserver, "-h", settings.host, "-p", str(settings.ports.dagster), "-w", str(workspace)),
@@ -286,6 +302,7 @@ def _server_launches(service: str, settings: Settings) -> list[Launch]:
             settings.ports.dagster_code,
             settings.dagster_postgres_url,
             RunMonitoring.of(settings),
+            run_worker_socket(settings.dagster_home),
         )
         migrate_dagster_storage(settings)
         return dagster_launches(settings, find_binary("dagster-webserver"), find_binary("dagster-daemon"), workspace)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import sys
 from pathlib import Path
 
 import pytest
@@ -15,11 +16,16 @@ from batchpoint.stack.dagster_config import (
     code_server_command,
     instance_config,
     postgres_storage,
+    run_worker_command,
+    run_worker_socket,
     write_dagster_home,
 )
+from batchpoint.stack.locations import project_root
 from batchpoint.stack.ports import free_ports
 from batchpoint.stack.services import (
+    RAY_HOSTS_MODULE,
     child_env,
+    dagster_launches,
     kafka_launch,
     launches,
     mlflow_launch,
@@ -129,8 +135,9 @@ def test_dagster_home_sqlite_by_default(tmp_path: Path) -> None:
         {"key": "dagster/partition", "value": {"applyLimitPerUniqueValue": True}, "limit": 1}
     ]
     assert instance["telemetry"] == {"enabled": False}
-    # Run monitoring with a launcher that can tell a crashed run's worker is gone.
-    assert instance["run_launcher"] == {"module": "dagster_project.run_launcher", "class": "WorkerCheckingRunLauncher"}
+    # Run monitoring with a launcher that can tell a crashed run's worker is gone; no warm run
+    # worker named (compose's daemon has none), so every run is launched on the code server.
+    assert instance["run_launcher"] == {"module": "dagster_project.run_launcher", "class": "WarmRunLauncher"}
     assert instance["run_monitoring"] == {
         "enabled": True,
         "start_timeout_seconds": 180,
@@ -147,6 +154,33 @@ def test_code_server_serves_the_definitions_module() -> None:
     assert command[:3] == ("dagster", "code-server", "start")
     assert command[command.index("-m") : command.index("-m") + 2] == ("-m", "dagster_project.definitions")
     assert "/project" in command
+
+
+def test_the_embedded_stack_hands_runs_to_its_warm_run_worker(settings: Settings) -> None:
+    socket = run_worker_socket(settings.dagster_home)
+    assert socket == settings.dagster_home.resolve() / "run-worker.sock"
+    launcher = instance_config(settings.dagster_home, run_worker=socket)["run_launcher"]
+    assert launcher["class"] == "WarmRunLauncher" and launcher["config"] == {"socket": str(socket)}
+    found = dagster_launches(settings, "dagster-webserver", "dagster-daemon", Path("/w.yaml"))
+    assert [launch.name for launch in found] == ["dagster-code", "dagster-run-worker", "dagster", "dagster-daemon"]
+    assert found[1].command == run_worker_command(sys.executable, socket, project_root(), (RAY_HOSTS_MODULE,))
+    assert found[1].command[-2:] == ("--preload", "batchpoint.ray_compute.hosts")  # workers=ray, the default
+
+
+def test_a_socket_path_too_long_for_linux_means_no_warm_run_worker(tmp_path: Path) -> None:
+    deep = tmp_path / ("d" * 120)
+    assert run_worker_socket(deep) is None
+    settings = dataclasses.replace(Settings(), data_dir=deep, ports=free_ports())
+    found = dagster_launches(settings, "dagster-webserver", "dagster-daemon", Path("/w.yaml"))
+    assert "dagster-run-worker" not in [launch.name for launch in found]
+
+
+def test_the_warm_run_worker_loads_the_code_servers_module() -> None:
+    command = run_worker_command("/venv/bin/python", Path("/h/run-worker.sock"), Path("/project"))
+    assert command[:3] == ("/venv/bin/python", "-m", "dagster_project.warm_run_worker")
+    assert command[command.index("--socket") + 1] == "/h/run-worker.sock"
+    assert command[command.index("-d") + 1] == "/project"
+    assert command[-2:] == ("-m", "dagster_project.definitions")
 
 
 def test_dagster_postgres_storage_uses_psycopg2() -> None:
