@@ -45,7 +45,7 @@ class PartitionRun:
         not promote (tags from docs/backfills-and-versions.md): files they cover may still be
         missing from ``latest`` after them.
         """
-        if "batchpoint/rescore" in self.tags:
+        if self.tags.get("batchpoint/rescore") == "failed-files":
             return False
         promote = self.tags.get("batchpoint/promote")
         return promote == "true" or (promote is None and "batchpoint/deployment" not in self.tags)

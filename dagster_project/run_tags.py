@@ -33,6 +33,8 @@ class RunChoices:
     rescore_failed_files: bool
     """Re-score only the files that failed in the partition's newest version."""
     backfill_id: str | None
+    rescore_all: bool = False
+    """Re-score every file, reusing no earlier version's rows (``batchpoint/rescore: all``)."""
 
 
 def run_choices(
@@ -57,9 +59,11 @@ def run_choices(
     promote = parse_promote(tags.get(PROMOTE_TAG))
     if promote is None:
         promote = deployment is None or deployment == default_deployment
+    rescore = parse_rescore(tags.get(RESCORE_TAG))
     return RunChoices(
         deployment_name=deployment,
         promote=promote,
-        rescore_failed_files=parse_rescore(tags.get(RESCORE_TAG)),
+        rescore_failed_files=rescore == "failed-files",
         backfill_id=tags.get(BACKFILL_ID_TAG) or None,
+        rescore_all=rescore == "all",
     )

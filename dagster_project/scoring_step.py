@@ -108,9 +108,17 @@ def score_partition(
 
 
 def reuse_mode(choices: RunChoices, endpoint: BatchEndpoint) -> ReuseMode | None:
-    """What an earlier version may lend this run: its good files' rows (failed-files or incremental), or nothing."""
+    """What an earlier version may lend this run: its good files' rows (failed-files or incremental), or nothing.
+
+    A failed-only re-score reuses the newest version's good files; ``batchpoint/rescore: all`` and a
+    backfill (asked for to re-score its months) reuse nothing; any other run (data arrival,
+    reconciliation, a materialisation) scores only new or changed files unless the endpoint says
+    ``outputs.incremental: false`` (docs/decisions/every-file-once.md).
+    """
     if choices.rescore_failed_files:
         return "failed-files"
+    if choices.rescore_all or choices.backfill_id:
+        return None
     return "incremental" if endpoint.outputs.incremental else None
 
 

@@ -5,7 +5,7 @@ Tags a scoring run of a predictions partition may carry (``docs/backfills-and-ve
 - ``batchpoint/deployment``: the deployment to score with instead of the endpoint's default;
 - ``batchpoint/promote``: ``"true"`` | ``"false"``, whether a Completed run moves ``latest``;
 - ``batchpoint/rescore``: ``"failed-files"`` to re-score only the files that failed in the
-  partition's newest version;
+  partition's newest version, ``"all"`` to re-score every file (no reuse of ``latest``'s rows);
 - ``dagster/backfill``: set by Dagster on every run of a backfill.
 
 The core may not import Dagster, so the asset key and job name of an endpoint are spelt out here as
@@ -15,6 +15,7 @@ The core may not import Dagster, so the asset key and job name of an endpoint ar
 from __future__ import annotations
 
 import re
+from typing import Literal
 
 from batchpoint.errors import SpecError
 
@@ -26,7 +27,9 @@ BACKFILL_ID_TAG = "dagster/backfill"
 PARTITION_TAG = "dagster/partition"
 
 RESCORE_FAILED_FILES = "failed-files"
-RESCORE_FORMS = f"`{RESCORE_FAILED_FILES}` (or no tag)"
+RESCORE_ALL = "all"
+RESCORE_FORMS = f"`{RESCORE_FAILED_FILES}` or `{RESCORE_ALL}` (or no tag)"
+Rescore = Literal["failed-files", "all"]
 PROMOTE_FORMS = '`"true"` or `"false"` (or no tag)'
 _BOOLEANS = {"true": True, "false": False}
 
@@ -64,10 +67,14 @@ def parse_promote(value: str | None) -> bool | None:
     return parsed
 
 
-def parse_rescore(value: str | None) -> bool:
-    """Whether the ``batchpoint/rescore`` tag asks to re-score only the files that failed."""
+def parse_rescore(value: str | None) -> Rescore | None:
+    """What the ``batchpoint/rescore`` tag asks to re-score: the failed files, all of them, or (no tag)
+    what the run's kind decides (``dagster_project/scoring_step.py``)."""
     if value is None:
-        return False
-    if value.strip() != RESCORE_FAILED_FILES:
-        raise SpecError(f"tags.{RESCORE_TAG}", f"got {value!r}", RESCORE_FORMS)
-    return True
+        return None
+    stripped = value.strip()
+    if stripped == RESCORE_FAILED_FILES:
+        return "failed-files"
+    if stripped == RESCORE_ALL:
+        return "all"
+    raise SpecError(f"tags.{RESCORE_TAG}", f"got {value!r}", RESCORE_FORMS)

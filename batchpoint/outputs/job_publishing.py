@@ -93,6 +93,7 @@ def publish_job(
         reused=scored.reused,
         lineage_uri=layout.uri(layout.key(version_id, lineage)) if lineage is not None and lineage in extra else None,
         workers=scored.workers,
+        reuse_index=scored.reuse_index,
     )
     moved = publish_version(
         store,

@@ -24,6 +24,7 @@ from batchpoint.outputs.manifest_sections import (
     RuntimeSection,
     WorkersSection,
 )
+from batchpoint.outputs.reuse_index import ReuseIndex
 
 # 3: each failed input says its ``cause`` (``content`` | ``infrastructure``).
 MANIFEST_FORMAT = 3
@@ -65,6 +66,8 @@ class Manifest:
     lineage_uri: str | None = None
     workers: WorkersSection | None = None
     """Where the workers ran (``None``: a job that failed before scoring, or an older manifest)."""
+    reuse_index: ReuseIndex | None = None
+    """What a later run may reuse of this version (``None``: nothing, e.g. an older manifest)."""
     stage: str | None = None
     format: int = MANIFEST_FORMAT
 
@@ -107,6 +110,7 @@ class Manifest:
                 "lineage_uri": self.lineage_uri,
             }
             | ({"workers": self.workers.to_dict()} if self.workers is not None else {})
+            | ({"reuse_index": self.reuse_index.to_dict()} if self.reuse_index is not None else {})
         )
 
     @classmethod
@@ -114,7 +118,7 @@ class Manifest:
         """Read a manifest's JSON object back; keys it lacks (an older version's) read as defaults."""
         deployment, model, runtime = section(data, "deployment"), section(data, "model"), section(data, "runtime")
         plan, reused, logs = section(data, "plan"), section(data, "reused"), section(data, "logs") or {}
-        workers = section(data, "workers")
+        workers, reuse_index = section(data, "workers"), section(data, "reuse_index")
         return cls(
             job_id=text(data, "job_id") or "",
             endpoint=text(data, "endpoint") or "",
@@ -136,6 +140,7 @@ class Manifest:
             reused=ReuseSection.from_dict(reused) if reused is not None else None,
             lineage_uri=text(data, "lineage_uri"),
             workers=WorkersSection.from_dict(workers) if workers is not None else None,
+            reuse_index=ReuseIndex.from_dict(reuse_index) if reuse_index is not None else None,
             stage=text(data, "stage"),
             format=integer(data, "format") or _FIRST_FORMAT,
         )
@@ -169,6 +174,7 @@ def build_manifest(
     reused: ReuseSection | None = None,
     lineage_uri: str | None = None,
     workers: WorkersSection | None = None,
+    reuse_index: ReuseIndex | None = None,
 ) -> Manifest:
     """The manifest of a scored job; ``plan`` is of every input (reused ones included).
 
@@ -217,6 +223,7 @@ def build_manifest(
         reused=reused,
         lineage_uri=lineage_uri,
         workers=workers,
+        reuse_index=reuse_index,
     )
 
 

@@ -66,7 +66,15 @@ class MergedOutput:
         self._csv: PredictionsFile | None = None
         self._parquet: pq.ParquetWriter | None = None
         self._schema: pa.Schema | None = None
+        self._bytes = 0
+        self.spans: dict[int, tuple[int, int]] = {}
+        """``(start, length)`` of each merged mini-batch's rows by its index (``position`` units)."""
         path.touch()
+
+    @property
+    def position(self) -> int:
+        """Where the next rows go: bytes written for Azure's text rows, rows for the other forms."""
+        return self._bytes if self.format == "rows" else self.rows
 
     @property
     def has_lineage(self) -> bool:
@@ -140,9 +148,32 @@ class MergedOutput:
         self.rows = int(table.num_rows)
         self._keep_preview(predictions_part(table))
 
+    def add_reused_bytes(self, source: Path, start: int, length: int, items: int) -> int:
+        """Append ``length`` bytes of ``source`` from ``start``: ``items`` rows in Azure's text form that an
+        earlier version's output holds for one mini-batch (``scoring/segment_reuse.py``)."""
+        with source.open("rb") as data, self.path.open("ab") as out:
+            data.seek(start)
+            chunk = data.read(length)
+            if len(chunk) != length:
+                raise ScoringError(f"{source.name} ends before byte {start + length}: cannot reuse its rows")
+            out.write(chunk)
+        self._bytes += length
+        self._keep_lines(chunk.decode("utf-8", errors="replace").splitlines())
+        self.format = self.format or "rows"
+        self.rows += items
+        return items
+
+    def add_reused_table(self, table: pa.Table) -> int:
+        """Append the Parquet rows an earlier version's output holds for one mini-batch."""
+        added = self._write_parquet(table)
+        self.format = self.format or "parquet"
+        self.rows += added
+        return added
+
     def _add_rows(self, result: Path, items: int) -> int:
         with result.open("rb") as source, self.path.open("ab") as out:
             shutil.copyfileobj(source, out)
+        self._bytes += result.stat().st_size
         if len(self.preview) < PREVIEW_ROWS:
             with result.open(encoding="utf-8", errors="replace") as lines:
                 for line in lines:
@@ -151,8 +182,14 @@ class MergedOutput:
                     self.preview.append({"row": line.rstrip("\n")})
         return items
 
+    def _keep_lines(self, lines: Sequence[str]) -> None:
+        for line in lines[: max(PREVIEW_ROWS - len(self.preview), 0)]:
+            self.preview.append({"row": line})
+
     def _add_parquet(self, result: Path) -> int:
-        table = pq.read_table(result)
+        return self._write_parquet(pq.read_table(result))
+
+    def _write_parquet(self, table: pa.Table) -> int:
         if self._parquet is None or self._schema is None:
             self._schema = table.schema.remove_metadata()
             self._parquet = pq.ParquetWriter(self.path, self._schema)

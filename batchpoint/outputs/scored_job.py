@@ -17,6 +17,7 @@ from batchpoint.job_records.file_result import FileResult
 from batchpoint.job_records.mini_batch_summary import MiniBatchSummary
 from batchpoint.outputs.manifest_figures import PlanSection
 from batchpoint.outputs.manifest_sections import ModelSection, ReuseSection, RuntimeSection, WorkersSection
+from batchpoint.outputs.reuse_index import ReuseIndex
 from batchpoint.specs.deployment import BatchDeployment, BatchDeploymentOutputAction
 
 JobStatus = Literal["Completed", "Failed"]
@@ -67,6 +68,8 @@ class ScoredJob:
     lineage_name: str | None = None
     """The lineage Parquet's name inside the version, when the runtime writes one (the MLflow scorer)."""
     reused: ReuseSection | None = None
+    reuse_index: ReuseIndex | None = None
+    """What a later run may reuse of this version (``outputs/reuse_index.py``)."""
     workers: WorkersSection | None = None
     """Where the workers ran: in-process, or which Ray pool and nodes."""
     preview: tuple[dict[str, Any], ...] = ()

@@ -27,6 +27,7 @@ from batchpoint.outputs.lineage import LineageConstants, lineage_file_name
 from batchpoint.outputs.manifest_figures import PlanSection, ShardSection
 from batchpoint.outputs.manifest_sections import ModelSection, ReuseSection, RuntimeSection, WorkersSection
 from batchpoint.outputs.merged_output import MergedOutput
+from batchpoint.outputs.reuse_index import ReuseIndex
 from batchpoint.outputs.scored_job import ScoredJob
 from batchpoint.scoring.job_outcome import file_order, job_outcome
 from batchpoint.scoring.job_result import JobResult, JobStatus
@@ -36,8 +37,11 @@ from batchpoint.scoring.planning import JobPlan, plan_job
 from batchpoint.scoring.pool_run import pool_settings, score_in_order
 from batchpoint.scoring.progress import JobProgress
 from batchpoint.scoring.reuse import Reused, ReuseMode, find_reusable
+from batchpoint.scoring.reuse_key import reuse_key
 from batchpoint.scoring.runtime import WorkerRuntime
 from batchpoint.scoring.script_pool import ScriptPool
+from batchpoint.scoring.segment_reuse import find_reusable_segments
+from batchpoint.scoring.segments import copy_reused_segments, scored_segments, segment_unit
 from batchpoint.scoring.worker_config import THREAD_LIMITS
 from batchpoint.scoring.worker_host import HostFactory, HostRequest
 from batchpoint.specs.deployment import BatchDeployment, BatchDeploymentOutputAction
@@ -172,10 +176,11 @@ def score_job(
     """
     store, layout, version_id, job_id = stores[0], job.layout, job.version_id, job.job_id
     store.ensure_bucket(layout.bucket)
-    reused = _reusable(store, layout, reuse, runtime, list(inputs), log)
-    plan = plan_job([i for i in inputs if reused is None or i.key not in reused.files], *_plan_settings(deployment))
     output_file = deployment.settings.output_file_name
     summary_only = deployment.settings.output_action is BatchDeploymentOutputAction.SUMMARY_ONLY
+    index = ReuseIndex(reuse_key(deployment, model, runtime), segment_unit(deployment, runtime))
+    reused = _reusable(store, layout, reuse, runtime, list(inputs), log, index, work)
+    plan = plan_job([i for i in inputs if reused is None or i.key not in reused.files], *_plan_settings(deployment))
     lineage_name = lineage_file_name(output_file) if runtime.builtin else None
     log.info(
         f"job {job_id}: {plan.file_count} files to score in {plan.mini_batch_count} mini-batches"
@@ -187,12 +192,15 @@ def score_job(
         work / "output" / output_file,
         lineage_path=work / "output" / lineage_name if lineage_name else None,
         constants=LineageConstants(model.name, model.version, deployment.name, job_id),
-        deferred=reused is not None,
+        deferred=reused is not None and reused.rows is not None,
     ) as out:
+        carried = copy_reused_segments(out, reused, pool_settings(deployment, runtime).result_format)
         choice = _HostChoice(hosts or local_host, job.endpoint, model)
         scored = _score(stores, deployment, runtime, plan, out, work, log, job_id, layout, version_id, progress, choice)
         out.finish_with(reused.rows if reused else None, file_order(inputs))
     tracker, pool = scored.tracker, scored.pool
+    if index.unit is not None:
+        index = dataclasses.replace(index, segments=(*carried, *scored_segments(tracker.ordered(), out.spans)))
     outcome = job_outcome(
         inputs=inputs,
         tracker=tracker,
@@ -240,6 +248,7 @@ def score_job(
         extra_files=extra,
         lineage_name=lineage_name,
         reused=ReuseSection.from_dict(reused.to_dict()) if reused else None,
+        reuse_index=index,
         workers=scored.workers,
         preview=tuple(out.preview),
     )
@@ -333,10 +342,14 @@ def _reusable(
     runtime: WorkerRuntime,
     inputs: list[ObjectInfo],
     log: logging.Logger,
+    index: ReuseIndex,
+    work: Path,
 ) -> Reused | None:
     if reuse is None:
         return None
-    if not runtime.builtin:
-        log.info(f"{reuse}: a scoring script's rows are not attributed to files, so every file is scored")
+    if runtime.builtin:
+        return find_reusable(store, layout, reuse, inputs, log, index.key)
+    if index.unit is None:
+        log.info(f"{reuse}: a summary_only script's own files are not attributed to mini-batches; scoring every file")
         return None
-    return find_reusable(store, layout, reuse, inputs, log)
+    return find_reusable_segments(store, layout, reuse, inputs, log, key=index.key, unit=index.unit, work=work)

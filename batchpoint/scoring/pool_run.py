@@ -59,12 +59,18 @@ def score_in_order(
 
 
 def merge_outcome(out: MergedOutput, outcome: MiniBatchOutcome) -> tuple[int, MiniBatchOutcome]:
-    """Append the outcome's rows; a result that cannot be appended fails the mini-batch instead."""
+    """Append the outcome's rows; a result that cannot be appended fails the mini-batch instead.
+
+    Where the rows went is kept in ``out.spans``, so a later run can reuse them (``scoring/segment_reuse.py``).
+    """
     answer = outcome.answer
+    start = out.position
+    out.spans[outcome.mini_batch.index] = (start, 0)
     if answer is None or not answer.ok or not answer.result_path:
         return 0, outcome
     try:
         rows = out.add(Path(answer.result_path), answer.format, answer.items, _row_sources(outcome))
+        out.spans[outcome.mini_batch.index] = (start, out.position - start)
         return rows, outcome
     except ScoringError as exc:
         attempt = Attempt(len(outcome.failures) + 1, outcome.worker or "-", "output", str(exc), "")

@@ -33,12 +33,14 @@ class OutputPolicy(Spec):
     """How an endpoint's output versions are kept and built (batchpoint's own fields).
 
     ``keep_versions``: versions kept per partition (the one ``latest`` points at is never deleted);
-    ``None`` keeps all. ``incremental``: a run reuses the previous version's rows for files whose
-    ETag did not change and scores only new or changed files.
+    ``None`` keeps all. ``incremental`` (default ``True``): a run reuses the rows ``latest`` holds for
+    files whose ETag did not change and scores only new or changed files (a scoring script's rows
+    per unchanged mini-batch); ``False`` re-scores every file on every run. A backfill re-scores its
+    months in full either way (``docs/decisions/every-file-once.md``).
     """
 
     keep_versions: int | None = Field(default=None, ge=1)
-    incremental: bool = False
+    incremental: bool = True
 
 
 class EndpointDefaults(Spec):

@@ -21,6 +21,11 @@ RUN_WORKER_MODULE = "dagster_project.warm_run_worker"
 RUN_WORKER_SOCKET = "run-worker.sock"
 # Linux limits a unix socket path to 108 bytes.
 _MAX_SOCKET_PATH = 100
+# Dagster puts this tag on every run of a partition (batchpoint.orchestration.run_tags.PARTITION_TAG).
+MONTH_TAG = "dagster/partition"
+# At most one run of a month at a time: a later run of the month waits in the queue, then reuses
+# what the earlier one published and scores only the files it did not (docs/decisions/every-file-once.md).
+ONE_RUN_PER_MONTH = {"key": MONTH_TAG, "value": {"applyLimitPerUniqueValue": True}, "limit": 1}
 
 
 @dataclass(frozen=True)
@@ -93,9 +98,9 @@ def instance_config(
     monitoring: RunMonitoring | None = None,
     run_worker: Path | None = None,
 ) -> dict[str, Any]:
-    """The content of ``dagster.yaml``: sqlite (or Postgres) storage, queued runs, run monitoring
-    with a launcher that tells when a run's worker is gone and hands runs to the warm run worker
-    listening on ``run_worker`` (when given), no telemetry."""
+    """The content of ``dagster.yaml``: sqlite (or Postgres) storage, queued runs (one at a time per
+    month), run monitoring with a launcher that tells when a run's worker is gone and hands runs to
+    the warm run worker listening on ``run_worker`` (when given), no telemetry."""
     storage = (
         postgres_storage(postgres_url)
         if postgres_url
@@ -107,7 +112,7 @@ def instance_config(
             "module": "dagster.core.run_coordinator",
             "class": "QueuedRunCoordinator",
             # The default 5 s poll adds up to 5 s to every data-arrival run's latency.
-            "config": {"dequeue_interval_seconds": 1},
+            "config": {"dequeue_interval_seconds": 1, "tag_concurrency_limits": [ONE_RUN_PER_MONTH]},
         },
         "run_launcher": run_launcher(run_worker),
         "run_monitoring": (monitoring or RunMonitoring()).config(),

@@ -32,6 +32,7 @@ def test_core_names_are_the_dagster_layers(endpoint: str) -> None:
         ({"batchpoint/promote": "false"}, None, RunChoices(None, False, False, None)),
         ({"batchpoint/promote": "False"}, None, RunChoices(None, False, False, None)),
         ({"batchpoint/rescore": "failed-files"}, None, RunChoices(None, True, True, None)),
+        ({"batchpoint/rescore": "all"}, None, RunChoices(None, True, False, None, rescore_all=True)),
         ({}, "green", RunChoices("green", False, False, None)),
         ({"batchpoint/deployment": "green"}, "green", RunChoices("green", False, False, None)),
     ],
@@ -74,9 +75,23 @@ def test_bad_tags_name_the_tag_and_the_valid_form(
 
 
 @pytest.mark.parametrize(
-    ("rescore", "incremental", "mode"),
-    [(True, False, "failed-files"), (True, True, "failed-files"), (False, True, "incremental"), (False, False, None)],
+    ("tags", "incremental", "mode"),
+    [
+        ({"batchpoint/rescore": "failed-files"}, False, "failed-files"),
+        ({"batchpoint/rescore": "failed-files"}, True, "failed-files"),
+        ({"batchpoint/rescore": "failed-files", "dagster/backfill": "b"}, True, "failed-files"),
+        ({}, True, "incremental"),  # data arrival, reconciliation, a materialisation
+        ({}, False, None),
+        ({"dagster/backfill": "b"}, True, None),  # a backfill re-scores its months
+        ({"batchpoint/rescore": "all"}, True, None),
+    ],
 )
-def test_reuse_mode(rescore: bool, incremental: bool, mode: str | None) -> None:
+def test_reuse_mode(tags: dict[str, str], incremental: bool, mode: str | None) -> None:
     endpoint = BatchEndpoint.parse({"name": "e-1", "outputs": {"incremental": incremental}})
-    assert reuse_mode(RunChoices(None, True, rescore, None), endpoint) == mode
+    choices = run_choices(tags, configured_deployment=None, default_deployment=None)
+    assert reuse_mode(choices, endpoint) == mode
+
+
+def test_endpoints_are_incremental_unless_they_say_otherwise() -> None:
+    # Azure's endpoint YAML has no `outputs`: an endpoint created from it scores only new or changed files.
+    assert BatchEndpoint.parse({"name": "e-1"}).outputs.incremental is True

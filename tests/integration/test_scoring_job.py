@@ -423,6 +423,20 @@ def test_incremental_and_failed_only_runs_equal_a_full_rescore(
     assert latest is not None
     assert latest.version_id == incremental.version_id
 
+    # One more file lands: the next run scores exactly that file and reuses every other one from latest.
+    store.put_bytes(unique_name, "sales/2026-11/part-009.csv", features(2, seed=79).to_csv(index=False).encode())
+    inputs = list(store.list(unique_name, "sales/2026-11/"))
+    one_more = _job(settings, store, registered, inputs, "job-one-more", reuse="incremental")
+    assert one_more.status == "Completed"
+    scored = [uri for m in one_more.manifest.mini_batches for uri in m.files]
+    assert scored == [f"s3://{unique_name}/sales/2026-11/part-009.csv"]
+    assert one_more.manifest.reused is not None
+    assert (one_more.manifest.reused.version_id, one_more.manifest.reused.files) == (
+        incremental.version_id,
+        len(inputs) - 1,
+    )
+    assert one_more.rows == incremental.rows + 2
+
 
 def test_a_job_whose_every_file_fails_is_failed_and_leaves_latest_alone(
     settings: Settings, registered: str, unique_name: str

@@ -32,7 +32,7 @@ from batchpoint.errors import NotFoundError
 from batchpoint.models.resolved import ResolvedModel
 from batchpoint.outputs.layout import JOB_ERROR_LOG, JOB_PROGRESS_LOG, JOB_RESULT_LOG, OutputLayout
 from batchpoint.outputs.versions import read_latest
-from batchpoint.scoring.job import JobResult, run_scoring_job
+from batchpoint.scoring.job import JobResult, ReuseMode, run_scoring_job
 from batchpoint.scoring.runtime import WorkerRuntime
 from batchpoint.scoring.worker_host import HostFactory
 from batchpoint.specs.deployment import BatchDeployment
@@ -174,6 +174,7 @@ class Harness:
         inputs: Sequence[ObjectInfo],
         job_id: str,
         hosts: HostFactory | None = None,
+        reuse: ReuseMode | None = None,
     ) -> JobResult:
         return run_scoring_job(
             store=self.store,
@@ -187,7 +188,12 @@ class Harness:
             runtime=runtime,
             log=logging.getLogger("test.script_jobs"),
             hosts=hosts,
+            reuse=reuse,
         )
+
+    def uri(self, name: str) -> str:
+        """The input URI of landed file ``name``."""
+        return f"s3://{self.bucket}/sales/{PARTITION}/{name}"
 
     def read(self, uri: str) -> bytes:
         bucket, _, key = uri.removeprefix("s3://").partition("/")
@@ -294,6 +300,66 @@ def test_azure_sample_script_two_workers(harness: Harness) -> None:
     assert printed.count("scoring [") == 3
     for name in FIVE:
         assert f"'{name}'" in printed
+
+
+def test_an_incremental_run_scores_only_the_mini_batches_a_change_touches(harness: Harness) -> None:
+    """Five files in mini-batches [0, 1] [2, 3] [4]; a sixth lands: one file scored, the rest reused."""
+    model = harness.model()
+    runtime = harness.runtime(AZURE_SAMPLE, model)
+    first = harness.score(deployment(), runtime, model, harness.put_csvs(FIVE), "job-first", reuse="incremental")
+    assert (first.status, first.mini_batches, first.manifest.reused) == ("Completed", 3, None)
+    index = first.manifest.reuse_index
+    assert index is not None and index.unit == "bytes"
+    assert [[uri.rsplit("/", 1)[-1] for uri, _ in s.files] for s in index.segments] == [
+        ["part-0.csv", "part-1.csv"],
+        ["part-2.csv", "part-3.csv"],
+        ["part-4.csv"],
+    ]
+
+    six = harness.put_csvs({**FIVE, "part-5.csv": 1})
+    second = harness.score(deployment(), runtime, model, six, "job-second", reuse="incremental")
+    assert second.status == "Completed", second.error
+    assert [m.files for m in second.manifest.mini_batches] == [(harness.uri("part-5.csv"),)]  # scored: 1 file
+    assert second.manifest.reused is not None
+    assert (second.manifest.reused.version_id, second.manifest.reused.files) == (first.version_id, 5)
+    assert sum(1 for f in second.files if f.reused_from == first.version_id) == 5
+    full = harness.score(deployment(), runtime, model, six, "job-full")
+    assert full.mini_batches == 3  # reuse=None: every file scored
+    assert sorted(output_lines(harness, second)) == sorted(output_lines(harness, full))
+    assert second.rows == full.rows == 21
+
+    # A changed file re-scores its mini-batch (its partner too); the others' rows come from latest,
+    # the full run's version now ([0, 1] [2, 3] [4, 5]).
+    harness.store.put_bytes(harness.bucket, f"sales/{PARTITION}/part-2.csv", b"id,x,label\n7,9.5,r\n")
+    changed = harness.score(
+        deployment(),
+        runtime,
+        model,
+        list(harness.store.list(harness.bucket, f"sales/{PARTITION}/")),
+        "job-3",
+        reuse="incremental",
+    )
+    assert [m.files for m in changed.manifest.mini_batches] == [(harness.uri("part-2.csv"), harness.uri("part-3.csv"))]
+    assert changed.manifest.reused is not None and changed.manifest.reused.files == 4
+    assert "7 28.5 part-2.csv" in " ".join(output_lines(harness, changed))
+    assert changed.rows == full.rows - 4 + 1
+
+    # A run that finds nothing new (it was requested for files an earlier run already scored)
+    # scores no mini-batch and publishes the same rows.
+    again = harness.score(
+        deployment(),
+        runtime,
+        model,
+        list(harness.store.list(harness.bucket, f"sales/{PARTITION}/")),
+        "job-4",
+        reuse="incremental",
+    )
+    assert (again.status, again.mini_batches, again.manifest.reused.files if again.manifest.reused else 0) == (
+        "Completed",
+        0,
+        6,
+    )
+    assert sorted(output_lines(harness, again)) == sorted(output_lines(harness, changed))
 
 
 def test_init_failure_fails_the_job_with_its_traceback(harness: Harness) -> None:

@@ -130,6 +130,10 @@ def test_dagster_home_sqlite_by_default(tmp_path: Path) -> None:
     assert instance["storage"] == {"sqlite": {"base_dir": str((tmp_path / "dh" / "storage").resolve())}}
     assert instance["run_coordinator"]["class"] == "QueuedRunCoordinator"
     assert instance["run_coordinator"]["config"]["dequeue_interval_seconds"] == 1
+    # Two runs of one month never score at once: the later one reuses what the earlier published.
+    assert instance["run_coordinator"]["config"]["tag_concurrency_limits"] == [
+        {"key": "dagster/partition", "value": {"applyLimitPerUniqueValue": True}, "limit": 1}
+    ]
     assert instance["telemetry"] == {"enabled": False}
     # Run monitoring with a launcher that can tell a crashed run's worker is gone; no warm run
     # worker named (compose's daemon has none), so every run is launched on the code server.
