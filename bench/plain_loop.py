@@ -94,7 +94,7 @@ def run_processes(settings: Settings, model_uri: str, keys: list[str], processes
             for child in children:
                 assert child.stdin is not None
                 child.stdin.write("go\n")
-                child.stdin.close()
+                child.stdin.flush()  # communicate() closes it
             results = [json.loads(child.communicate(timeout=1800)[0].splitlines()[-1]) for child in children]
     finally:
         for child in children:
