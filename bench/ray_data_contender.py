@@ -34,6 +34,7 @@ from process_memory import PeakSampler
 
 from batchpoint.config import Settings
 from batchpoint.models.resolved import ResolvedModel
+from batchpoint.ray_environment import ray_environment
 
 
 class Predictor:
@@ -92,7 +93,9 @@ def run_ray_data(
 ) -> dict[str, Any]:
     """The pipeline in a fresh process; its figures and its process tree's peak memory."""
     env = {k: v for k, v in os.environ.items() if k != "RAY_ADDRESS" and not k.startswith("BATCHPOINT_")}
-    env |= settings.to_env()
+    # batchpoint's Ray variables (ray_environment.py): above all, no `uv run` for every worker, which
+    # would upload the worktree and boot each worker through uv. Token auth off as on the stack's head.
+    env |= settings.to_env() | ray_environment(settings) | {"RAY_AUTH_MODE": "disabled"}
     with tempfile.TemporaryDirectory(prefix="bpray-", dir="/tmp") as temp:  # short: Ray's socket paths
         job = {
             "model": model_uri,
@@ -108,9 +111,13 @@ def run_ray_data(
             with PeakSampler(lambda: [child.pid], interval=0.25) as memory:
                 out, _ = child.communicate(json.dumps(job).encode() + b"\n", timeout=3600)
         finally:
-            if child.poll() is None:
-                child.kill()
-                child.wait()
+            if child.poll() is None:  # SIGTERM first: its ray.shutdown() stops the Ray it started
+                child.terminate()
+                try:
+                    child.wait(timeout=60)
+                except subprocess.TimeoutExpired:
+                    child.kill()
+                    child.wait()
     if child.returncode != 0:
         raise RuntimeError(f"the Ray Data process exited {child.returncode}; its log is above on stderr")
     result: dict[str, Any] = json.loads(out.decode().splitlines()[-1])
