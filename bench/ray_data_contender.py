@@ -61,7 +61,8 @@ class Predictor:
         paths = batch.pop("path")
         frame = cast_to_signature(batch, self.model.signature, "batch") if self.model.signature else batch
         predicted = np.asarray(self.loaded.predict(frame), dtype=np.float64)
-        out = pd.DataFrame({"prediction": predicted, "file": paths.str.rsplit("/", n=1).str[-1].to_numpy()})
+        names = [str(path).rsplit("/", 1)[-1] for path in paths]  # the column may be Arrow-backed
+        out = pd.DataFrame({"prediction": predicted, "file": names})
         with self.timings.open("a") as log:
             log.write(f"{began} {time.time()} {len(out)}\n")
         return out
