@@ -41,13 +41,14 @@ import subprocess
 import sys
 import tempfile
 import textwrap
-import threading
 import time
 import warnings
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from process_memory import PeakSampler, children_by_parent, cpu_ticks, memory_kib
 
 from batchpoint.config import Settings
 from batchpoint.ray_environment import apply_ray_environment
@@ -240,59 +241,7 @@ def timed(factory: HostFactory, opened: dict[str, float]) -> HostFactory:
     return open_host
 
 
-# ---- processes and memory -------------------------------------------------------------------
-def _children_by_parent() -> dict[int, list[int]]:
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        parent = int(stat.rsplit(")", 1)[1].split()[1])
-        children.setdefault(parent, []).append(int(entry.name))
-    return children
-
-
-def tree(root: int) -> list[int]:
-    """``root`` and its descendants, by parent pid."""
-    children = _children_by_parent()
-    found, todo = [], [root]
-    while todo:
-        pid = todo.pop()
-        found.append(pid)
-        todo.extend(children.get(pid, []))
-    return found
-
-
-def memory_kib(pid: int) -> tuple[int, int]:
-    """``(RSS, PSS)`` of one process in KiB (0, 0 when it is gone)."""
-    try:
-        lines = Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()
-    except OSError:
-        return 0, 0
-    values = {line.split(":")[0]: int(line.split()[1]) for line in lines[1:] if line.split()[-1] == "kB"}
-    return values.get("Rss", 0), values.get("Pss", 0)
-
-
-def high_water_kib(pid: int) -> int:
-    """The process's peak RSS so far (``VmHWM``), in KiB."""
-    try:
-        lines = Path(f"/proc/{pid}/status").read_text().splitlines()
-    except OSError:
-        return 0
-    return next((int(line.split()[1]) for line in lines if line.startswith("VmHWM:")), 0)
-
-
-def cpu_ticks(pid: int) -> int:
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0
-    return int(fields[11]) + int(fields[12])  # utime + stime
-
-
+# ---- processes and memory (the /proc readers are in process_memory.py) --------------------
 def role(pid: int, parent_role: str) -> str:
     """What a process of the head's tree is, for the breakdown."""
     try:
@@ -323,7 +272,7 @@ def role(pid: int, parent_role: str) -> str:
 
 
 def roles(root: int) -> dict[int, str]:
-    children = _children_by_parent()
+    children = children_by_parent()
     found: dict[int, str] = {}
     todo = [(root, "")]
     while todo:
@@ -366,41 +315,6 @@ def idle_memory(root: int, samples: int = 10) -> dict[str, Any]:
             for k, v in sorted(median.items())
         },
     }
-
-
-class PeakSampler:
-    """Samples the summed RSS and PSS of some process trees until stopped; keeps the peaks."""
-
-    def __init__(self, roots: Callable[[], list[int]]) -> None:
-        self._roots = roots
-        self._stop = threading.Event()
-        self.peak_rss = self.peak_pss = self.peak_processes = 0
-        self._hwm: dict[int, int] = {}
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def __enter__(self) -> PeakSampler:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
-
-    @property
-    def hwm_sum(self) -> int:
-        """Each process's own peak RSS (``VmHWM``), summed: an upper bound of the tree's peak."""
-        return sum(self._hwm.values())
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            pids = {p for root in self._roots() for p in tree(root)}
-            sizes = [memory_kib(p) for p in pids]
-            self.peak_rss = max(self.peak_rss, sum(s[0] for s in sizes))
-            self.peak_pss = max(self.peak_pss, sum(s[1] for s in sizes))
-            self.peak_processes = max(self.peak_processes, len(pids))
-            for pid in pids:
-                self._hwm[pid] = max(self._hwm.get(pid, 0), high_water_kib(pid))
-            self._stop.wait(SAMPLE_SECONDS)
 
 
 # ---- a fresh process ------------------------------------------------------------------------
@@ -448,7 +362,8 @@ def fresh_process(bench: Bench, kind: str, host: str, files: int, job_id: str, h
         )
     head_pids: Callable[[], list[int]] = lambda: [head] if head else []  # noqa: E731
     try:
-        with PeakSampler(lambda: [child.pid]) as own, PeakSampler(lambda: [child.pid, *head_pids()]) as both:
+        own = PeakSampler(lambda: [child.pid], SAMPLE_SECONDS)
+        with own, PeakSampler(lambda: [child.pid, *head_pids()], SAMPLE_SECONDS) as both:
             out, _ = child.communicate(timeout=600)
     finally:
         if child.poll() is None:
