@@ -223,14 +223,16 @@ class NodeAgent:
     ) -> list[RunAnswer]:
         """Several mini-batches in one message to the slot's process (the built-in scorer); one answer each.
 
-        A failure of the whole attempt (timeout, crash, protocol) is the one answer of the list.
+        ``timeout`` is the group's (the sum of its members'). A failure of the whole attempt
+        (timeout, crash, protocol) is the one answer of the list.
         """
         with self._lock:
             worker = self._workers.get(slot)
         if worker is None:
             return [RunAnswer(None, failure=("crash", "no process for this slot", ""))]
+        share = timeout / max(len(staged), 1)  # the worker sums its members' timeouts into the group's again
         requests = [
-            RunRequest(output_action, self._result_path(slot, s.mini_batch.index, "rows"), timeout, "rows")
+            RunRequest(output_action, self._result_path(slot, s.mini_batch.index, "rows"), share, "rows")
             for s in staged
         ]
         try:

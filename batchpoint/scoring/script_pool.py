@@ -2,9 +2,10 @@
 
 One thread per worker slot holds one ``Worker`` at a time, lent by the job's ``WorkerHost``
 (``worker_host.py``: processes on this machine, or on Ray nodes, kept warm between jobs). A slot
-takes the next mini-batch from a shared queue, has the worker stage its files and sends it. What can go wrong, and
-what the slot does (Azure's rules, see ``docs/scoring-runtime.md``; ``attempt_policy`` decides,
-the pool carries the decision out):
+takes the next mini-batch from a shared queue (``task_queue.py``, which also groups the built-in
+scorer's first attempts and keeps the prefetch window), has the worker stage its files and sends it.
+What can go wrong, and what the slot does (Azure's rules, see ``docs/scoring-runtime.md``;
+``attempt_policy`` decides, the pool carries the decision out):
 
 - ``run()`` raised: the mini-batch goes back to the queue until it has had ``1 + max_retries`` attempts;
 - no answer within ``timeout``, or the process died (``os._exit``, a signal, OOM): the process is
@@ -27,7 +28,6 @@ import queue
 import threading
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from batchpoint.errors import MiniBatchTimeout, ScriptInitError, ScriptWorkerError, WorkerCrashed
@@ -39,22 +39,8 @@ from batchpoint.scoring.message_groups import GroupRules
 from batchpoint.scoring.planning import MiniBatch
 from batchpoint.scoring.pool_records import Attempt, MiniBatchOutcome, PoolSettings, result_file
 from batchpoint.scoring.script_process import ScriptAnswer
+from batchpoint.scoring.task_queue import Task, TaskQueue
 from batchpoint.scoring.worker_host import RunRequest, Worker, WorkerHost
-
-
-@dataclass
-class _Task:
-    mini_batch: MiniBatch
-    failures: list[Attempt] = field(default_factory=list)
-    solo: bool = False
-    """Sent on its own: a group it was in failed as a whole (retries are always sent alone)."""
-    counted: bool = False
-    """Counted as taken (for the prefetch window)."""
-
-    @property
-    def groupable(self) -> bool:
-        """A first attempt that no failed group sent back."""
-        return not self.failures and not self.solo
 
 
 class ScriptPool:
@@ -83,7 +69,7 @@ class ScriptPool:
         self.results_dir = work_dir / "results"
         self.results_dir.mkdir(parents=True, exist_ok=True)
         self._log = log
-        self._tasks: queue.Queue[_Task | None] = queue.Queue()
+        self._tasks = TaskQueue(slots, host.prefetch)
         self._events: queue.Queue[MiniBatchOutcome | tuple[int, str]] = queue.Queue()
         self._lock = threading.Lock()
         self._running: dict[str, Worker] = {}
@@ -93,11 +79,6 @@ class ScriptPool:
         """Why the store could not give a mini-batch's files, when that stopped the pool."""
         self._alive = slots
         self._started_at = time.perf_counter()
-        self._order: list[MiniBatch] = []
-        self._groups = GroupRules(1)
-        self._reach = 1
-        self._prefetched = 0
-        self._taken = 0
         self.init_errors: list[ScriptInitError] = []
         self.init_workers: list[str] = []
         """The worker of each ``init_errors`` entry, in the same order."""
@@ -135,13 +116,8 @@ class ScriptPool:
 
     def run(self, mini_batches: Sequence[MiniBatch]) -> Iterator[MiniBatchOutcome]:
         """Score every mini-batch; yield outcomes as they become final (completion order)."""
-        self._order = list(mini_batches)
-        self._groups = GroupRules.for_job(len(mini_batches), self.slots, builtin=self.builtin)
-        self._reach = self._groups.reach(len(mini_batches[0].files)) if mini_batches else 1
         self._started_at = time.perf_counter()
-        for mini_batch in mini_batches:
-            self._tasks.put(_Task(mini_batch))
-        self._prefetch_ahead()
+        self._tasks.load(mini_batches, GroupRules.for_job(len(mini_batches), self.slots, builtin=self.builtin))
         threads = [
             threading.Thread(target=self._slot, args=(i, f"worker-{i}"), name=f"slot-{i}", daemon=True)
             for i in range(self.slots)
@@ -180,7 +156,7 @@ class ScriptPool:
     def _slot(self, slot: int, name: str) -> None:
         process: Worker | None = None
         init_failures = 0
-        carried: list[_Task | None] = []
+        carried: list[Task | None] = []
         try:
             while True:
                 task = carried.pop() if carried else self._tasks.get()
@@ -203,7 +179,7 @@ class ScriptPool:
                         if init.slot_gives_up:
                             return
                         continue
-                group = self._group(task, carried)
+                group = self._tasks.group(task, carried, lambda: self._stopping() is not None)
                 if len(group) > 1:
                     process = self._attempt_group(group, process, name)
                 else:
@@ -259,47 +235,19 @@ class ScriptPool:
         reason = decision.not_run_reason
         if reason is not None:
             # Nobody is left to take the queue: end every mini-batch still in it.
-            while True:
-                try:
-                    task = self._tasks.get_nowait()
-                except queue.Empty:
-                    break
-                if task is None:
-                    self._tasks.put(None)  # the caller's end-of-work marker is for another thread
-                    break
+            for task in self._tasks.drain():
                 self._finish(task, None, None, name, not_run=reason)
         return decision
 
-    def _group(self, first: _Task, carried: list[_Task | None]) -> list[_Task]:
-        """``first`` and the first attempts queued behind it that fit one message (``message_groups``).
-
-        The task that ends the group (a retry, a sent-back member, the end marker) is carried to
-        the slot's next turn, so that the queue's order holds.
-        """
-        group = [first]
-        if not self._groups.groups or not first.groupable or carried:
-            return group
-        while self._stopping() is None:
-            try:
-                task = self._tasks.get_nowait()
-            except queue.Empty:
-                break
-            members = [t.mini_batch for t in group]
-            if task is None or not task.groupable or not self._groups.admits(members, task.mini_batch):
-                carried.append(task)
-                break
-            group.append(task)
-        return group
-
-    def _attempt(self, task: _Task, process: Worker, name: str) -> Worker | None:
+    def _attempt(self, task: Task, process: Worker, name: str) -> Worker | None:
         """One attempt at ``task`` on ``process``; the worker to keep using (``None``: it was lost)."""
-        self._count_taken(task)
+        self._tasks.taken(task)
         staged, kept = self._stage(task, process, name)
         if staged is None:
             return kept
         return self._run_one(task, staged, process, name)
 
-    def _stage(self, task: _Task, process: Worker, name: str) -> tuple[StagedMiniBatch | None, Worker | None]:
+    def _stage(self, task: Task, process: Worker, name: str) -> tuple[StagedMiniBatch | None, Worker | None]:
         """The task's staged inputs, or ``None`` when staging already settled it; and the worker to keep."""
         mini_batch = task.mini_batch
         try:
@@ -327,7 +275,7 @@ class ScriptPool:
         rules = self.settings
         return RunRequest(rules.output_action, self.result_path(mini_batch), rules.timeout, rules.result_format)
 
-    def _attempt_group(self, group: list[_Task], process: Worker, name: str) -> Worker | None:
+    def _attempt_group(self, group: list[Task], process: Worker, name: str) -> Worker | None:
         """First attempts at several mini-batches in one message; each member is finished on its own.
 
         A member whose staging settles it (no file, the store gone) leaves the group. When the group
@@ -335,9 +283,9 @@ class ScriptPool:
         attempt: each goes back to the queue to be sent on its own, where the attempt policy applies
         as to any mini-batch, so a culprit fails alone and its group-mates are not charged for it.
         """
-        ready: list[tuple[_Task, StagedMiniBatch]] = []
+        ready: list[tuple[Task, StagedMiniBatch]] = []
         for position, task in enumerate(group):
-            self._count_taken(task)
+            self._tasks.taken(task)
             staged, kept = self._stage(task, process, name)
             if kept is None:  # the worker was lost while staging: the rest were not tried
                 self._send_back([t for t, _ in ready] + group[position + 1 :], name, "its worker was lost")
@@ -366,7 +314,7 @@ class ScriptPool:
             self._finish(task, staged, answer, name, node=process.node)
         return process
 
-    def _send_back(self, tasks: list[_Task], name: str, error: str) -> None:
+    def _send_back(self, tasks: list[Task], name: str, error: str) -> None:
         """Requeue ``tasks`` to be sent one by one, counting no attempt; not run when the job is stopping."""
         decision = policy.before_attempt(self._stopping())
         if decision.verdict is Verdict.NOT_RUN:
@@ -384,7 +332,7 @@ class ScriptPool:
             task.solo = True
             self._tasks.put(task)
 
-    def _run_one(self, task: _Task, staged: StagedMiniBatch, process: Worker, name: str) -> Worker | None:
+    def _run_one(self, task: Task, staged: StagedMiniBatch, process: Worker, name: str) -> Worker | None:
         """Run the staged mini-batch on ``process`` and settle the attempt."""
         number = len(task.failures) + 1
         request = self._request(task.mini_batch)
@@ -416,7 +364,7 @@ class ScriptPool:
         return process
 
     def _failed(
-        self, task: _Task, staged: StagedMiniBatch, attempt: Attempt, name: str, result: AttemptResult, node: str
+        self, task: Task, staged: StagedMiniBatch, attempt: Attempt, name: str, result: AttemptResult, node: str
     ) -> None:
         # Users know their files by URI, not by the staging path run() was given.
         for info in task.mini_batch.files:
@@ -453,14 +401,14 @@ class ScriptPool:
         assert decision.stopping is not None  # a STOP_JOB decision always says why
         self.stop(decision.stopping.reason, decision.stopping.cause)
 
-    def _finish_not_run(self, task: _Task, staged: StagedMiniBatch | None, worker: str, decision: Decision) -> None:
+    def _finish_not_run(self, task: Task, staged: StagedMiniBatch | None, worker: str, decision: Decision) -> None:
         stopping = decision.stopping
         assert stopping is not None  # a NOT_RUN decision always says why
         self._finish(task, staged, None, worker, not_run=stopping.reason, cause=stopping.cause)
 
     def _finish(
         self,
-        task: _Task,
+        task: Task,
         staged: StagedMiniBatch | None,
         answer: ScriptAnswer | None,
         worker: str | None,
@@ -474,20 +422,3 @@ class ScriptPool:
 
     def _say(self, level: int, message: str) -> None:
         self._events.put((level, message))
-
-    def _count_taken(self, task: _Task) -> None:
-        if not task.counted:
-            task.counted = True
-            with self._lock:
-                self._taken += 1
-        self._prefetch_ahead()
-
-    def _prefetch_ahead(self) -> None:
-        # Files for the next few messages download while the current ones are scored; a bound
-        # keeps a large job from copying its whole input to local disk.
-        window = 2 * self.slots * self._reach
-        with self._lock:
-            start, end = self._prefetched, min(len(self._order), self._taken + window)
-            self._prefetched = max(start, end)
-        for mini_batch in self._order[start:end]:
-            self.host.prefetch(mini_batch)

@@ -10,11 +10,12 @@ the pool's own account of itself (``PoolKeeper.describe``) and the processes on 
 from __future__ import annotations
 
 import dataclasses
+import logging
 import os
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -23,15 +24,31 @@ import ray
 from ray.cluster_utils import Cluster
 
 from batchpoint.config import Settings
+from batchpoint.models.mlflow_models import resolve_model
 from batchpoint.models.resolved import ResolvedModel
 from batchpoint.ray_compute.hosts import ray_hosts
 from batchpoint.ray_compute.pool_keys import NAMESPACE, PREFIX
-from batchpoint.scoring.job import JobResult
+from batchpoint.ray_compute.ray_host import RayWorker
+from batchpoint.scoring.input_staging import StagedMiniBatch
+from batchpoint.scoring.job import JobResult, run_scoring_job
 from batchpoint.scoring.runtime import WorkerRuntime
+from batchpoint.scoring.runtime_setup import prepare_runtime
+from batchpoint.scoring.script_answers import ScriptAnswer
+from batchpoint.scoring.worker_host import HostFactory, RunRequest
 from batchpoint.specs.compute import ComputeSpec
 from batchpoint.specs.deployment import BatchDeployment
+from batchpoint.specs.model_ref import parse_model_ref
 from batchpoint.storage.port import ObjectInfo
 from batchpoint.storage.s3 import S3Store
+from tests.integration.test_grouped_scoring import lineage, records
+from tests.integration.test_scoring_job import (  # noqa: F401 -- fixtures of that module
+    _predictions,
+    assert_same_predictions,
+    features,
+    put_inputs,
+    registered,
+    settings,
+)
 from tests.integration.test_script_jobs import ENDPOINT, Harness, output_lines
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(240)]
@@ -82,7 +99,7 @@ def cluster() -> Iterator[Cluster]:
 
 @pytest.fixture
 def harness(store_and_broker: Settings, unique_name: str, tmp_path: Path) -> Harness:
-    settings = dataclasses.replace(store_and_broker, output_bucket=f"{unique_name}-out", data_dir=tmp_path / "data")
+    settings = dataclasses.replace(store_and_broker, output_bucket=f"{unique_name}-out", data_dir=tmp_path / "data")  # noqa: F811
     store = S3Store(settings.s3_url, settings.access_key, settings.secret_key, settings.region)
     store.ensure_bucket(unique_name)
     return Harness(settings, store, unique_name, tmp_path)
@@ -306,3 +323,79 @@ def test_a_crashed_agent_is_replaced(cluster: Cluster, harness: Harness, tmp_pat
     assert second.status == "Completed", second.error
     assert len(inits(tmp_path)) == 3  # agent 1's replacement started its driver
     assert second.rows == first.rows
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning:mlflow.*")
+@pytest.mark.filterwarnings("ignore::FutureWarning:mlflow.*")
+@pytest.mark.filterwarnings("ignore::UserWarning:mlflow.*")
+def test_builtin_scorer_groups_through_node_agents_and_scores_as_in_process(
+    cluster: Cluster,
+    settings: Settings,  # noqa: F811
+    registered: str,  # noqa: F811
+    unique_name: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    settings = dataclasses.replace(settings, output_bucket=f"{unique_name}-out")
+    store = S3Store(settings.s3_url, settings.access_key, settings.secret_key, settings.region)
+    put_inputs(store, unique_name)  # five good files and three bad ones
+    for n in range(8):
+        data = features(3 + n, seed=300 + n).to_csv(index=False).encode()
+        store.put_bytes(unique_name, f"sales/2026-11/part-1{n:02d}.csv", data)
+    inputs = list(store.list(unique_name, "sales/2026-11/"))
+    # 16 mini-batches of one file on 2 slots: groups of up to 16 // (2 × 4) = 2 (message_groups).
+    spec = BatchDeployment.parse(
+        {
+            "name": "forecast-mlflow",
+            "endpoint_name": "sales-forecast",
+            "model": registered,
+            "resources": {"instance_count": 2},
+            "settings": {"mini_batch_size": 1, "max_concurrency_per_instance": 1, "error_threshold": -1},
+        }
+    )
+    model = resolve_model(parse_model_ref(registered), settings)
+    runtime = prepare_runtime(spec, model, settings=settings, store=store, environment=None)
+
+    groups: list[list[int]] = []
+    run_group = RayWorker.run_group
+
+    def counted(
+        self: RayWorker, staged: Sequence[StagedMiniBatch], requests: Sequence[RunRequest]
+    ) -> list[ScriptAnswer]:
+        groups.append([s.mini_batch.index for s in staged])
+        return run_group(self, staged, requests)
+
+    monkeypatch.setattr(RayWorker, "run_group", counted)
+
+    def job(job_id: str, hosts: HostFactory | None) -> JobResult:
+        return run_scoring_job(
+            store=store,
+            settings=settings,
+            endpoint_name="sales-forecast",
+            deployment=spec,
+            model=model,
+            runtime=runtime,
+            inputs=inputs,
+            partition="2026-11",
+            job_id=job_id,
+            log=logging.getLogger("test.ray_pools"),
+            promote=False,
+            hosts=hosts,
+        )
+
+    on_ray = job("job-ray", ray_hosts(settings, None))
+    in_process = job("job-local", None)
+
+    assert on_ray.manifest.workers is not None
+    assert on_ray.manifest.workers.host == "ray"
+    assert {m.node for m in on_ray.manifest.mini_batches} <= {node.node_id for node in cluster.worker_nodes}
+    assert groups, "no message to a node agent carried more than one mini-batch"
+    assert max(len(g) for g in groups) == 2
+    assert on_ray.status == in_process.status == "Completed", on_ray.error
+    assert on_ray.failed_files == in_process.failed_files == 3
+    assert on_ray.mini_batches == in_process.mini_batches == 16
+    assert on_ray.rows == in_process.rows
+    assert records(on_ray) == records(in_process)
+    assert_same_predictions(_predictions(store, on_ray), _predictions(store, in_process))
+    got, want = lineage(store, on_ray), lineage(store, in_process)
+    for column in ("file", "input_uri", "row_index"):
+        assert got[column].to_pylist() == want[column].to_pylist()
