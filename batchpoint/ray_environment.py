@@ -18,6 +18,11 @@ started some other way calls ``apply_ray_environment(settings)`` before its firs
 - ``RAY_ENABLE_UV_RUN_RUNTIME_ENV=0``: started under ``uv run``, Ray would otherwise run every
   worker through ``uv run`` too.
 - ``RAY_USAGE_STATS_ENABLED=0``: no usage reports.
+- ``RAY_AUTH_MODE``: ``disabled`` unless this process was given a mode. Ray 2.60 turns token
+  authentication on by itself in any process that finds a token file (``~/.ray/auth_token``, which
+  a plain local ``ray.init()`` writes), so one stray file would split the head, the agents and the
+  drivers into processes that do and do not send a token, and every run on Ray would fail. A
+  cluster that wants tokens sets ``RAY_AUTH_MODE=token`` (and its token) for every process.
 """
 
 from __future__ import annotations
@@ -25,12 +30,13 @@ from __future__ import annotations
 import ipaddress
 import os
 import sys
-from collections.abc import MutableMapping
+from collections.abc import Mapping, MutableMapping
 
 from batchpoint.config import Settings
 from batchpoint.errors import StackError
 
 LOOPBACK_VARIABLE = "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"
+AUTH_VARIABLE = "RAY_AUTH_MODE"
 
 
 def on_loopback(address: str) -> bool:
@@ -44,13 +50,19 @@ def on_loopback(address: str) -> bool:
         return False
 
 
-def ray_environment(settings: Settings) -> dict[str, str]:
-    """The Ray variables for a process of this installation (head, node, driver or tool)."""
+def ray_environment(settings: Settings, environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The Ray variables for a process of this installation (head, node, driver or tool).
+
+    ``environ`` (``os.environ``) is read for one thing only: an authentication mode given to this
+    process is passed on rather than replaced.
+    """
     loopback = not settings.ray_address or on_loopback(settings.ray_address)
+    given = os.environ if environ is None else environ
     return {
         LOOPBACK_VARIABLE: "0" if loopback else "1",
         "RAY_ENABLE_UV_RUN_RUNTIME_ENV": "0",
         "RAY_USAGE_STATS_ENABLED": "0",
+        AUTH_VARIABLE: given.get(AUTH_VARIABLE, "disabled"),
     }
 
 
@@ -61,8 +73,8 @@ def apply_ray_environment(settings: Settings, environ: MutableMapping[str, str] 
     Ray would keep it, and a driver of the embedded head would then wait ~40 s for an address
     nothing listens on.
     """
-    variables = ray_environment(settings)
     target = os.environ if environ is None else environ
+    variables = ray_environment(settings, target)
     target.update(variables)
     constants = sys.modules.get("ray._private.ray_constants")
     if constants is None:

@@ -48,11 +48,12 @@ def test_the_object_store_bound_is_in_mib_and_at_least_rays_minimum() -> None:
 
 
 def test_embedded_head_processes_use_loopback_and_a_cluster_a_routable_address() -> None:
-    embedded = ray_environment(Settings())
+    embedded = ray_environment(Settings(), {})
     assert embedded == {
         "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0",
         "RAY_ENABLE_UV_RUN_RUNTIME_ENV": "0",
         "RAY_USAGE_STATS_ENABLED": "0",
+        "RAY_AUTH_MODE": "disabled",
     }
     cluster = ray_environment(Settings(ray_address="ray-head:6379"))
     assert cluster["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] == "1"
@@ -66,6 +67,16 @@ def test_embedded_head_processes_use_loopback_and_a_cluster_a_routable_address()
 def test_a_cluster_at_a_loopback_address_is_reached_in_loopback_mode(address: str, loopback: str) -> None:
     # Another stack's embedded head listens on 127.0.0.1 only; cluster mode would look elsewhere.
     assert ray_environment(Settings(ray_address=address))["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] == loopback
+
+
+def test_token_auth_is_off_unless_the_process_was_given_a_mode() -> None:
+    # Ray 2.60 turns token auth on in any process that finds ~/.ray/auth_token: one stray file
+    # would otherwise split the cluster's processes into those that send a token and those that don't.
+    assert ray_environment(Settings(), {})["RAY_AUTH_MODE"] == "disabled"
+    assert ray_environment(Settings(), {"RAY_AUTH_MODE": "token"})["RAY_AUTH_MODE"] == "token"
+    environ = {"RAY_AUTH_MODE": "token"}
+    apply_ray_environment(Settings(), environ)
+    assert environ["RAY_AUTH_MODE"] == "token"
 
 
 def test_every_child_of_the_stack_gets_the_ray_variables(tmp_path: Path) -> None:
