@@ -88,6 +88,14 @@ class MonthRuns(Enum):
     """One has begun its step (it may have listed the folder already) and none is waiting."""
 
 
+COVERED_MARGIN_SECONDS = 1.0
+"""How long before a running run's start a month's files must all have been announced to count as
+listed by it. A run lists the folder in its step, after it started, and an event is published after
+its PUT; the margin allows for the publisher's and the run worker's clocks disagreeing a little. A
+file announced later waits for the next run; one wrongly counted as listed is found unscored by
+the reconciliation sensor."""
+
+
 @dataclass(frozen=True)
 class Due:
     """What ``take_due`` decided: months to request, and months whose files joined a waiting run."""
@@ -146,14 +154,19 @@ class ArrivalState:
         runs: Mapping[tuple[str, str], MonthRuns],
         max_wait_seconds: float,
         settle_seconds: float = 0.0,
+        running_since: Mapping[tuple[str, str], float] | None = None,
     ) -> Due:
-        """Remove and return the months to request now, and those whose files join a waiting run.
+        """Remove and return the months to request now, and those whose files join a run in flight.
 
         ``runs`` tells, per (endpoint, month), what its runs are doing (missing: ``IDLE``). A month
         whose first file waited ``max_wait_seconds`` is requested even while a run of it is running
-        (joining a waiting run is always safe: that run will list the file).
+        (joining a waiting run is always safe: that run will list the file). ``running_since`` is
+        when a ``RUNNING`` month's run started: files all announced ``COVERED_MARGIN_SECONDS``
+        before that were listed by it and join it too, rather than ask for a run that would find
+        nothing new (the sensor often reads a landing's last events after its run started).
         """
         due = Due()
+        started = running_since or {}
         for group in sorted(self.pending):
             pending = self.pending[group]
             endpoint, partition = _split(group)
@@ -162,7 +175,11 @@ class ArrivalState:
             )
             state = runs.get((endpoint, partition), MonthRuns.IDLE)
             overdue = now - pending.first_seen >= max_wait_seconds
-            if state is MonthRuns.WAITING:
+            since = started.get((endpoint, partition))
+            listed = (
+                state is MonthRuns.RUNNING and since is not None and pending.last_seen <= since - COVERED_MARGIN_SECONDS
+            )
+            if state is MonthRuns.WAITING or listed:
                 due.joined.append(request)
             elif overdue or (state is MonthRuns.IDLE and now - pending.last_seen >= settle_seconds):
                 due.requests.append(request)

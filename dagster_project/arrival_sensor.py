@@ -96,12 +96,19 @@ def build_arrival_sensor(
                 "(redelivered, replayed, or older than an event already read)"
             )
         state.offsets = dict(intake.next_offsets)
-        runs = month_runs(context, state.months(), built)
-        due = state.take_due(now, runs, settings.arrival_max_wait_seconds, settings.arrival_settle_seconds)
+        runs, started = month_runs_and_starts(context, state.months(), built)
+        due = state.take_due(
+            now, runs, settings.arrival_max_wait_seconds, settings.arrival_settle_seconds, running_since=started
+        )
         for joined in due.joined:
+            waiting = runs.get((joined.endpoint, joined.partition)) is MonthRuns.WAITING
             context.log.info(
-                f"{len(joined.files)} files of {joined.endpoint} {joined.partition} join its run that has not "
-                "begun: it lists the folder when it begins"
+                f"{len(joined.files)} files of {joined.endpoint} {joined.partition} join its run "
+                + (
+                    "that has not begun: it lists the folder when it begins"
+                    if waiting
+                    else "in flight: they were announced before it started, so it lists them"
+                )
             )
         held = state.months()
         if held:
@@ -128,24 +135,36 @@ def build_arrival_sensor(
 def month_runs(
     context: dg.SensorEvaluationContext, months: list[tuple[str, str]], built: Mapping[str, EndpointDefinitions]
 ) -> dict[tuple[str, str], MonthRuns]:
+    """What each (endpoint, month)'s runs that score into ``latest`` are doing (``month_runs_and_starts``)."""
+    return month_runs_and_starts(context, months, built)[0]
+
+
+def month_runs_and_starts(
+    context: dg.SensorEvaluationContext, months: list[tuple[str, str]], built: Mapping[str, EndpointDefinitions]
+) -> tuple[dict[tuple[str, str], MonthRuns], dict[tuple[str, str], float]]:
     """What each (endpoint, month)'s runs that score into ``latest`` are doing (left out: none in flight).
 
     A run whose step has not begun lists the month's folder when it does, so it will score files
     that landed before now: the month's new files join it rather than queue a second run. Should
     the waiting run never start (cancelled), the reconciliation sensor finds the files unscored.
     Re-scores of failed files and backfills that do not promote are not counted (files they cover
-    may still be missing from ``latest`` after them).
+    may still be missing from ``latest`` after them). With the states, when each ``RUNNING``
+    month's latest-started run started (``ArrivalState.take_due``'s ``running_since``).
     """
     if not months:
-        return {}
+        return {}, {}
     jobs = {endpoint: built[endpoint].job.name for endpoint, _ in months}
     asset_jobs = {b.predictions.key: b.job.name for b in built.values()}
     found = runs_by_partition(context.instance, IN_FLIGHT, set(jobs.values()), asset_jobs, context.log.warning)
     states: dict[tuple[str, str], MonthRuns] = {}
+    started: dict[tuple[str, str], float] = {}
     for endpoint, partition in months:
         runs = [r for r in found.get((jobs[endpoint], partition), []) if r.scores_into_latest]
         if any(r.status in WAITING for r in runs):
             states[(endpoint, partition)] = MonthRuns.WAITING
         elif runs:
             states[(endpoint, partition)] = MonthRuns.RUNNING
-    return states
+            starts = [r.start_time for r in runs if r.start_time is not None]
+            if starts:
+                started[(endpoint, partition)] = max(starts)
+    return states, started

@@ -36,6 +36,8 @@ class PartitionRun:
     partition: str
     status: dg.DagsterRunStatus
     tags: dict[str, str]
+    start_time: float | None = None
+    """When the run started (epoch seconds); ``None``: not yet."""
 
     @property
     def scores_into_latest(self) -> bool:
@@ -78,7 +80,7 @@ def runs_by_partition(
                 if log is not None:
                     log(f"{job} {partition}: run {run.run_id[:8]} is STARTED but {worker.reason}; not waiting for it")
                 continue
-        entry = PartitionRun(run.run_id, job, partition, run.status, dict(run.tags))
+        entry = PartitionRun(run.run_id, job, partition, run.status, dict(run.tags), record.start_time)
         found.setdefault((job, partition), []).append(entry)
     return found
 

@@ -52,6 +52,18 @@ def test_a_burst_joins_the_waiting_run_then_waits_for_the_running_one_then_gets_
     assert len(request.files) == 400
 
 
+def test_files_announced_before_the_running_run_started_join_it_and_later_ones_wait() -> None:
+    # The sensor often reads a landing's last events after its run started: that run listed them.
+    state = ArrivalState()
+    state.add([_arrival("a.csv")], now=10.0)
+    due = state.take_due(12.0, {MONTH: MonthRuns.RUNNING}, max_wait_seconds=60, running_since={MONTH: 11.0})
+    assert (due.requests, [len(r.files) for r in due.joined]) == ([], [1])
+    state.add([_arrival("b.csv")], now=10.5)  # within the margin before the start: maybe not listed
+    due = state.take_due(12.0, {MONTH: MonthRuns.RUNNING}, max_wait_seconds=60, running_since={MONTH: 11.0})
+    assert due == Due()
+    assert len(_due(state, now=20.0)) == 1  # the run ended: b.csv gets a run of its own
+
+
 def test_a_month_behind_a_run_that_does_not_end_is_requested_after_max_wait() -> None:
     state = ArrivalState()
     state.add([_arrival("a.csv")], now=0.0)
