@@ -169,6 +169,10 @@ def test_a_version_from_a_logged_model_gets_the_run_as_its_user(settings: Settin
     previous = mlflow.get_tracking_uri()
     mlflow.set_tracking_uri(settings.mlflow_uri)
     try:
+        # An experiment of this server: the active one is process-wide, and a test before this
+        # one may have left another server's experiment active (it failed once so: "No Experiment
+        # with id=7 exists").
+        mlflow.set_experiment("logged-model-user")
         info = mlflow.sklearn.log_model(
             LinearRegression().fit([[1.0], [2.0]], [1.0, 2.0]), name="regressor", registered_model_name="logged"
         )

@@ -16,6 +16,7 @@ import pytest
 from batchpoint.config import Ports, Settings
 from batchpoint.errors import PortInUseError
 from batchpoint.stack import Stack, default_services
+from batchpoint.stack.dagster_config import run_worker_socket
 from batchpoint.stack.ports import port_in_use
 from batchpoint.stack.process import group_members, pid_alive, stop_group
 from batchpoint.stack.readiness import topics
@@ -62,11 +63,13 @@ def test_full_stack_is_healthy_then_stops_without_leftovers(tmp_path: Path) -> N
         if "api" in services:
             assert _get(settings, settings.ports.api, "/v1/health")[0] == 200
         pids = [pid for group in stack.pids().values() for pid in group]
-        # weed, the Ray head, tansu, mlflow, dagster code server + webserver + daemon, and one
-        # process for each of publisher, outbox relay and API whose module exists.
+        # weed, the Ray head, tansu, mlflow, dagster code server + webserver + daemon, the warm
+        # run worker when its socket path fits a unix socket, and one process for each of
+        # publisher, outbox relay and API whose module exists.
         modules = [s for s in ("publisher", "relay", "api") if s in services]
         assert {"s3", "ray", "kafka", "mlflow", "dagster", "relay"} <= set(services)
-        assert len(pids) == 7 + len(modules)
+        run_worker = run_worker_socket(settings.dagster_home) is not None
+        assert len(pids) == 7 + int(run_worker) + len(modules)
         assert read_state(settings.data_dir) is not None
     for pid in pids:
         assert not pid_alive(pid), f"process {pid} still running"
