@@ -39,9 +39,17 @@ def build_arrival_sensor(
     """
     settings = platform.settings
     router = Router(endpoints)
+    held_since: dict[str, float] = {}  # s3 uri -> when a tick first held it for newer definitions
 
     def route(event: ObjectCreated) -> Route | None:
         found = router.route(event.bucket, event.key)
+        if found is None and _watched_by_a_newer_endpoint(platform, event):
+            # Held for at most max_wait: definitions that never learn the endpoint (it fails to
+            # build) must not stop every later event behind this one.
+            held = held_since.setdefault(event.uri, time.monotonic())
+            if time.monotonic() - held >= settings.arrival_max_wait_seconds:
+                return None
+            raise NewerDefinitionsError(f"s3://{event.bucket}/{event.key}: watched by an endpoint newer than this tick")
         if found is not None and not built[found.endpoint].partitions.has_partition_key(found.partition):
             first = built[found.endpoint].partitions.get_first_partition_key()
             raise EventError(
@@ -62,16 +70,21 @@ def build_arrival_sensor(
         state.offsets, state.epoch = offsets_for_this_broker(
             context, settings, settings.events_topic, state.offsets, state.epoch
         )
-        intake = take(
-            settings.bootstrap,
-            settings.events_topic,
-            settings.dead_letter_topic,
-            state.offsets or None,
-            route,
-            max_records=settings.arrival_read_max_records,
-            timeout_s=settings.arrival_read_seconds,
-            wait_s=settings.arrival_poll_seconds,
-        )
+        try:
+            intake = take(
+                settings.bootstrap,
+                settings.events_topic,
+                settings.dead_letter_topic,
+                state.offsets or None,
+                route,
+                max_records=settings.arrival_read_max_records,
+                timeout_s=settings.arrival_read_seconds,
+                wait_s=settings.arrival_poll_seconds,
+            )
+        except NewerDefinitionsError as exc:
+            # The cursor stays where it was: the next tick, with the new endpoint's definitions,
+            # reads the same events again.
+            return dg.SensorResult(skip_reason=dg.SkipReason(f"{exc}: read again once the definitions reload"))
         now = time.time()
         for message, reason in intake.dead_lettered:
             context.log.warning(
@@ -130,6 +143,25 @@ def build_arrival_sensor(
         return dg.SensorResult(run_requests=run_requests, cursor=state.to_cursor())
 
     return datastore_events
+
+
+class NewerDefinitionsError(Exception):
+    """An event routes to no endpoint of these definitions but to one in the registry now.
+
+    A tick waits for events (``arrival_poll_seconds``), so an endpoint created during the wait,
+    or just before a reload reached the daemon, has its first files read by definitions that do
+    not know it. Dead-lettering them then would leave them to the reconciliation sensor (a minute
+    or more later); the tick ends without advancing instead.
+    """
+
+
+def _watched_by_a_newer_endpoint(platform: Platform, event: ObjectCreated) -> bool:
+    """Whether an endpoint in the registry now (not in these definitions) watches the object."""
+    registry = platform.registry
+    try:
+        return Router(registry.list_endpoints()).route(event.bucket, event.key) is not None
+    finally:
+        registry.close()
 
 
 def month_runs(
