@@ -258,14 +258,19 @@ def run_mini_batch(script: ModuleType, request: dict[str, Any]) -> dict[str, Any
         else:
             fields = call_run(script, files, result_path, result_format)
     except Exception as exc:
-        return {
-            "mini_batch": index,
-            "ok": False,
-            "error": f"{type(exc).__name__}: {exc}",
-            "traceback": traceback.format_exc(),
-            "seconds": time.perf_counter() - started,
-        }
+        return _failed(index, exc, started)
     return {"mini_batch": index, "ok": True, **fields, "seconds": time.perf_counter() - started}
+
+
+def _failed(index: Any, exc: Exception, started: float) -> dict[str, Any]:
+    """The answer for a request whose script raised ``exc`` (called inside its ``except``)."""
+    return {
+        "mini_batch": index,
+        "ok": False,
+        "error": f"{type(exc).__name__}: {exc}",
+        "traceback": traceback.format_exc(),
+        "seconds": time.perf_counter() - started,
+    }
 
 
 def run_group(script: ModuleType, request: dict[str, Any]) -> dict[str, Any]:
@@ -292,13 +297,7 @@ def run_group(script: ModuleType, request: dict[str, Any]) -> dict[str, Any]:
             for m, (_, path), value in zip(request["group"], members, values)  # noqa: B905 -- Python 3.8: no strict
         ]
     except Exception as exc:
-        return {
-            "mini_batch": index,
-            "ok": False,
-            "error": f"{type(exc).__name__}: {exc}",
-            "traceback": traceback.format_exc(),
-            "seconds": time.perf_counter() - started,
-        }
+        return _failed(index, exc, started)
     return {"mini_batch": index, "ok": True, "answers": answers, "seconds": time.perf_counter() - started}
 
 
