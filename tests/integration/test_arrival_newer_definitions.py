@@ -1,0 +1,133 @@
+"""The arrival sensor on the real broker, when an event's endpoint is newer than the tick's definitions.
+
+An endpoint created while a tick waits for events (or before a reload reached the daemon) has its
+first files read by definitions that do not know it. The tick must then end without advancing, so
+the next tick, built with the new endpoint, reads the same events and requests its month; a file
+nothing in the registry watches is still dead-lettered at once, and an event held longer than
+``arrival_max_wait_seconds`` (an endpoint that never builds) is dead-lettered too, so it cannot stop
+every later event behind it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import dagster as dg
+import pytest
+from dagster._core.definitions.sensor_definition import SensorExecutionData
+
+from batchpoint.config import Settings
+from batchpoint.registry.store import Registry
+from batchpoint.specs.deployment import BatchDeployment
+from batchpoint.specs.endpoint import BatchEndpoint
+from consumers.events import ObjectCreated
+from consumers.kafka_io import ensure_topics, make_producer, read_from
+from consumers.s3_event_json import encode
+from dagster_project.arrival_sensor import SENSOR_NAME
+from dagster_project.definitions import build_definitions
+from dagster_project.naming import job_name
+from dagster_project.platform_resource import Platform
+
+pytestmark = pytest.mark.integration
+
+MONTH = datetime.now(UTC).strftime("%Y-%m")
+
+
+@dataclasses.dataclass
+class Sensor:
+    """One arrival sensor over a registry of its own, evaluated tick by tick on a real instance."""
+
+    settings: Settings
+    instance: dg.DagsterInstance
+    cursor: str | None = None
+
+    def add_endpoint(self, name: str, prefix: str) -> None:
+        registry = Registry(self.settings.registry)
+        try:
+            registry.create_or_update_endpoint(
+                BatchEndpoint.parse({"name": name, "data_arrival": {"bucket": "landing", "prefix": prefix}})
+            )
+            registry.create_or_update_deployment(
+                BatchDeployment.parse({"name": "scorer", "endpoint_name": name, "model": "models:/m/1"})
+            )
+        finally:
+            registry.close()
+
+    def tick(self) -> SensorExecutionData:
+        """One tick of the sensor built from the registry as it is now; the cursor moves as Dagster's would."""
+        definitions = build_definitions(Platform(self.settings))
+        sensor = definitions.resolve_sensor_def(SENSOR_NAME)
+        context = dg.build_sensor_context(instance=self.instance, cursor=self.cursor, definitions=definitions)
+        data = sensor.evaluate_tick(context)
+        if data.cursor is not None:
+            self.cursor = data.cursor
+        return data
+
+    def land(self, key: str) -> None:
+        producer = make_producer(self.settings.bootstrap)
+        event = ObjectCreated("landing", key, f"etag-{key}", 10, "2026-11-03T10:15:02.123Z")
+        producer.send(self.settings.events_topic, value=encode(event))
+        producer.flush()
+        producer.close()
+
+    def dead_letters(self) -> list[str]:
+        read = read_from(self.settings.bootstrap, self.settings.dead_letter_topic, None, 100, 2.0)
+        return [json.loads(m.value)["reason"] for m in read.messages]
+
+
+@pytest.fixture
+def sensor(store_and_broker: Settings, unique_name: str, tmp_path: Path) -> Sensor:
+    settings = dataclasses.replace(
+        store_and_broker,
+        data_dir=tmp_path,
+        events_topic=f"{unique_name}-events",
+        dead_letter_topic=f"{unique_name}-dlq",
+        arrival_poll_seconds=0.2,
+        arrival_read_seconds=2.0,
+    )
+    ensure_topics(settings.bootstrap, [settings.events_topic, settings.dead_letter_topic])
+    made = Sensor(settings, dg.DagsterInstance.ephemeral())
+    made.add_endpoint("sales", "sales/")
+    return made
+
+
+def test_an_event_of_a_newer_endpoint_is_read_again_by_the_next_definitions(sensor: Sensor) -> None:
+    sensor.tick()  # the cursor now knows the topic's start
+    before = sensor.cursor
+
+    # The tick's definitions were built before the endpoint: the tick ends, the cursor stays.
+    definitions = build_definitions(Platform(sensor.settings))
+    sensor.add_endpoint("late", "late/")
+    sensor.land(f"late/{MONTH}/part-000.csv")
+    context = dg.build_sensor_context(instance=sensor.instance, cursor=sensor.cursor, definitions=definitions)
+    held = definitions.resolve_sensor_def(SENSOR_NAME).evaluate_tick(context)
+    assert held.run_requests == []
+    assert held.cursor == before  # the offsets did not move past the event
+    assert "watched by an endpoint newer than this tick" in (held.skip_message or "")
+
+    # The next tick, with the endpoint built, reads the same event and requests its month.
+    requested = sensor.tick()
+    assert [(r.job_name, r.partition_key) for r in requested.run_requests] == [(job_name("late"), MONTH)]
+    assert sensor.dead_letters() == []
+
+
+def test_an_event_nothing_watches_is_dead_lettered_and_a_held_one_only_until_max_wait(sensor: Sensor) -> None:
+    sensor.tick()
+    sensor.land(f"unwatched/{MONTH}/part-000.csv")
+    sensor.tick()
+    assert sensor.dead_letters() == [f"no endpoint watches s3://landing/unwatched/{MONTH}/part-000.csv"]
+
+    # An endpoint in the registry whose definitions never come (here: always the old ones) holds
+    # its event no longer than arrival_max_wait_seconds, then it is dead-lettered like any other.
+    sensor.settings = dataclasses.replace(sensor.settings, arrival_max_wait_seconds=0.0)
+    definitions = build_definitions(Platform(sensor.settings))
+    sensor.add_endpoint("never-built", "never/")
+    sensor.land(f"never/{MONTH}/part-000.csv")
+    context = dg.build_sensor_context(instance=sensor.instance, cursor=sensor.cursor, definitions=definitions)
+    passed = definitions.resolve_sensor_def(SENSOR_NAME).evaluate_tick(context)
+    assert passed.run_requests == []
+    assert passed.cursor is not None and passed.cursor != sensor.cursor
+    assert sensor.dead_letters()[-1] == f"no endpoint watches s3://landing/never/{MONTH}/part-000.csv"
