@@ -126,6 +126,9 @@ class NodeAgent:
         self._info: AgentInfo | None = None
         self._lock = threading.Lock()
         self._workers: dict[int, LocalWorker] = {}
+        # One start per slot at a time: a job that ended while its slot was starting (it did not
+        # wait) may hand the set to the next job, whose acquire of that slot then waits for it.
+        self._slot_locks: dict[int, threading.Lock] = {}
         self._offsets: dict[str, int] = {}
         self._job: str | None = None
 
@@ -180,18 +183,21 @@ class NodeAgent:
         host = self._ready_host()
         self._begin(job_id)
         with self._lock:
-            worker = self._workers.get(slot)
-        if worker is not None and worker.process.returncode is None:
-            return AcquireAnswer(True, worker.pid, worker.init_seconds)
-        messages: list[tuple[int, str]] = []
-        try:
-            worker = host.start_worker(slot, name, init_timeout, lambda *m: messages.append(m), lambda _: None)
-        except ScriptInitError as exc:
-            return AcquireAnswer(
-                False, init_error=(exc.error, exc.traceback, exc.stderr_tail), messages=tuple(messages)
-            )
-        with self._lock:
-            self._workers[slot] = worker
+            starting = self._slot_locks.setdefault(slot, threading.Lock())
+        with starting:
+            with self._lock:
+                worker = self._workers.get(slot)
+            if worker is not None and worker.process.returncode is None:
+                return AcquireAnswer(True, worker.pid, worker.init_seconds)
+            messages: list[tuple[int, str]] = []
+            try:
+                worker = host.start_worker(slot, name, init_timeout, lambda *m: messages.append(m), lambda _: None)
+            except ScriptInitError as exc:
+                return AcquireAnswer(
+                    False, init_error=(exc.error, exc.traceback, exc.stderr_tail), messages=tuple(messages)
+                )
+            with self._lock:
+                self._workers[slot] = worker
         return AcquireAnswer(False, worker.pid, worker.init_seconds, messages=tuple(messages))
 
     def stage(self, mini_batch: MiniBatch) -> StagedMiniBatch:

@@ -255,6 +255,11 @@ class RayHost:
             "nodes": [i.node_id for i in self._lease.infos],
         }
 
+    @property
+    def workers_outlive_job(self) -> bool:
+        """True: a driver stays under its node agent, warm for the pool's next job."""
+        return True
+
     def start_worker(self, slot: int, name: str, init_timeout: float, say: Say, starting: Starting) -> RayWorker:
         """The slot's process on its agent: warm, or started there now."""
         position, local = slot_of(slot, self._rules.per_instance)

@@ -148,6 +148,11 @@ class LocalHost:
         """Workers are this job's children, on this machine."""
         return {"host": "in-process", "pool_id": None, "reused": False, "nodes": [self.node]}
 
+    @property
+    def workers_outlive_job(self) -> bool:
+        """False: the drivers are the job's children and end with it."""
+        return False
+
     def start_worker(self, slot: int, name: str, init_timeout: float, say: Say, starting: Starting) -> LocalWorker:
         """Start a driver and wait for its ``init()`` (``ScriptInitError`` when it fails or hangs)."""
         worker = LocalWorker(self.new_process(name, say), self._stager, self.node)

@@ -86,6 +86,10 @@ class ScriptPool:
         self.all_ready_seconds: float | None = None
         """When the first ``slots`` workers had all finished ``init()`` (later replacements not counted)."""
         self.init_seconds: list[float] = []
+        self._starting_slots: set[int] = set()
+        self._detached = False
+        """Set when ``run`` ends without waiting for starting slots: what they do after is not the job's."""
+        self._detached_slots: set[int] = set()
         self.warm_workers = 0
         """Workers lent already initialised (a warm pool's): no ``init()`` ran for them in this job."""
 
@@ -139,8 +143,23 @@ class ScriptPool:
                 self.stop("the job was interrupted")
             for _ in threads:
                 self._tasks.put(None)
-            for thread in threads:
-                thread.join()
+            for slot in self._detach(finished=not remaining):
+                self._log.info(
+                    f"worker-{slot} was still starting when every mini-batch was done: not waited for, "
+                    "it stays in the pool, warm for the next job"
+                )
+            for slot, thread in enumerate(threads):
+                if slot not in self._detached_slots:
+                    thread.join()
+
+    def _detach(self, *, finished: bool) -> list[int]:
+        """The slots still starting a process that outlives the job: not waited for, and from now on
+        nothing a slot does is counted in the job's records (a job's own processes are waited for)."""
+        with self._lock:
+            if finished and self.host.workers_outlive_job:
+                self._detached = True
+                self._detached_slots = set(self._starting_slots)
+            return sorted(self._detached_slots)
 
     def stop(self, reason: str, cause: FailureCause = FailureCause.CONTENT) -> None:
         """Start no new attempt; kill the running ones (their mini-batches end as not run, for ``cause``)."""
@@ -158,6 +177,9 @@ class ScriptPool:
         init_failures = 0
         carried: list[Task | None] = []
         try:
+            process, init_failures, gives_up = self._first_process(slot, name)
+            if gives_up:
+                return
             while True:
                 task = carried.pop() if carried else self._tasks.get()
                 if task is None:
@@ -166,33 +188,72 @@ class ScriptPool:
                 if decision.verdict is Verdict.NOT_RUN:
                     self._finish_not_run(task, None, name, decision)
                     continue
-                if process is None:
-                    try:
-                        process = self._start(slot, name)
-                    except ScriptInitError as exc:
-                        with self._lock:
-                            self._running.pop(name, None)
-                        self._tasks.put(task)  # not the mini-batch's fault: another try, maybe elsewhere
-                        init = self._init_failed(name, exc, init_failures)
-                        if init.counted:
-                            init_failures += 1
-                        if init.slot_gives_up:
-                            return
+                if process is None:  # a replacement, after the last one was lost
+                    process, init_failures, gives_up = self._start_counted(slot, name, init_failures, task)
+                    if gives_up:
+                        return
+                    if process is None:
                         continue
-                group = self._tasks.group(task, carried, lambda: self._stopping() is not None)
-                if len(group) > 1:
-                    process = self._attempt_group(group, process, name)
-                else:
-                    process = self._attempt(task, process, name)
+                process = self._attempt_taken(task, carried, process, name)
+        except BaseException:
+            if self._detached:  # e.g. Ray disconnected as the run's process ended: not the job's concern
+                return
+            raise
         finally:
             if process is not None:
                 with self._lock:
                     self._running.pop(name, None)
                 process.release()
 
+    def _attempt_taken(self, task: Task, carried: list[Task | None], process: Worker, name: str) -> Worker | None:
+        """``task``, with the mini-batches the queue groups with it, on ``process``; the worker to keep using."""
+        group = self._tasks.group(task, carried, lambda: self._stopping() is not None)
+        if len(group) > 1:
+            return self._attempt_group(group, process, name)
+        return self._attempt(task, process, name)
+
+    def _first_process(self, slot: int, name: str) -> tuple[Worker | None, int, bool]:
+        """The slot's first process, started before it takes a mini-batch (``_start_counted``'s answer).
+
+        A slot still in ``init()`` would hold a mini-batch there while a ready slot could be scoring
+        it: a warm pool lends some slots ready and starts the rest. ``None`` once the pool stops.
+        """
+        process: Worker | None = None
+        init_failures = 0
+        while process is None and self._stopping() is None:
+            process, init_failures, gives_up = self._start_counted(slot, name, init_failures, None)
+            if gives_up or self._detached:
+                return process, init_failures, True
+        return process, init_failures, False
+
+    def _start_counted(
+        self, slot: int, name: str, init_failures: int, held: Task | None
+    ) -> tuple[Worker | None, int, bool]:
+        """``(process, init() failures so far, whether the slot gives up)``; ``held`` is requeued on failure."""
+        try:
+            return self._start(slot, name), init_failures, False
+        except ScriptInitError as exc:
+            with self._lock:
+                self._running.pop(name, None)
+                detached = self._detached
+            if held is not None:
+                self._tasks.put(held)  # not the mini-batch's fault: another try, maybe elsewhere
+            if detached:  # the job is over: its records are written, nothing is counted
+                return None, init_failures, True
+            init = self._init_failed(name, exc, init_failures)
+            return None, init_failures + (1 if init.counted else 0), init.slot_gives_up
+
     def _start(self, slot: int, name: str) -> Worker:
-        worker = self.host.start_worker(slot, name, self.settings.init_timeout, self._say, self._starting)
         with self._lock:
+            self._starting_slots.add(slot)
+        try:
+            worker = self.host.start_worker(slot, name, self.settings.init_timeout, self._say, self._starting)
+        finally:
+            with self._lock:
+                self._starting_slots.discard(slot)
+        with self._lock:
+            if self._detached:  # ready after the job ended: it waits in the pool for the next one
+                return worker
             if not worker.warm:
                 self.init_seconds.append(worker.init_seconds)
             else:

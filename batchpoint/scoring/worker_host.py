@@ -121,6 +121,14 @@ class WorkerHost(Protocol):
         """For the manifest: the host's kind, and for a pool its id, whether it was reused, its nodes."""
         ...
 
+    @property
+    def workers_outlive_job(self) -> bool:
+        """Whether a worker started for the job stays ready for the next one (a warm pool's do).
+
+        A job then does not wait, once its mini-batches are done, for a worker still starting.
+        """
+        ...
+
     def start_worker(self, slot: int, name: str, init_timeout: float, say: Say, starting: Starting) -> Worker:
         """A ready worker for ``slot`` (``0 .. slots-1``): warm, or started now.
 

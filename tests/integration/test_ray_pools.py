@@ -53,8 +53,10 @@ from tests.integration.test_script_jobs import ENDPOINT, Harness, output_lines
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(240)]
 
-# init() appends its pid to INIT_LOG; run() scores CSVs and, for the file named HANG_ON, hangs
-# once (the first attempt leaves a marker), or for CRASH_ON exits the process once.
+# init() waits while INIT_GATE names a file that does not exist, then appends its pid to INIT_LOG;
+# run() waits until INIT_LOG holds WAIT_FOR_INITS pids (so every slot takes part: a ready slot does
+# not wait for the others), scores CSVs and, for the file named HANG_ON, hangs once (the first
+# attempt leaves a marker).
 COUNTING = """
 import os
 import time
@@ -63,11 +65,17 @@ import pandas as pd
 
 
 def init():
+    gate = os.environ.get("INIT_GATE")
+    while gate and not os.path.exists(gate):
+        time.sleep(0.05)
     with open(os.environ["INIT_LOG"], "a") as log:
         log.write(f"{os.getpid()}\\n")
 
 
 def run(mini_batch):
+    wanted = int(os.environ.get("WAIT_FOR_INITS", "0"))
+    while wanted and len(open(os.environ["INIT_LOG"]).read().split()) < wanted:
+        time.sleep(0.05)
     frames = []
     for path in mini_batch:
         name = os.path.basename(path)
@@ -194,7 +202,7 @@ def test_two_instances_run_on_distinct_nodes_and_score_as_in_process(
     cluster: Cluster, harness: Harness, tmp_path: Path
 ) -> None:
     inputs = eight_files(harness)
-    deployment = counting_deployment(tmp_path)
+    deployment = counting_deployment(tmp_path, WAIT_FOR_INITS="2")
 
     on_ray = score(harness, deployment, inputs, "job-ray")
     in_process = score(harness, deployment, inputs, "job-local", on_ray=False)
@@ -217,7 +225,7 @@ def test_two_instances_run_on_distinct_nodes_and_score_as_in_process(
 
 def test_second_run_reuses_the_pool_and_runs_no_init(cluster: Cluster, harness: Harness, tmp_path: Path) -> None:
     inputs = eight_files(harness)
-    deployment = counting_deployment(tmp_path, per_instance=2)
+    deployment = counting_deployment(tmp_path, per_instance=2, WAIT_FOR_INITS="4")
 
     first = score(harness, deployment, inputs, "job-1")
     second = score(harness, deployment, inputs, "job-2")
@@ -231,7 +239,7 @@ def test_second_run_reuses_the_pool_and_runs_no_init(cluster: Cluster, harness: 
     assert len(inits(tmp_path)) == 4  # init() once per process over both runs
     assert output_lines(harness, first) == output_lines(harness, second)
 
-    changed = counting_deployment(tmp_path, per_instance=2, GREETING="a new setting")
+    changed = counting_deployment(tmp_path, per_instance=2, WAIT_FOR_INITS="4", GREETING="a new setting")
     third = score(harness, changed, inputs, "job-3")
     third_workers = third.manifest.workers
     assert third_workers is not None
@@ -255,7 +263,42 @@ def test_idle_pool_scales_down_to_min_instances(cluster: Cluster, harness: Harne
     again = score(harness, counting_deployment(tmp_path), inputs, "job-2", compute)
     assert again.status == "Completed"
     assert again.manifest.workers is not None
-    assert (again.manifest.workers.warm_workers, again.manifest.workers.started_workers) == (1, 1)
+    assert again.manifest.workers.warm_workers == 1
+    # Agent 1 is back and starts a driver: within the job, or after it when the warm one scored
+    # every mini-batch first (the job does not wait for it, test_a_partly_warm_pool...).
+    wait_until(lambda: len(inits(tmp_path)) == 3, 60, "the restored agent's driver to start")
+
+
+def test_a_partly_warm_pool_does_not_wait_for_the_slot_still_starting(
+    cluster: Cluster, harness: Harness, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    gate = tmp_path / "init-gate"
+    gate.touch()
+    deployment = counting_deployment(tmp_path, INIT_GATE=str(gate))
+    first = score(harness, deployment, harness.put_csvs({"part-0.csv": 3}), "job-1")  # one mini-batch: one slot
+    assert first.status == "Completed", first.error
+    assert first.manifest.workers is not None and first.manifest.workers.started_workers == 1
+
+    gate.unlink()  # the next run's second driver stays in init() until the gate is back
+    inputs = eight_files(harness)
+    with caplog.at_level(logging.INFO):
+        second = score(harness, deployment, inputs, "job-2")
+
+    assert second.status == "Completed", second.error
+    workers = second.manifest.workers
+    assert workers is not None
+    assert (workers.warm_workers, workers.started_workers) == (1, 0)
+    assert len({m.node for m in second.manifest.mini_batches}) == 1  # all on the warm driver's node
+    assert second.rows == sum(3 + i for i in range(8))
+    assert "worker-1 was still starting when every mini-batch was done" in caplog.text
+    assert len(inits(tmp_path)) == 1
+
+    gate.touch()  # the late driver finishes init() after the job, under its agent
+    wait_until(lambda: len(inits(tmp_path)) == 2, 60, "the late driver's init() to finish")
+    third = score(harness, deployment, inputs, "job-3")
+    assert third.manifest.workers is not None
+    assert (third.manifest.workers.warm_workers, third.manifest.workers.started_workers) == (2, 0)
+    assert len(inits(tmp_path)) == 2
 
 
 def test_idle_pool_with_no_min_instances_is_gone(cluster: Cluster, harness: Harness, tmp_path: Path) -> None:
@@ -321,7 +364,8 @@ def test_a_crashed_agent_is_replaced(cluster: Cluster, harness: Harness, tmp_pat
 
     second = score(harness, deployment, inputs, "job-2")
     assert second.status == "Completed", second.error
-    assert len(inits(tmp_path)) == 3  # agent 1's replacement started its driver
+    # Agent 1's replacement starts its driver, within the job or after it (not waited for).
+    wait_until(lambda: len(inits(tmp_path)) == 3, 60, "agent 1's replacement to start its driver")
     assert second.rows == first.rows
 
 

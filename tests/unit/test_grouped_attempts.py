@@ -55,6 +55,7 @@ class FakeWorker:
 class FakeHost:
     def __init__(self, log_dir: Path) -> None:
         self.log_dir, self.placement, self.sent = log_dir, {"host": "fake"}, []
+        self.workers_outlive_job = False
 
     def start_worker(self, slot: int, name: str, init_timeout: float, say: Say, starting: Starting) -> FakeWorker:
         worker = FakeWorker(name, self.sent)
