@@ -88,7 +88,7 @@ def score_invocation(
             context, platform, message.endpoint_name, deployment_name, name, model, inputs, result, partition=name
         )
     )
-    status = JobStatus.COMPLETED if result.status == "Completed" else JobStatus.FAILED
+    status = result.status
     jobs.record_finished(name, status=status, error=result.error, progress=result_progress(result))
     if status is JobStatus.FAILED:
         raise dg.Failure(description=f"job {name} failed: {result.error}", metadata=metadata)

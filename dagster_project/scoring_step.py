@@ -93,12 +93,12 @@ def score_partition(
     )
     platform.workspace.jobs.record_finished(
         job.name,
-        status=JobStatus.COMPLETED if result.status == "Completed" else JobStatus.FAILED,
+        status=result.status,
         output_uri=result.manifest_uri.rsplit("/", 1)[0] + "/",
         error=result.error,
         progress=result_progress(result),
     )
-    if result.status != "Completed":
+    if result.status is not JobStatus.COMPLETED:
         raise dg.Failure(description=f"scoring {endpoint_name} {partition} failed: {result.error}", metadata=metadata)
     etags = "".join(sorted(f"{f.key}@{f.etag}" for f in inputs))
     return dg.MaterializeResult(

@@ -23,6 +23,7 @@ from batchpoint.outputs.publishing import publish_version
 from batchpoint.outputs.retention import apply_retention
 from batchpoint.outputs.scored_job import ScoredJob
 from batchpoint.outputs.versions import read_latest
+from batchpoint.specs.job import JobStatus
 from batchpoint.storage.port import ObjectStore
 
 WORKER_LOGS = "logs/user/stdout"
@@ -63,7 +64,7 @@ def publish_job(
         scored.started_at, finished, scored.worker_startup_seconds, scored.scoring_seconds, scored.rows
     )
     output_file = scored.deployment.settings.output_file_name
-    has_predictions = not scored.summary_only and (status == "Completed" or scored.rows > 0)
+    has_predictions = not scored.summary_only and (status is JobStatus.COMPLETED or scored.rows > 0)
     output_uri = output_uri_of(layout, version_id, output_file if has_predictions else None)
     lineage = scored.lineage_name
     manifest = build_manifest(
@@ -104,7 +105,7 @@ def publish_job(
         output_file_name=output_file,
         logs=logs,
         manifest=manifest,
-        make_latest=status == "Completed" and promote,
+        make_latest=status is JobStatus.COMPLETED and promote,
         files={**extra, **worker_logs},
     )
     if keep_versions is not None:

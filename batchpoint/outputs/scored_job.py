@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from batchpoint.job_records.file_result import FileResult
 from batchpoint.job_records.mini_batch_summary import MiniBatchSummary
@@ -19,8 +19,7 @@ from batchpoint.outputs.manifest_figures import PlanSection
 from batchpoint.outputs.manifest_sections import ModelSection, ReuseSection, RuntimeSection, WorkersSection
 from batchpoint.outputs.reuse_index import ReuseIndex
 from batchpoint.specs.deployment import BatchDeployment, BatchDeploymentOutputAction
-
-JobStatus = Literal["Completed", "Failed"]
+from batchpoint.specs.job import JobStatus
 
 
 @dataclass(frozen=True)
@@ -77,7 +76,7 @@ class ScoredJob:
     @property
     def status(self) -> JobStatus:
         """``Failed`` when there is an error, else ``Completed``."""
-        return "Failed" if self.error else "Completed"
+        return JobStatus.FAILED if self.error else JobStatus.COMPLETED
 
     @property
     def summary_only(self) -> bool:

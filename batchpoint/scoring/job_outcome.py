@@ -18,11 +18,11 @@ from dataclasses import dataclass
 from batchpoint.job_records.failure_causes import FailureCause
 from batchpoint.job_records.file_result import FileResult
 from batchpoint.outputs.versions import within_threshold
-from batchpoint.scoring.job_result import JobStatus
 from batchpoint.scoring.job_tracking import JobTracker
 from batchpoint.scoring.mini_batch_record import MiniBatchRecord
 from batchpoint.scoring.reuse import Reused
 from batchpoint.scoring.script_pool import ScriptPool
+from batchpoint.specs.job import JobStatus
 from batchpoint.storage.port import ObjectInfo
 
 NO_SUCCEEDED_MINI_BATCH = "There is no succeeded mini batch item returned from run()"
@@ -39,7 +39,7 @@ class JobOutcome:
     @property
     def status(self) -> JobStatus:
         """``Failed`` when there is an error, else ``Completed``."""
-        return "Failed" if self.error else "Completed"
+        return JobStatus.FAILED if self.error else JobStatus.COMPLETED
 
 
 def job_outcome(

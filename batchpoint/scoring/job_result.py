@@ -7,7 +7,7 @@ from typing import Any
 
 from batchpoint.job_records.file_result import FileResult
 from batchpoint.outputs.manifest import Manifest
-from batchpoint.outputs.scored_job import JobStatus
+from batchpoint.specs.job import JobStatus
 
 __all__ = ["JobResult", "JobStatus"]
 
