@@ -278,7 +278,6 @@ def _score(
     tracker = JobTracker(
         job_id, plan, log, progress_store, layout, version_id, progress, progress_lines=list(runtime.environment_lines)
     )
-    workers = min(deployment.workers, max(plan.mini_batch_count, 1))
     host = hosts.factory(
         HostRequest(
             runtime=runtime,
@@ -296,6 +295,11 @@ def _score(
     # Opening the host is start-up too: a new Ray pool starts its agents and prepares them here.
     opening = time.perf_counter() - started
     rules = pool_settings(deployment, runtime)
+    # A warm pool's every slot starts, as Azure inits every process of every instance: those
+    # beyond the job's mini-batches only warm the pool for the next run (not waited for). A job's
+    # own processes start only where there is a mini-batch for them.
+    busy = max(plan.mini_batch_count, 1)
+    workers = deployment.workers if host.workers_outlive_job else min(deployment.workers, busy)
     pool = ScriptPool(host, workers, rules, builtin=runtime.builtin, work_dir=work, log=log)
     try:
         error = score_in_order(pool, plan, out, tracker, deployment.settings.error_threshold)

@@ -53,7 +53,8 @@ from tests.integration.test_script_jobs import ENDPOINT, Harness, output_lines
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(240)]
 
-# init() waits while INIT_GATE names a file that does not exist, then appends its pid to INIT_LOG;
+# init() takes a ticket (0, 1, ... in the order the processes get there); from ticket INIT_GATE_FROM
+# on it waits until the file INIT_GATE exists. Then it appends its pid to INIT_LOG.
 # run() waits until INIT_LOG holds WAIT_FOR_INITS pids (so every slot takes part: a ready slot does
 # not wait for the others), scores CSVs and, for the file named HANG_ON, hangs once (the first
 # attempt leaves a marker).
@@ -66,8 +67,16 @@ import pandas as pd
 
 def init():
     gate = os.environ.get("INIT_GATE")
-    while gate and not os.path.exists(gate):
-        time.sleep(0.05)
+    if gate:
+        ticket = 0
+        while True:
+            try:
+                os.close(os.open(f"{gate}.ticket-{ticket}", os.O_CREAT | os.O_EXCL))
+                break
+            except FileExistsError:
+                ticket += 1
+        while ticket >= int(os.environ["INIT_GATE_FROM"]) and not os.path.exists(gate):
+            time.sleep(0.05)
     with open(os.environ["INIT_LOG"], "a") as log:
         log.write(f"{os.getpid()}\\n")
 
@@ -269,36 +278,32 @@ def test_idle_pool_scales_down_to_min_instances(cluster: Cluster, harness: Harne
     wait_until(lambda: len(inits(tmp_path)) == 3, 60, "the restored agent's driver to start")
 
 
-def test_a_partly_warm_pool_does_not_wait_for_the_slot_still_starting(
+def test_a_run_warms_every_slot_of_its_pool_and_does_not_wait_for_a_late_one(
     cluster: Cluster, harness: Harness, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     gate = tmp_path / "init-gate"
-    gate.touch()
-    deployment = counting_deployment(tmp_path, INIT_GATE=str(gate))
-    first = score(harness, deployment, harness.put_csvs({"part-0.csv": 3}), "job-1")  # one mini-batch: one slot
-    assert first.status == "Completed", first.error
-    assert first.manifest.workers is not None and first.manifest.workers.started_workers == 1
-
-    gate.unlink()  # the next run's second driver stays in init() until the gate is back
-    inputs = eight_files(harness)
+    # The first process to get to init() goes through; the second waits for the gate.
+    deployment = counting_deployment(tmp_path, INIT_GATE=str(gate), INIT_GATE_FROM="1")
     with caplog.at_level(logging.INFO):
-        second = score(harness, deployment, inputs, "job-2")
+        first = score(harness, deployment, harness.put_csvs({"part-0.csv": 3}), "job-1")  # one mini-batch
 
-    assert second.status == "Completed", second.error
-    workers = second.manifest.workers
+    assert first.status == "Completed", first.error
+    workers = first.manifest.workers
     assert workers is not None
-    assert (workers.warm_workers, workers.started_workers) == (1, 0)
-    assert len({m.node for m in second.manifest.mini_batches}) == 1  # all on the warm driver's node
-    assert second.rows == sum(3 + i for i in range(8))
-    assert "worker-1 was still starting when every mini-batch was done" in caplog.text
+    assert (workers.warm_workers, workers.started_workers) == (0, 1)  # the one that scored it
+    assert first.rows == 3
+    assert len({m.node for m in first.manifest.mini_batches}) == 1
+    assert "was still starting when every mini-batch was done" in caplog.text
     assert len(inits(tmp_path)) == 1
 
-    gate.touch()  # the late driver finishes init() after the job, under its agent
-    wait_until(lambda: len(inits(tmp_path)) == 2, 60, "the late driver's init() to finish")
-    third = score(harness, deployment, inputs, "job-3")
-    assert third.manifest.workers is not None
-    assert (third.manifest.workers.warm_workers, third.manifest.workers.started_workers) == (2, 0)
+    gate.touch()  # the second process finishes init() after the job, under its agent
+    wait_until(lambda: len(inits(tmp_path)) == 2, 60, "the late process's init() to finish")
+    second = score(harness, deployment, eight_files(harness), "job-2")
+    assert second.status == "Completed", second.error
+    assert second.manifest.workers is not None
+    assert (second.manifest.workers.warm_workers, second.manifest.workers.started_workers) == (2, 0)
     assert len(inits(tmp_path)) == 2
+    assert second.rows == sum(3 + i for i in range(8))
 
 
 def test_idle_pool_with_no_min_instances_is_gone(cluster: Cluster, harness: Harness, tmp_path: Path) -> None:
