@@ -2,7 +2,7 @@
 
 Every run is also a job (trigger ``data-arrival``, or ``backfill`` for a backfill's runs) on the
 registry, so an endpoint's job list shows these runs beside the invoked ones. A run's tags
-(``dagster_project/run_tags.py``) pick the deployment, whether ``latest`` moves and what is re-scored.
+(``batchpoint/orchestration/run_tags.py``) pick the deployment, whether ``latest`` moves and what is re-scored.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from batchpoint.errors import ModelError
 from batchpoint.models.job_runs import log_job_run
 from batchpoint.models.mlflow_models import resolve_model
 from batchpoint.models.resolved import ResolvedModel
+from batchpoint.orchestration.run_tags import RunChoices, run_choices
 from batchpoint.outputs.failed_version import FailedBeforeScoring
 from batchpoint.outputs.layout import OutputLayout
 from batchpoint.routing import partition_prefix
@@ -30,7 +31,6 @@ from batchpoint.storage.port import ObjectInfo
 from dagster_project.failed_runs import error_text, write_failure_logs
 from dagster_project.invocation_progress import progress_recorder, result_progress
 from dagster_project.platform_resource import Platform
-from dagster_project.run_tags import RunChoices, run_choices
 from dagster_project.worker_runtime import worker_hosts, worker_runtime
 
 

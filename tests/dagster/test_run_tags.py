@@ -3,10 +3,15 @@
 import pytest
 
 from batchpoint.errors import SpecError
-from batchpoint.orchestration.run_tags import predictions_asset_path, scoring_job_name, scoring_tags
+from batchpoint.orchestration.run_tags import (
+    RunChoices,
+    predictions_asset_path,
+    run_choices,
+    scoring_job_name,
+    scoring_tags,
+)
 from batchpoint.specs.endpoint import BatchEndpoint
 from dagster_project.naming import job_name, predictions_key
-from dagster_project.run_tags import RunChoices, run_choices
 from dagster_project.scoring_step import reuse_mode
 
 
