@@ -33,6 +33,7 @@ from batchpoint.config import Settings
 from batchpoint.models.mlflow_models import resolve_model
 from batchpoint.specs.model_ref import parse_model_ref
 from batchpoint.stack import Stack, free_ports, readiness
+from batchpoint.storage.datastore import open_datastore
 from batchpoint.storage.s3 import S3Store
 
 WORKLOADS = ("latency", "40x5000", "2000x100", "400x5000")
@@ -56,7 +57,7 @@ class Sitting:
     @property
     def store(self) -> S3Store:
         s = self.settings
-        return S3Store(s.s3_url, s.access_key, s.secret_key, s.region)
+        return open_datastore(s)
 
     @property
     def workers(self) -> int:

@@ -33,6 +33,7 @@ from batchpoint.stack.locations import tansu_binary
 from batchpoint.stack.process import Child
 from batchpoint.stack.readiness import tcp_open
 from batchpoint.stack.services import child_env, kafka_launch
+from batchpoint.storage.datastore import open_datastore
 from batchpoint.storage.s3 import S3Store
 
 with warnings.catch_warnings():
@@ -150,7 +151,7 @@ def main() -> None:
         settings = dataclasses.replace(Settings(), data_dir=Path(tmp), ports=free_ports())
         _say(f"starting the embedded S3 in {tmp}")
         with Stack(settings, services=("s3",)):
-            store = S3Store(settings.s3_url, settings.access_key, settings.secret_key, settings.region)
+            store = open_datastore(settings)
             store.ensure_bucket(settings.broker_bucket)
             results = []
             for engine in ("memory", "s3"):

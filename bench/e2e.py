@@ -27,7 +27,7 @@ from batchpoint.config import Settings
 from batchpoint.models.mlflow_models import resolve_model
 from batchpoint.specs.model_ref import parse_model_ref
 from batchpoint.stack import Stack, free_ports
-from batchpoint.storage.s3 import S3Store
+from batchpoint.storage.datastore import open_datastore
 
 
 def bench(settings: Settings, args: argparse.Namespace) -> dict[str, Any]:
@@ -38,7 +38,7 @@ def bench(settings: Settings, args: argparse.Namespace) -> dict[str, Any]:
     model_uri = register_forecaster(sales, settings.mlflow_uri, f"{name}-model")
     say(f"registered {model_uri}; creating endpoint {name} ({args.workers_layout}, mb {args.mini_batch_size})")
     create_endpoint(settings, name, model_uri, args.workers_layout, args.mini_batch_size)
-    store = S3Store(settings.s3_url, settings.access_key, settings.secret_key, settings.region)
+    store = open_datastore(settings)
     landing = Landing(name, files, len(files))
     measured = land_and_measure(store, settings, landing, quiet_seconds=0)
     rows, final = measured["rows"], measured["final_manifest"]

@@ -54,6 +54,7 @@ from batchpoint.scoring.runtime_setup import prepare_runtime
 from batchpoint.specs.deployment import BatchDeployment
 from batchpoint.specs.model_ref import parse_model_ref
 from batchpoint.stack import Stack, free_ports
+from batchpoint.storage.datastore import open_datastore
 from batchpoint.storage.port import ObjectInfo
 from batchpoint.storage.s3 import S3Store
 
@@ -205,7 +206,7 @@ def score(
 
 
 def bench(settings: Settings, args: argparse.Namespace) -> dict[str, Any]:
-    store = S3Store(settings.s3_url, settings.access_key, settings.secret_key, settings.region)
+    store = open_datastore(settings)
     months = int((pd.Period(MONTH, freq="M") - pd.Period(START, freq="M")).n) + 1
     history = generate_history(TRAIN_PRODUCTS, months, START, seed=7)
     tracking = f"sqlite:///{settings.data_dir / 'mlflow.db'}"

@@ -31,6 +31,7 @@ from batchpoint.models.mlflow_models import resolve_model
 from batchpoint.models.resolved import ResolvedModel
 from batchpoint.scoring.builtin.input_tables import cast_to_signature
 from batchpoint.specs.model_ref import parse_model_ref
+from batchpoint.storage.datastore import open_datastore
 from batchpoint.storage.s3 import S3Store
 
 PHASES = ("get", "read", "cast", "predict", "write")
@@ -121,7 +122,7 @@ def child_main() -> None:
     with contextlib.redirect_stdout(sys.stderr):  # stdout is the protocol's
         model = resolve_model(parse_model_ref(job["model"]), settings)  # the job's cached copy
         loaded = load(model)
-    store = S3Store(settings.s3_url, settings.access_key, settings.secret_key, settings.region)
+    store = open_datastore(settings)
     print("ready", flush=True)
     if sys.stdin.readline().strip() != "go":
         return

@@ -56,6 +56,7 @@ from batchpoint.scoring.worker_host import HostFactory, HostRequest, WorkerHost
 from batchpoint.specs.compute import ComputeSpec
 from batchpoint.specs.deployment import BatchDeployment
 from batchpoint.stack.services import child_env
+from batchpoint.storage.datastore import open_datastore
 
 ENDPOINT = "bench-startup"
 PARTITION = "2026-11"
@@ -164,10 +165,9 @@ class Bench:
     rows: int = 50
 
     def store(self) -> Any:
-        from batchpoint.storage.s3 import S3Store
 
         s = self.settings
-        return S3Store(s.s3_url, s.access_key, s.secret_key, s.region)
+        return open_datastore(s)
 
     def inputs(self, files: int) -> list[Any]:
         return list(self.store().list(BUCKET, f"sales/{PARTITION}/f{files}/"))
@@ -417,9 +417,8 @@ def wait_until(check: Callable[[], bool], timeout: float) -> bool:
 
 
 def prepare(settings: Settings, root: Path, rows: int) -> Bench:
-    from batchpoint.storage.s3 import S3Store
 
-    store = S3Store(settings.s3_url, settings.access_key, settings.secret_key, settings.region)
+    store = open_datastore(settings)
     for bucket in (BUCKET, settings.output_bucket):
         store.ensure_bucket(bucket)
     for files in (1, 2):

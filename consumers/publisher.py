@@ -29,7 +29,7 @@ from batchpoint.config import Settings
 from batchpoint.crash_history import CrashHistory
 from batchpoint.errors import EventError, NotFoundError, StorageError
 from batchpoint.heartbeat import Heartbeat, heartbeat_path
-from batchpoint.storage.s3 import S3Store
+from batchpoint.storage.datastore import open_datastore
 from consumers.checkpoint import Checkpoint
 from consumers.events import ObjectCreated
 from consumers.filer_events import FilerChange, JsonObjectStream, changes
@@ -65,7 +65,7 @@ class FilerPublisher:
         self.topic = settings.events_topic
         self.checkpoint = Checkpoint(settings.data_dir.resolve() / "publisher" / f"{self.bucket}.checkpoint.json")
         self.weed = weed or weed_binary()
-        self.store = S3Store(settings.s3_url, settings.access_key, settings.secret_key, settings.region)
+        self.store = open_datastore(settings)
         self.published = 0
         self.tail_restarts = 0
         self.heartbeat = Heartbeat(heartbeat_path(settings, "publisher"))

@@ -7,6 +7,7 @@ from functools import cached_property
 from batchpoint.config import Settings
 from batchpoint.management.workspace import Workspace
 from batchpoint.registry.store import Registry
+from batchpoint.storage.datastore import open_datastore
 from batchpoint.storage.s3 import S3Store
 
 
@@ -30,4 +31,4 @@ class Platform:
     def store(self) -> S3Store:
         """The datastore."""
         s = self.settings
-        return S3Store(s.s3_url, s.access_key, s.secret_key, s.region)
+        return open_datastore(s)

@@ -26,7 +26,7 @@ from batchpoint.outputs.versions import read_latest
 from batchpoint.registry.store import Registry
 from batchpoint.specs.deployment import BatchDeployment
 from batchpoint.specs.endpoint import BatchEndpoint
-from batchpoint.storage.s3 import S3Store
+from batchpoint.storage.datastore import open_datastore
 
 ENDPOINT = "sales-forecast"
 DEPLOYMENT = "forecast-mlflow"
@@ -68,7 +68,7 @@ def run_demo(settings: Settings, say: Say, options: DemoOptions | None = None) -
     """Run the demo's steps against an already started stack."""
     opts = options or DemoOptions()
     seed = opts.seed if opts.seed is not None else int(time.time()) % 100_000
-    store = S3Store(settings.s3_url, settings.access_key, settings.secret_key, settings.region)
+    store = open_datastore(settings)
 
     months = _months_between(HISTORY_START, opts.month)
     say(f"Generating {months} months of sales for {opts.products} products (seed {seed})")

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from batchpoint.config import Settings
 from batchpoint.orchestration.dagster_graphql import DagsterClient, reload_in_background
 from batchpoint.registry.store import Registry
+from batchpoint.storage.datastore import open_datastore
 from batchpoint.storage.port import ObjectStore
 
 if TYPE_CHECKING:
@@ -61,10 +62,8 @@ class Backends:
     def store(self) -> ObjectStore:
         """The S3 store at ``Settings.s3_url``."""
         if self._store is None:
-            from batchpoint.storage.s3 import S3Store
-
             s = self.settings
-            self._store = S3Store(s.s3_url, s.access_key, s.secret_key, s.region)
+            self._store = open_datastore(s)
         return self._store
 
     @property

@@ -36,8 +36,8 @@ from batchpoint.scoring.script_answers import ScriptAnswer
 from batchpoint.scoring.script_process import OutputAction, script_environment
 from batchpoint.scoring.worker_host import RunRequest
 from batchpoint.specs.environment import EnvironmentSpec
+from batchpoint.storage.datastore import open_datastore
 from batchpoint.storage.retrying import with_retries
-from batchpoint.storage.s3 import S3Store
 
 
 @dataclass(frozen=True)
@@ -155,9 +155,7 @@ class NodeAgent:
             return AgentInfo(self._node, os.getpid(), str(python), seconds, error=str(exc))
         output = self._work / "bi_output"
         output.mkdir(parents=True, exist_ok=True)
-        store = with_retries(
-            S3Store(settings.s3_url, settings.access_key, settings.secret_key, settings.region), settings
-        )
+        store = with_retries(open_datastore(settings), settings)
         self._host = LocalHost(
             python=python,
             code_dir=code_dir,

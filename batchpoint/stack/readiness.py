@@ -17,7 +17,7 @@ from batchpoint.orchestration.dagster_graphql import DagsterClient
 from batchpoint.stack.locations import tansu_binary
 from batchpoint.stack.process import Child
 from batchpoint.stack.ray_head import STARTED_LINE, cluster_problem, missing_head_processes
-from batchpoint.storage.s3 import S3Store
+from batchpoint.storage.datastore import open_datastore
 
 # Seconds each service gets to become healthy; generous because two cores are shared.
 TIMEOUTS: dict[str, float] = {
@@ -151,7 +151,7 @@ def create_topics(settings: Settings, names: Sequence[str]) -> None:
 
 
 def _buckets_created(settings: Settings) -> bool:
-    store = S3Store(settings.s3_url, settings.access_key, settings.secret_key, settings.region)
+    store = open_datastore(settings)
     try:
         for bucket in (settings.landing_bucket, settings.output_bucket, settings.mlflow_bucket, settings.broker_bucket):
             store.ensure_bucket(bucket)

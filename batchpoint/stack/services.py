@@ -26,7 +26,7 @@ from batchpoint.stack.dagster_config import (
 )
 from batchpoint.stack.locations import find_binary, project_root, tansu_binary
 from batchpoint.stack.ray_head import head_cpus, ray_binary, ray_launch_command, ray_temp_dir
-from batchpoint.storage.s3 import S3Store
+from batchpoint.storage.datastore import open_datastore
 
 # Dependency order: each service only needs those before it.
 SERVICE_ORDER: tuple[str, ...] = ("s3", "ray", "kafka", "mlflow", "dagster", "publisher", "relay", "api")
@@ -290,7 +290,7 @@ def _server_launches(service: str, settings: Settings) -> list[Launch]:
         return [launch]
     if service == "kafka":
         # S3 is up (kafka needs it) and holds the broker bucket: the sensors learn which log this is.
-        log_epoch(settings, S3Store(settings.s3_url, settings.access_key, settings.secret_key, settings.region))
+        log_epoch(settings, open_datastore(settings))
         return [kafka_launch(settings, tansu_binary())]
     if service == "mlflow":
         (settings.data_dir.resolve() / "mlflow").mkdir(parents=True, exist_ok=True)

@@ -22,7 +22,7 @@ from batchpoint.errors import BatchpointError, ServiceCrashLoopError, StorageErr
 from batchpoint.heartbeat import HEARTBEAT_SERVICES, heartbeat_age, heartbeat_path
 from batchpoint.stack.process import Child
 from batchpoint.stack.readiness import wait_ready
-from batchpoint.storage.s3 import S3Store
+from batchpoint.storage.datastore import open_datastore
 
 if TYPE_CHECKING:
     from batchpoint.stack.launcher import Stack
@@ -128,7 +128,7 @@ class Supervisor(threading.Thread):
             return
         s = self.settings
         try:
-            deleted = sweep(S3Store(s.s3_url, s.access_key, s.secret_key, s.region), s)
+            deleted = sweep(open_datastore(s), s)
         except StorageError as exc:
             self.emit(f"broker log retention sweep failed (will retry): {exc}")
             return

@@ -25,6 +25,7 @@ from batchpoint.registry.store import Registry
 from batchpoint.specs.deployment import BatchDeployment
 from batchpoint.specs.endpoint import BatchEndpoint
 from batchpoint.specs.job import JobInfo
+from batchpoint.storage.datastore import open_datastore
 from batchpoint.storage.s3 import S3Store
 from dagster_project.run_workers import STARTED_PROCESS
 from tests.faults.stack import ENDED_RUN, FaultStack, poll
@@ -89,7 +90,7 @@ class ScoringEndpoint:
     @property
     def store(self) -> S3Store:
         s = self.settings
-        return S3Store(s.s3_url, s.access_key, s.secret_key, s.region)
+        return open_datastore(s)
 
     def wait_for_sensors(self) -> None:
         """Until the data-arrival and reconciliation sensors run (after a load or a restart)."""

@@ -27,7 +27,7 @@ from batchpoint.outputs.versions import read_manifest
 from batchpoint.registry.store import Registry
 from batchpoint.specs.deployment import BatchDeployment
 from batchpoint.specs.endpoint import BatchEndpoint
-from batchpoint.storage.s3 import S3Store
+from batchpoint.storage.datastore import open_datastore
 from dagster_project.naming import landing_key
 
 pytestmark = [
@@ -117,7 +117,7 @@ def _score_one_month(stack: Settings, name: str) -> dict[str, Any]:
     while dagster.sensor_status("datastore_events") != "RUNNING":
         assert time.monotonic() < deadline, "the data-arrival sensor never started"
         time.sleep(1)
-    store = S3Store(stack.s3_url, stack.access_key, stack.secret_key, stack.region)
+    store = open_datastore(stack)
     rows = scoring_rows(history, MONTH)
     store.put_bytes(stack.landing_bucket, f"{name}/{MONTH}/part-000.csv", rows.to_csv(index=False).encode())
     published = wait_for_new_version(

@@ -33,6 +33,7 @@ from batchpoint.outputs.versions import LatestPointer, read_latest, read_manifes
 from batchpoint.registry.store import Registry
 from batchpoint.specs.deployment import BatchDeployment
 from batchpoint.specs.endpoint import BatchEndpoint
+from batchpoint.storage.datastore import open_datastore
 from batchpoint.storage.s3 import S3Store
 from consumers.dead_letter import DeadLetter
 from consumers.kafka_io import make_producer, read_from
@@ -119,7 +120,7 @@ def endpoint(stack: Settings) -> Iterator[Endpoint]:
     while dagster.sensor_status("datastore_events") != "RUNNING":
         assert time.monotonic() < deadline, "the data-arrival sensor never started"
         time.sleep(1)
-    store = S3Store(stack.s3_url, stack.access_key, stack.secret_key, stack.region)
+    store = open_datastore(stack)
     yield Endpoint(stack, name, f"{name}/", store, dagster, history, model)
 
 

@@ -21,6 +21,7 @@ from batchpoint.scoring import message_groups
 from batchpoint.scoring.job import JobResult
 from batchpoint.scoring.script_answers import ScriptAnswer
 from batchpoint.scoring.script_process import GroupMember, ScriptProcess
+from batchpoint.storage.datastore import open_datastore
 from batchpoint.storage.s3 import S3Store
 from tests.integration.test_scoring_job import (  # noqa: F401 -- fixtures of that module
     _job,
@@ -61,7 +62,7 @@ def test_grouped_messages_give_the_same_predictions_lineage_and_records(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     settings = dataclasses.replace(settings, output_bucket=f"{unique_name}-out")
-    store = S3Store(settings.s3_url, settings.access_key, settings.secret_key, settings.region)
+    store = open_datastore(settings)
     put_inputs(store, unique_name)  # five good files and three bad ones
     for n in range(8):
         data = features(3 + n, seed=200 + n).to_csv(index=False).encode()

@@ -28,6 +28,7 @@ from batchpoint.specs.deployment import BatchDeployment
 from batchpoint.specs.endpoint import BatchEndpoint
 from batchpoint.specs.job import InvokeRequest, JobInfo, JobStatus, JobTrigger
 from batchpoint.specs.s3_uri import split_s3_uri
+from batchpoint.storage.datastore import open_datastore
 from batchpoint.storage.s3 import S3Store
 from dagster_project.invocation_sensor import SENSOR_NAME
 
@@ -105,7 +106,7 @@ def invoked(stack: Settings) -> Iterator[Invoked]:
     while dagster.sensor_status(SENSOR_NAME) != "RUNNING":
         assert time.monotonic() < deadline, "the invocations sensor never started"
         time.sleep(1)
-    store = S3Store(stack.s3_url, stack.access_key, stack.secret_key, stack.region)
+    store = open_datastore(stack)
     # Not under any data-arrival prefix: only an invocation scores these.
     folder = f"adhoc/{name}/"
     rows = scoring_rows(history, MONTH)
@@ -192,7 +193,7 @@ def test_data_arrival_runs_are_jobs_of_the_endpoint_too(stack: Settings) -> None
         DagsterClient(stack.dagster_url).reload_location()
         month = datetime.now(UTC).strftime("%Y-%m")
         rows = scoring_rows(history, MONTH)
-        store = S3Store(stack.s3_url, stack.access_key, stack.secret_key, stack.region)
+        store = open_datastore(stack)
         store.put_bytes(stack.landing_bucket, f"{name}/{month}/part.csv", rows.to_csv(index=False).encode())
         deadline = time.monotonic() + 240
         while True:

@@ -26,7 +26,7 @@ from batchpoint.registry.store import Registry
 from batchpoint.specs.deployment import BatchDeployment
 from batchpoint.specs.endpoint import BatchEndpoint
 from batchpoint.specs.job import InvokeRequest, JobInfo, JobStatus
-from batchpoint.storage.s3 import S3Store
+from batchpoint.storage.datastore import open_datastore
 from dagster_project.invocation_assets import NEW_ENDPOINT_JOB, invocation_key
 
 pytestmark = [
@@ -51,7 +51,7 @@ def test_a_just_created_endpoint_is_invoked_without_waiting_for_a_reload(stack: 
     name = f"fresh-{uuid.uuid4().hex[:6]}"
     history = generate_history(products=10, months=30, start="2024-01", seed=7)
     model = train_and_register(history[history["month"] < MONTH], stack.mlflow_uri, f"{name}-model", seed=7)
-    store = S3Store(stack.s3_url, stack.access_key, stack.secret_key, stack.region)
+    store = open_datastore(stack)
     key = f"adhoc/{name}/part.csv"
     store.put_bytes(stack.landing_bucket, key, scoring_rows(history, MONTH).to_csv(index=False).encode())
     registry = Registry(stack.registry)

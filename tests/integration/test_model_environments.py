@@ -43,6 +43,7 @@ from batchpoint.specs.deployment import BatchDeployment
 from batchpoint.specs.environment import EnvironmentSpec
 from batchpoint.specs.model_asset import ModelSpec, ModelType
 from batchpoint.specs.model_ref import parse_model_ref
+from batchpoint.storage.datastore import open_datastore
 from batchpoint.storage.port import ObjectInfo
 from batchpoint.storage.s3 import S3Store
 
@@ -141,7 +142,7 @@ class Jobs:
 @pytest.fixture
 def jobs(store_and_broker: Settings, unique_name: str, tmp_path: Path) -> Iterator[Jobs]:
     settings = dataclasses.replace(store_and_broker, output_bucket=f"{unique_name}-out", data_dir=tmp_path / "data")
-    store = S3Store(settings.s3_url, settings.access_key, settings.secret_key, settings.region)
+    store = open_datastore(settings)
     store.ensure_bucket(unique_name)
     yield Jobs(settings, store, unique_name)
 

@@ -38,8 +38,8 @@ from batchpoint.scoring.worker_host import HostFactory, RunRequest
 from batchpoint.specs.compute import ComputeSpec
 from batchpoint.specs.deployment import BatchDeployment
 from batchpoint.specs.model_ref import parse_model_ref
+from batchpoint.storage.datastore import open_datastore
 from batchpoint.storage.port import ObjectInfo
-from batchpoint.storage.s3 import S3Store
 from tests.integration.test_grouped_scoring import lineage, records
 from tests.integration.test_scoring_job import (  # noqa: F401 -- fixtures of that module
     _predictions,
@@ -117,7 +117,7 @@ def cluster() -> Iterator[Cluster]:
 @pytest.fixture
 def harness(store_and_broker: Settings, unique_name: str, tmp_path: Path) -> Harness:
     settings = dataclasses.replace(store_and_broker, output_bucket=f"{unique_name}-out", data_dir=tmp_path / "data")  # noqa: F811
-    store = S3Store(settings.s3_url, settings.access_key, settings.secret_key, settings.region)
+    store = open_datastore(settings)
     store.ensure_bucket(unique_name)
     return Harness(settings, store, unique_name, tmp_path)
 
@@ -385,7 +385,7 @@ def test_builtin_scorer_groups_through_node_agents_and_scores_as_in_process(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     settings = dataclasses.replace(settings, output_bucket=f"{unique_name}-out")
-    store = S3Store(settings.s3_url, settings.access_key, settings.secret_key, settings.region)
+    store = open_datastore(settings)
     put_inputs(store, unique_name)  # five good files and three bad ones
     for n in range(8):
         data = features(3 + n, seed=300 + n).to_csv(index=False).encode()

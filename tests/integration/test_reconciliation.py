@@ -43,6 +43,7 @@ from batchpoint.stack.locations import project_root
 from batchpoint.stack.process import Child
 from batchpoint.stack.readiness import wait_ready
 from batchpoint.stack.services import child_env, launches
+from batchpoint.storage.datastore import open_datastore
 from batchpoint.storage.s3 import S3Store
 from dagster_project.reconciliation_sensor import SENSOR_NAME, grace_seconds
 from tests.integration.conftest import make_settings
@@ -152,7 +153,7 @@ def endpoint(reconcile_stack: Stack) -> Endpoint:
     while not all(dagster.sensor_status(s) == "RUNNING" for s in ("datastore_events", SENSOR_NAME)):
         assert time.monotonic() < deadline, "the sensors never started"
         time.sleep(1)
-    store = S3Store(settings.s3_url, settings.access_key, settings.secret_key, settings.region)
+    store = open_datastore(settings)
     return Endpoint(reconcile_stack, name, store, dagster, history)
 
 

@@ -34,6 +34,7 @@ from batchpoint.scoring.progress import JobProgress
 from batchpoint.scoring.runtime_setup import prepare_runtime
 from batchpoint.specs.deployment import BatchDeployment, BatchRetrySettings
 from batchpoint.specs.model_ref import parse_model_ref
+from batchpoint.storage.datastore import open_datastore
 from batchpoint.storage.port import ObjectInfo
 from batchpoint.storage.s3 import S3Store
 
@@ -173,7 +174,7 @@ def test_scores_every_good_file_and_names_every_bad_one(
     settings: Settings, registered: str, unique_name: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     settings = dataclasses.replace(settings, output_bucket=f"{unique_name}-out")
-    store = S3Store(settings.s3_url, settings.access_key, settings.secret_key, settings.region)
+    store = open_datastore(settings)
     frames = put_inputs(store, unique_name)
     inputs = list(store.list(unique_name, "sales/2026-11/"))
 
@@ -276,7 +277,7 @@ def test_a_model_that_cannot_load_fails_the_job_visibly(
     settings: Settings, registered: str, unique_name: str, tmp_path: Path
 ) -> None:
     settings = dataclasses.replace(settings, output_bucket=f"{unique_name}-out")
-    store = S3Store(settings.s3_url, settings.access_key, settings.secret_key, settings.region)
+    store = open_datastore(settings)
     store.ensure_bucket(unique_name)
     store.put_bytes(unique_name, "sales/2026-11/part-000.csv", b"price,units\n1.0,2\n")
     inputs = list(store.list(unique_name, "sales/2026-11/"))
@@ -371,7 +372,7 @@ def test_incremental_and_failed_only_runs_equal_a_full_rescore(
     settings: Settings, registered: str, unique_name: str
 ) -> None:
     settings = dataclasses.replace(settings, output_bucket=f"{unique_name}-out")
-    store = S3Store(settings.s3_url, settings.access_key, settings.secret_key, settings.region)
+    store = open_datastore(settings)
     put_inputs(store, unique_name)
     store.delete(unique_name, "sales/2026-11/notes.txt")
     store.delete(unique_name, "sales/2026-11/part-006-empty.csv")
@@ -443,7 +444,7 @@ def test_a_job_whose_every_file_fails_is_failed_and_leaves_latest_alone(
 ) -> None:
     """error_threshold -1 tolerates failed items, not a job with no succeeded one (Azure's rule)."""
     settings = dataclasses.replace(settings, output_bucket=f"{unique_name}-out")
-    store = S3Store(settings.s3_url, settings.access_key, settings.secret_key, settings.region)
+    store = open_datastore(settings)
     store.ensure_bucket(unique_name)
     good = features(3, seed=7).to_csv(index=False).encode()
     store.put_bytes(unique_name, "sales/2026-11/part-000.csv", good)
@@ -470,7 +471,7 @@ def test_a_job_whose_every_file_fails_is_failed_and_leaves_latest_alone(
 def test_header_only_inputs_complete_with_no_rows(settings: Settings, registered: str, unique_name: str) -> None:
     """0 rows from files that have none is a result, not a failure."""
     settings = dataclasses.replace(settings, output_bucket=f"{unique_name}-out")
-    store = S3Store(settings.s3_url, settings.access_key, settings.secret_key, settings.region)
+    store = open_datastore(settings)
     store.ensure_bucket(unique_name)
     for i in range(2):
         store.put_bytes(unique_name, f"sales/2026-11/part-{i}.csv", b"price,units\n")

@@ -37,6 +37,7 @@ from batchpoint.scoring.runtime import WorkerRuntime
 from batchpoint.scoring.worker_host import HostFactory
 from batchpoint.specs.deployment import BatchDeployment
 from batchpoint.specs.environment import EnvironmentSpec
+from batchpoint.storage.datastore import open_datastore
 from batchpoint.storage.port import ObjectInfo
 from batchpoint.storage.s3 import S3Store
 
@@ -218,7 +219,7 @@ class Harness:
 @pytest.fixture
 def harness(store_and_broker: Settings, unique_name: str, tmp_path: Path) -> Harness:
     settings = dataclasses.replace(store_and_broker, output_bucket=f"{unique_name}-out", data_dir=tmp_path / "data")
-    store = S3Store(settings.s3_url, settings.access_key, settings.secret_key, settings.region)
+    store = open_datastore(settings)
     store.ensure_bucket(unique_name)
     return Harness(settings, store, unique_name, tmp_path)
 

@@ -21,6 +21,7 @@ from batchpoint.stack.ports import port_in_use
 from batchpoint.stack.process import group_members, pid_alive, stop_group
 from batchpoint.stack.readiness import topics
 from batchpoint.stack.state import read_state
+from batchpoint.storage.datastore import open_datastore
 from batchpoint.storage.s3 import S3Store
 from tests.integration.conftest import make_settings
 
@@ -28,7 +29,7 @@ pytestmark = pytest.mark.integration
 
 
 def _store(settings: Settings) -> S3Store:
-    return S3Store(settings.s3_url, settings.access_key, settings.secret_key, settings.region)
+    return open_datastore(settings)
 
 
 def _get(settings: Settings, port: int, path: str) -> tuple[int, bytes]:

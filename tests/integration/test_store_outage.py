@@ -34,6 +34,7 @@ from batchpoint.stack.locations import project_root
 from batchpoint.stack.process import Child
 from batchpoint.stack.readiness import wait_ready
 from batchpoint.stack.services import child_env, launches, weed_sockets
+from batchpoint.storage.datastore import open_datastore
 from batchpoint.storage.port import ObjectInfo
 from batchpoint.storage.s3 import S3Store
 from tests.integration.conftest import make_settings
@@ -195,7 +196,7 @@ class RestartOnError(logging.Handler):
 @pytest.fixture
 def job(s3_stack: Stack, tmp_path: Path) -> Job:
     settings = dataclasses.replace(s3_stack.settings, data_dir=tmp_path / "data")
-    store = S3Store(settings.s3_url, settings.access_key, settings.secret_key, settings.region)
+    store = open_datastore(settings)
     bucket = f"in-{tmp_path.name[-20:].lower().replace('_', '-')}"
     store.ensure_bucket(bucket)
     for n in range(FILES):

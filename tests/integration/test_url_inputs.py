@@ -14,6 +14,7 @@ from batchpoint.errors import SpecError
 from batchpoint.management.url_inputs import fetch_url_input
 from batchpoint.specs.job import InputType, JobInput
 from batchpoint.specs.s3_uri import split_s3_uri
+from batchpoint.storage.datastore import open_datastore
 from batchpoint.storage.s3 import S3Store
 from tests.integration.http_folder import served_folder
 
@@ -38,7 +39,7 @@ def settings(store_and_broker: Settings) -> Settings:
 
 
 def _store(settings: Settings) -> S3Store:
-    return S3Store(settings.s3_url, settings.access_key, settings.secret_key, settings.region)
+    return open_datastore(settings)
 
 
 def test_a_file_url_is_copied_into_the_datastore(served: tuple[str, Path], settings: Settings) -> None:
