@@ -6,36 +6,23 @@ import time
 from collections.abc import Callable
 
 from batchpoint.scoring.job import JobResult
-from batchpoint.scoring.progress import JobProgress as ScoringProgress
 from batchpoint.specs.job import JobProgress
 
 # Job rows get a progress update at most this often (and always for the last mini-batch).
 PROGRESS_RECORD_SECONDS = 0.5
 
 
-def job_progress(progress: ScoringProgress) -> JobProgress:
-    """The job row's progress from the scoring job's."""
-    return JobProgress(
-        mini_batches_done=progress.mini_batches_done,
-        mini_batches=progress.mini_batches,
-        files_done=progress.files_done,
-        files=progress.files,
-        failed_files=progress.failed_files,
-        rows=progress.rows,
-    )
-
-
 def progress_recorder(
     record: Callable[[JobProgress], None], interval: float = PROGRESS_RECORD_SECONDS
-) -> Callable[[ScoringProgress], None]:
+) -> Callable[[JobProgress], None]:
     """A progress callback that writes the job row at most every ``interval`` seconds, and at the end."""
     last = [float("-inf")]
 
-    def report(progress: ScoringProgress) -> None:
+    def report(progress: JobProgress) -> None:
         now = time.monotonic()
         if now - last[0] >= interval or progress.mini_batches_done >= progress.mini_batches:
             last[0] = now
-            record(job_progress(progress))
+            record(progress)
 
     return report
 

@@ -22,11 +22,10 @@ from batchpoint.outputs.layout import OutputLayout
 from batchpoint.routing import partition_prefix
 from batchpoint.scoring.environment_log import EnvironmentLog
 from batchpoint.scoring.job import JobResult, run_scoring_job
-from batchpoint.scoring.progress import JobProgress as ScoringProgress
 from batchpoint.scoring.reuse import ReuseMode
 from batchpoint.specs.deployment import BatchDeployment
 from batchpoint.specs.endpoint import BatchEndpoint
-from batchpoint.specs.job import InputType, JobInput, JobStatus, JobTrigger
+from batchpoint.specs.job import InputType, JobInput, JobProgress, JobStatus, JobTrigger
 from batchpoint.storage.port import ObjectInfo
 from dagster_project.failed_runs import error_text, write_failure_logs
 from dagster_project.invocation_progress import progress_recorder, result_progress
@@ -205,11 +204,11 @@ def record_mlflow_run(
 
 def log_and_record_progress(
     context: dg.AssetExecutionContext | dg.OpExecutionContext, platform: Platform, job_name: str
-) -> Callable[[ScoringProgress], None]:
+) -> Callable[[JobProgress], None]:
     """Log every mini-batch's progress; record it on the job row now and then."""
     record = progress_recorder(lambda p: platform.workspace.jobs.record_progress(job_name, p))
 
-    def report(progress: ScoringProgress) -> None:
+    def report(progress: JobProgress) -> None:
         context.log.info(f"progress: {progress}")
         record(progress)
 

@@ -35,7 +35,6 @@ from batchpoint.scoring.job_tracking import JobTracker
 from batchpoint.scoring.local_host import local_host
 from batchpoint.scoring.planning import JobPlan, plan_job
 from batchpoint.scoring.pool_run import pool_settings, score_in_order
-from batchpoint.scoring.progress import JobProgress
 from batchpoint.scoring.reuse import Reused, ReuseMode, find_reusable
 from batchpoint.scoring.reuse_key import reuse_key
 from batchpoint.scoring.runtime import WorkerRuntime
@@ -45,6 +44,7 @@ from batchpoint.scoring.segments import copy_reused_segments, scored_segments, s
 from batchpoint.scoring.worker_config import THREAD_LIMITS
 from batchpoint.scoring.worker_host import HostFactory, HostRequest
 from batchpoint.specs.deployment import BatchDeployment, BatchDeploymentOutputAction
+from batchpoint.specs.job import JobProgress
 from batchpoint.storage.port import ObjectInfo, ObjectStore
 from batchpoint.storage.retrying import with_retries
 

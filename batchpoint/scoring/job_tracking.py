@@ -13,7 +13,7 @@ from batchpoint.job_records.file_result import FileResult
 from batchpoint.outputs.layout import JOB_PROGRESS_LOG, OutputLayout
 from batchpoint.scoring.mini_batch_record import MiniBatchRecord
 from batchpoint.scoring.planning import JobPlan
-from batchpoint.scoring.progress import JobProgress
+from batchpoint.specs.job import JobProgress
 from batchpoint.storage.port import ObjectStore
 
 # Upload the progress overview this often, so users can watch a long job from the store.
@@ -53,7 +53,6 @@ class JobTracker:
     def report(self) -> JobProgress:
         """Append a progress line, tell the caller, and upload the overview now and then."""
         now = JobProgress(
-            job_id=self.job_id,
             mini_batches_done=len(self.records),
             mini_batches=self.plan.mini_batch_count,
             files_done=sum(len(r.files) for r in self.records.values()),

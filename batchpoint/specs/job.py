@@ -87,7 +87,12 @@ class JobInput(Spec):
 
 
 class JobProgress(Spec):
-    """How far a job is: mini-batches and files done out of planned, failed files, rows written."""
+    """How far a job is: mini-batches and files done out of planned, failed items, rows written.
+
+    The scoring job reports one after every mini-batch; the job row stores the latest. ``str()``
+    is the line written to ``job_progress_overview.txt``. ``failed_files`` counts failed items
+    (Azure's unit for ``error_threshold``): a failed file, or one missing from what ``run()`` returned.
+    """
 
     mini_batches_done: int = 0
     mini_batches: int = 0
@@ -95,6 +100,20 @@ class JobProgress(Spec):
     files: int = 0
     failed_files: int = 0
     rows: int = 0
+    failed_mini_batches: int = 0
+    elapsed_seconds: float = 0.0
+
+    @property
+    def fraction(self) -> float:
+        """Share of mini-batches processed, 0..1."""
+        return self.mini_batches_done / self.mini_batches if self.mini_batches else 1.0
+
+    def __str__(self) -> str:
+        return (
+            f"mini-batches {self.mini_batches_done}/{self.mini_batches} ({self.fraction:.0%}, "
+            f"{self.failed_mini_batches} failed), files {self.files_done}/{self.files} "
+            f"({self.failed_files} failed items), rows {self.rows}, {self.elapsed_seconds:.1f} s"
+        )
 
 
 class InvokeRequest(Spec):

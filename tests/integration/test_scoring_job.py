@@ -30,9 +30,9 @@ from batchpoint.models.mlflow_models import resolve_model
 from batchpoint.outputs.layout import JOB_ERROR_LOG, JOB_RESULT_LOG, OutputLayout
 from batchpoint.outputs.versions import list_versions, read_latest
 from batchpoint.scoring.job import JobResult, run_scoring_job
-from batchpoint.scoring.progress import JobProgress
 from batchpoint.scoring.runtime_setup import prepare_runtime
 from batchpoint.specs.deployment import BatchDeployment, BatchRetrySettings
+from batchpoint.specs.job import JobProgress
 from batchpoint.specs.model_ref import parse_model_ref
 from batchpoint.storage.datastore import open_datastore
 from batchpoint.storage.port import ObjectInfo

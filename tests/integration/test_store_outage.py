@@ -26,9 +26,9 @@ from batchpoint.models.resolved import ResolvedModel
 from batchpoint.outputs.layout import JOB_ERROR_LOG, JOB_RESULT_LOG, OutputLayout
 from batchpoint.outputs.versions import read_latest
 from batchpoint.scoring.job import JobResult, run_scoring_job
-from batchpoint.scoring.progress import JobProgress
 from batchpoint.scoring.runtime import WorkerRuntime
 from batchpoint.specs.deployment import BatchDeployment
+from batchpoint.specs.job import JobProgress
 from batchpoint.stack import Stack
 from batchpoint.stack.locations import project_root
 from batchpoint.stack.process import Child
