@@ -44,12 +44,11 @@ NEEDS: dict[str, tuple[str, ...]] = {
     "relay": ("kafka",),
     "api": ("s3",),
 }
-# Services run as ``python -m <module>`` of this project, with the file that module needs; left out
-# of the defaults until that file exists (they are built by different changes).
-MODULE_SERVICES: dict[str, tuple[str, tuple[str, ...]]] = {
-    "publisher": ("consumers.publisher", ("consumers", "publisher.py")),
-    "relay": ("consumers.outbox_relay", ("consumers", "outbox_relay.py")),
-    "api": ("batchpoint.api", ("batchpoint", "api", "__main__.py")),
+# Services run as ``python -m <module>`` of this project.
+MODULE_SERVICES: dict[str, str] = {
+    "publisher": "consumers.publisher",
+    "relay": "consumers.outbox_relay",
+    "api": "batchpoint.api",
 }
 # Imported by a run that scores on Ray, when its step starts (named: the stack imports no Ray).
 RAY_HOSTS_MODULE = "batchpoint.ray_compute.hosts"
@@ -68,21 +67,10 @@ class Launch:
     """SIGTERM the main process alone and let it stop the rest (see ``Child.stop_leader_first``)."""
 
 
-def publisher_available(root: Path | None = None) -> bool:
-    """Whether the publisher module (``consumers/publisher.py``) exists yet."""
-    return module_available("publisher", root)
-
-
-def module_available(service: str, root: Path | None = None) -> bool:
-    """Whether ``service`` is not a module service, or its module exists in this checkout."""
-    found = MODULE_SERVICES.get(service)
-    return found is None or (root or project_root()).joinpath(*found[1]).is_file()
-
-
 def default_services(settings: Settings | None = None) -> tuple[str, ...]:
-    """Every service, leaving out module services (publisher, relay, api) whose module does not exist."""
+    """Every service, in dependency order."""
     del settings  # same answer for every installation today; kept for a stable signature
-    return tuple(s for s in SERVICE_ORDER if module_available(s))
+    return SERVICE_ORDER
 
 
 def external_services(settings: Settings) -> frozenset[str]:
@@ -247,7 +235,7 @@ def dagster_launches(settings: Settings, webserver: str, daemon: str, workspace:
 def module_launch(service: str) -> Launch:
     """A service that is a Python module of this project: the publisher (store → Kafka), the
     outbox relay (``bp_outbox`` → Kafka) or the HTTPS API (uvicorn on ``Settings.host:ports.api``)."""
-    return Launch(service, (sys.executable, "-m", MODULE_SERVICES[service][0]))
+    return Launch(service, (sys.executable, "-m", MODULE_SERVICES[service]))
 
 
 def migrate_dagster_storage(settings: Settings) -> None:

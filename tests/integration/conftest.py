@@ -2,8 +2,8 @@
 
 - ``store_and_broker`` -> ``Settings`` with S3 (``weed mini``) and Kafka (``tansu``) running,
   buckets and topics created.
-- ``stack`` -> ``Settings`` with s3, kafka, mlflow, dagster (and the publisher when
-  ``consumers/publisher.py`` exists) running.
+- ``stack`` -> ``Settings`` with every service running (s3, ray, kafka, mlflow, dagster,
+  publisher, relay, api).
 
 Both use a temporary data dir and ports the OS says are free. When any collected test asks for
 ``stack``, ``store_and_broker`` returns the full stack instead of starting a second S3 and Kafka.
@@ -35,7 +35,7 @@ def _wants_full_stack(request: pytest.FixtureRequest) -> bool:
 
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
-    """The full embedded stack (s3, kafka, mlflow, dagster, publisher if present), started once."""
+    """The full embedded stack, started once."""
     settings = make_settings(tmp_path_factory.mktemp("stack"))
     with Stack(settings, services=default_services(settings)):
         yield settings

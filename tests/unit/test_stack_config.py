@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import importlib.util
 import sys
 from pathlib import Path
 
@@ -23,13 +24,15 @@ from batchpoint.stack.dagster_config import (
 from batchpoint.stack.locations import project_root
 from batchpoint.stack.ports import free_ports
 from batchpoint.stack.services import (
+    MODULE_SERVICES,
     RAY_HOSTS_MODULE,
+    SERVICE_ORDER,
     child_env,
     dagster_launches,
+    default_services,
     kafka_launch,
     launches,
     mlflow_launch,
-    module_available,
     order_services,
     s3_launch,
     startable,
@@ -106,13 +109,10 @@ def test_services_are_ordered_by_dependency_and_unknown_ones_named() -> None:
         order_services(["minio"])
 
 
-def test_module_services_are_available_once_their_module_exists(tmp_path: Path) -> None:
-    assert module_available("s3", tmp_path)
-    assert not module_available("relay", tmp_path)
-    (tmp_path / "consumers").mkdir()
-    (tmp_path / "consumers" / "outbox_relay.py").write_text("")
-    assert module_available("relay", tmp_path)
-    assert not module_available("api", tmp_path)
+def test_every_service_is_a_default_and_every_module_service_exists() -> None:
+    assert default_services() == SERVICE_ORDER
+    for module in MODULE_SERVICES.values():
+        assert importlib.util.find_spec(module) is not None, module
 
 
 @pytest.mark.parametrize(
