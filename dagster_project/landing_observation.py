@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Mapping
 
 import dagster as dg
 
-from batchpoint.models.job_runs import files_digest
+from batchpoint.outputs.mlflow_job_runs import files_digest
 from batchpoint.routing import partition_prefix
 from batchpoint.specs.endpoint import BatchEndpoint
 from batchpoint.storage.port import ObjectInfo, ObjectStore

@@ -13,12 +13,12 @@ from collections.abc import Callable
 import dagster as dg
 
 from batchpoint.errors import ModelError
-from batchpoint.models.job_runs import log_job_run
 from batchpoint.models.mlflow_models import resolve_model
 from batchpoint.models.resolved import ResolvedModel
 from batchpoint.orchestration.run_tags import RunChoices, run_choices
 from batchpoint.outputs.failed_version import FailedBeforeScoring
 from batchpoint.outputs.layout import OutputLayout
+from batchpoint.outputs.mlflow_job_runs import log_job_run
 from batchpoint.routing import partition_prefix
 from batchpoint.scoring.environment_log import EnvironmentLog
 from batchpoint.scoring.job import JobResult, run_scoring_job

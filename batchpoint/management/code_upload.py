@@ -10,10 +10,10 @@ import hashlib
 from pathlib import Path
 
 from batchpoint.errors import NotFoundError, SpecError
+from batchpoint.specs.deployment import CODE_FORMS
 from batchpoint.specs.s3_uri import split_s3_uri
 from batchpoint.storage.port import ObjectStore
 
-CODE_FORMS = "a local folder holding the scoring script, or `s3://<bucket>/<prefix>/`"
 _SKIPPED = {"__pycache__", ".git", ".ipynb_checkpoints"}
 
 

@@ -1,4 +1,4 @@
-"""Finding the MLflow runs of scoring jobs (written by ``job_runs.log_job_run``) by model version."""
+"""Finding the MLflow runs of scoring jobs (written by ``outputs/mlflow_job_runs.log_job_run``) by model version."""
 
 from __future__ import annotations
 
@@ -9,8 +9,7 @@ from typing import Any
 from batchpoint.config import Settings
 from batchpoint.errors import ModelError
 from batchpoint.models import mlflow_edge
-from batchpoint.models.job_runs import EXPERIMENT_PREFIX
-from batchpoint.models.mlflow_edge import MLFLOW_FAILURES, MlflowClient, tag
+from batchpoint.models.mlflow_edge import EXPERIMENT_PREFIX, MLFLOW_FAILURES, MlflowClient, tag
 
 
 @dataclass(frozen=True)

@@ -39,11 +39,12 @@ with warnings.catch_warnings():
 
 from batchpoint.config import Settings
 from batchpoint.errors import ModelError, NotFoundError
+from batchpoint.models.signature import InputSignature
 from batchpoint.scoring.builtin.mlflow_scorer import read_signature as scorer_signature
-from batchpoint.scoring.signature import InputSignature
 from batchpoint.specs.model_ref import VALID_FORMS, ParsedModelRef
 
 __all__ = [
+    "EXPERIMENT_PREFIX",
     "HTTP_LIMITS",
     "LAST_JOB_RUN_TAG",
     "MLFLOW_DATASET_CONTEXT",
@@ -78,6 +79,8 @@ MLMODEL = "MLmodel"
 TAG_PREFIX = "batchpoint."
 TYPE_TAG = f"{TAG_PREFIX}model_type"  # on model versions: the Azure model type
 LAST_JOB_RUN_TAG = f"{TAG_PREFIX}last_job_run"  # on model versions: the newest job run that used it
+# The experiment of each endpoint's job runs: ``batchpoint-jobs/<endpoint>``.
+EXPERIMENT_PREFIX = "batchpoint-jobs/"
 # MLflow retries a failing call 7 times with exponential backoff, minutes in all: an API request
 # would hang that long on a server error. A few quick retries, then the error.
 HTTP_LIMITS = {

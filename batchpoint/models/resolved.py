@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from batchpoint.errors import ModelError
-from batchpoint.scoring.signature import InputSignature
+from batchpoint.models.signature import InputSignature
 
 ModelKind = Literal["mlflow_model", "custom_model"]
 MODEL_KINDS: tuple[ModelKind, ...] = ("mlflow_model", "custom_model")

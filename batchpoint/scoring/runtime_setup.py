@@ -17,14 +17,13 @@ from pathlib import Path
 from batchpoint.config import Settings
 from batchpoint.environments.builder import EnvironmentBuilder
 from batchpoint.errors import ModelError, SpecError
-from batchpoint.management.code_upload import CODE_FORMS
 from batchpoint.models.resolved import ResolvedModel
 from batchpoint.scoring.code_cache import fetch_code
 from batchpoint.scoring.environment_decision import EnvironmentDecision
 from batchpoint.scoring.environment_log import EnvironmentLog
 from batchpoint.scoring.runtime import BUILTIN_DIR, MLFLOW_SCORER, WorkerRuntime
 from batchpoint.scoring.runtime_environment import model_environment_for, script_environment_for
-from batchpoint.specs.deployment import BatchDeployment, CodeConfiguration
+from batchpoint.specs.deployment import CODE_FORMS, BatchDeployment, CodeConfiguration
 from batchpoint.specs.environment import EnvironmentSpec
 from batchpoint.storage.port import ObjectStore
 from batchpoint.storage.retrying import with_retries

@@ -27,6 +27,10 @@ class BatchRetrySettings(Spec):
     timeout: int = Field(default=30, gt=0, description="seconds per mini-batch")
 
 
+CODE_FORMS = "a local folder holding the scoring script, or `s3://<bucket>/<prefix>/`"
+"""What ``code_configuration.code`` may be."""
+
+
 class CodeConfiguration(Spec):
     """A scoring script (Azure: ``code_configuration``); absent for MLflow no-code deployments."""
 

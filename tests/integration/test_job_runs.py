@@ -16,10 +16,10 @@ import pytest
 from batchpoint.config import Settings
 from batchpoint.errors import ModelError
 from batchpoint.models.job_run_search import runs_for_model_version
-from batchpoint.models.job_runs import LAST_JOB_RUN_TAG, files_digest, log_job_run
 from batchpoint.models.model_registry import ModelRegistry
 from batchpoint.models.resolved import ResolvedModel
 from batchpoint.outputs.manifest import Manifest
+from batchpoint.outputs.mlflow_job_runs import LAST_JOB_RUN_TAG, files_digest, log_job_run
 from batchpoint.specs.model_asset import ModelSpec, ModelType
 from batchpoint.storage.port import ObjectInfo
 

@@ -3,7 +3,7 @@
 Standalone: the built-in scorer runs it inside a model's own environment, where batchpoint is not
 importable. The module imports only the standard library; pandas, numpy and pyarrow are imported by
 the functions that use them, and work from pandas 1.x, numpy 1.x and pyarrow 10 on, Python 3.8 on.
-batchpoint's core takes ``InputSignature`` from here too (``scoring/signature.py``).
+batchpoint's core takes ``InputSignature`` from here too (``models/signature.py``).
 
 Reading uses pyarrow's readers: its CSV parser is several times faster than ``pandas.read_csv``.
 

@@ -32,6 +32,7 @@ from batchpoint.config import Settings
 from batchpoint.errors import ModelError
 from batchpoint.models import mlflow_edge
 from batchpoint.models.mlflow_edge import (
+    EXPERIMENT_PREFIX,
     LAST_JOB_RUN_TAG,
     MLFLOW_DATASET_CONTEXT,
     MLFLOW_FAILURES,
@@ -51,10 +52,9 @@ from batchpoint.outputs.manifest import Manifest
 from batchpoint.outputs.manifest_figures import TotalsSection
 from batchpoint.storage.port import ObjectInfo
 
-# LAST_JOB_RUN_TAG lives in mlflow_edge with batchpoint's other MLflow tags; exported here too.
+# The two names live in mlflow_edge with batchpoint's other MLflow names; exported here too.
 __all__ = ["EXPERIMENT_PREFIX", "LAST_JOB_RUN_TAG", "files_digest", "log_job_run"]
 
-EXPERIMENT_PREFIX = "batchpoint-jobs/"
 # A manifest value MLflow refuses (a bad timestamp, say) fails the recording as MLflow's own errors do.
 _RECORDING_FAILURES: tuple[type[Exception], ...] = (*MLFLOW_FAILURES, ValueError)
 
