@@ -80,8 +80,12 @@ def run_times(settings: Settings, run_id: str) -> dict[str, float]:
 
 def last_event_time(settings: Settings, keys: set[str]) -> float:
     """When the publisher produced the last Kafka event of ``keys`` (message timestamp)."""
-    batch = read_from(settings.bootstrap, settings.events_topic, None, max_records=1_000_000, timeout_s=2.0)
+    # The whole topic, from the start: a sitting's earlier workloads put thousands of events before
+    # these, and 2 s did not read them all (2000x100 found none of its own).
+    batch = read_from(settings.bootstrap, settings.events_topic, None, max_records=1_000_000, timeout_s=60.0)
     stamps = [m.timestamp_ms for m in batch.messages if any(e.key in keys for e in decode(m.value))]
+    if not stamps:
+        raise RuntimeError(f"no event of the {len(keys)} landed keys found in {len(batch.messages)} read")
     return max(stamps) / 1000
 
 
