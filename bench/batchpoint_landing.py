@@ -80,12 +80,20 @@ def run_times(settings: Settings, run_id: str) -> dict[str, float]:
 
 def last_event_time(settings: Settings, keys: set[str]) -> float:
     """When the publisher produced the last Kafka event of ``keys`` (message timestamp)."""
-    # The whole topic, from the start: a sitting's earlier workloads put thousands of events before
-    # these, and 2 s did not read them all (2000x100 found none of its own).
-    batch = read_from(settings.bootstrap, settings.events_topic, None, max_records=1_000_000, timeout_s=60.0)
-    stamps = [m.timestamp_ms for m in batch.messages if any(e.key in keys for e in decode(m.value))]
+    # The whole topic, page by page from the start: a sitting's earlier workloads put thousands of
+    # events before these, and one read can end at what a fetch returned (367 of ~2,500 once).
+    stamps: list[int] = []
+    offsets: dict[int, int] | None = None
+    read = 0
+    while True:
+        batch = read_from(settings.bootstrap, settings.events_topic, offsets, max_records=100_000, timeout_s=10.0)
+        if not batch.messages:
+            break
+        read += len(batch.messages)
+        stamps += [m.timestamp_ms for m in batch.messages if any(e.key in keys for e in decode(m.value))]
+        offsets = batch.next_offsets
     if not stamps:
-        raise RuntimeError(f"no event of the {len(keys)} landed keys found in {len(batch.messages)} read")
+        raise RuntimeError(f"no event of the {len(keys)} landed keys found in the {read} events of the topic")
     return max(stamps) / 1000
 
 
