@@ -66,6 +66,15 @@ class Sensor:
             self.cursor = data.cursor
         return data
 
+    def stale_tick(self, endpoint: str, key: str) -> SensorExecutionData:
+        """A tick of definitions built before ``endpoint`` (watching ``<endpoint>/``) was created and
+        ``key`` landed in its folder; the cursor does not move."""
+        definitions = build_definitions(Platform(self.settings))
+        self.add_endpoint(endpoint, f"{endpoint}/")
+        self.land(key)
+        context = dg.build_sensor_context(instance=self.instance, cursor=self.cursor, definitions=definitions)
+        return definitions.resolve_sensor_def(SENSOR_NAME).evaluate_tick(context)
+
     def land(self, key: str) -> None:
         producer = make_producer(self.settings.bootstrap)
         event = ObjectCreated("landing", key, f"etag-{key}", 10, "2026-11-03T10:15:02.123Z")
@@ -99,11 +108,7 @@ def test_an_event_of_a_newer_endpoint_is_read_again_by_the_next_definitions(sens
     before = sensor.cursor
 
     # The tick's definitions were built before the endpoint: the tick ends, the cursor stays.
-    definitions = build_definitions(Platform(sensor.settings))
-    sensor.add_endpoint("late", "late/")
-    sensor.land(f"late/{MONTH}/part-000.csv")
-    context = dg.build_sensor_context(instance=sensor.instance, cursor=sensor.cursor, definitions=definitions)
-    held = definitions.resolve_sensor_def(SENSOR_NAME).evaluate_tick(context)
+    held = sensor.stale_tick("late", f"late/{MONTH}/part-000.csv")
     assert held.run_requests == []
     assert held.cursor == before  # the offsets did not move past the event
     assert "watched by an endpoint newer than this tick" in (held.skip_message or "")
@@ -123,11 +128,7 @@ def test_an_event_nothing_watches_is_dead_lettered_and_a_held_one_only_until_max
     # An endpoint in the registry whose definitions never come (here: always the old ones) holds
     # its event no longer than arrival_max_wait_seconds, then it is dead-lettered like any other.
     sensor.settings = dataclasses.replace(sensor.settings, arrival_max_wait_seconds=0.0)
-    definitions = build_definitions(Platform(sensor.settings))
-    sensor.add_endpoint("never-built", "never/")
-    sensor.land(f"never/{MONTH}/part-000.csv")
-    context = dg.build_sensor_context(instance=sensor.instance, cursor=sensor.cursor, definitions=definitions)
-    passed = definitions.resolve_sensor_def(SENSOR_NAME).evaluate_tick(context)
+    passed = sensor.stale_tick("never-built", f"never-built/{MONTH}/part-000.csv")
     assert passed.run_requests == []
     assert passed.cursor is not None and passed.cursor != sensor.cursor
-    assert sensor.dead_letters()[-1] == f"no endpoint watches s3://landing/never/{MONTH}/part-000.csv"
+    assert sensor.dead_letters()[-1] == f"no endpoint watches s3://landing/never-built/{MONTH}/part-000.csv"
