@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import dataclasses
 import socket
+import time
+from pathlib import Path
 
 import pytest
 
 from batchpoint.config import Ports
 from batchpoint.errors import PortInUseError
-from batchpoint.stack.ports import SERVICE_PORTS, check_ports, free_ports, port_in_use
+from batchpoint.stack import ports as ports_module
+from batchpoint.stack.ports import RESERVATION_SECONDS, SERVICE_PORTS, check_ports, free_ports, port_in_use
 
 
 def test_free_ports_are_distinct_and_free() -> None:
@@ -17,6 +20,35 @@ def test_free_ports_are_distinct_and_free() -> None:
     values = [getattr(ports, f.name) for f in dataclasses.fields(Ports)]
     assert len(set(values)) == len(values)
     assert not any(port_in_use("127.0.0.1", p) for p in values)
+
+
+def _values(ports: Ports) -> set[int]:
+    return set(dataclasses.astuple(ports))
+
+
+def test_no_port_is_handed_out_twice_while_reserved(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Two test workers each ask for free ports before either stack binds them: the OS alone would
+    # be free to give both the same port, the machine-wide reservations never do.
+    record = tmp_path / "reservations"
+    monkeypatch.setattr(ports_module, "reservations_file", lambda: record)
+    first = _values(free_ports())
+    seen = set(first)
+    for _ in range(20):
+        later = _values(free_ports())
+        assert not later & seen
+        seen |= later
+    assert {int(line.split()[0]) for line in record.read_text().splitlines()} == seen
+
+
+def test_expired_or_unreadable_reservations_are_dropped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    record = tmp_path / "reservations"
+    stale = time.time() - RESERVATION_SECONDS - 1
+    record.write_text(f"40001 {stale:.0f}\nnot a line\n40002 soon\n40003 {time.time():.0f}\n")
+    monkeypatch.setattr(ports_module, "reservations_file", lambda: record)
+    handed = _values(free_ports())
+    kept = {int(line.split()[0]) for line in record.read_text().splitlines()}
+    assert kept == handed | {40003}
+    assert 40003 not in handed
 
 
 def test_every_port_field_belongs_to_a_service() -> None:
