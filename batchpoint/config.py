@@ -3,7 +3,7 @@
 ``Settings.from_env()`` is called once per process (by the CLI, the Dagster definitions or a
 consumer), never at import time. Every value can be set with an environment variable
 ``BATCHPOINT_<NAME>``; ``Settings.to_env()`` gives the same variables back so child processes
-(Dagster code server, run workers, consumers) see exactly what their parent saw.
+(Dagster code server, run workers, publisher, relay) see exactly what their parent saw.
 
 ``BATCHPOINT_MODE`` picks the environment: ``embedded`` (the default: every service a child
 process on loopback, data under ``BATCHPOINT_DATA_DIR``), ``compose`` or ``production`` (services

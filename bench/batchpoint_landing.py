@@ -25,8 +25,8 @@ from batchpoint.registry.store import Registry
 from batchpoint.specs.deployment import BatchDeployment
 from batchpoint.specs.endpoint import BatchEndpoint
 from batchpoint.storage.s3 import S3Store
-from consumers.kafka_io import read_from
-from consumers.s3_event_json import decode
+from kafka_edge.kafka_io import read_from
+from kafka_edge.s3_event_json import decode
 
 _RUN = """query($id: ID!) { runOrError(runId: $id) { ... on Run { creationTime startTime } }
   logsForRun(runId: $id, limit: 1000) { ... on EventConnection { events { __typename

@@ -40,7 +40,7 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)
     from kafka import KafkaProducer
 
-from consumers.kafka_io import ensure_topics, read_from
+from kafka_edge.kafka_io import ensure_topics, read_from
 
 
 def _say(message: str) -> None:

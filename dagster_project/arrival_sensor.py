@@ -10,17 +10,17 @@ from collections.abc import Mapping
 
 import dagster as dg
 
-from batchpoint.arrival_batching import Arrival, ArrivalState, MonthRuns
 from batchpoint.errors import EventError
-from batchpoint.object_versions import event_order
-from batchpoint.routing import Route, Router
 from batchpoint.specs.endpoint import BatchEndpoint
-from consumers.events import ObjectCreated
-from consumers.intake import take
+from batchpoint.triggers.arrival_batching import Arrival, ArrivalState, MonthRuns
+from batchpoint.triggers.object_versions import event_order
+from batchpoint.triggers.routing import Route, Router
 from dagster_project.broker_restart import offsets_for_this_broker
 from dagster_project.endpoint_assets import EndpointDefinitions
 from dagster_project.partition_runs import IN_FLIGHT, WAITING, runs_by_partition
 from dagster_project.platform_resource import Platform
+from kafka_edge.events import ObjectCreated
+from kafka_edge.intake import object_created_events, take
 
 SENSOR_NAME = "datastore_events"
 
@@ -76,7 +76,9 @@ def build_arrival_sensor(
                 settings.events_topic,
                 settings.dead_letter_topic,
                 state.offsets or None,
+                object_created_events,
                 route,
+                unrouted=lambda event: f"no endpoint watches {event.uri}",
                 max_records=settings.arrival_read_max_records,
                 timeout_s=settings.arrival_read_seconds,
                 wait_s=settings.arrival_poll_seconds,

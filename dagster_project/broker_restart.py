@@ -1,11 +1,11 @@
-"""The offsets a sensor may read from, given the embedded broker's epoch (``batchpoint/broker_epoch.py``)."""
+"""The offsets a sensor may read from, given the embedded broker's epoch (``batchpoint/triggers/broker_epoch.py``)."""
 
 from __future__ import annotations
 
 import dagster as dg
 
-from batchpoint.broker_epoch import current_epoch
 from batchpoint.config import Settings
+from batchpoint.triggers.broker_epoch import current_epoch
 
 
 def offsets_for_this_broker(

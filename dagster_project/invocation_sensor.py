@@ -18,15 +18,15 @@ import dagster as dg
 from batchpoint.errors import BatchpointError, NotFoundError
 from batchpoint.orchestration.dagster_graphql import reload_in_background
 from batchpoint.specs.job import InvocationMessage, JobStatus
-from consumers.invocation_intake import take_invocations
+from batchpoint.triggers.invocation_cursor import EndpointState, InvocationCursor, Received
 from dagster_project.broker_restart import offsets_for_this_broker
 from dagster_project.invocation_assets import (
     InvocationDefinitions,
     invocation_partitions_name,
     new_endpoint_run_config,
 )
-from dagster_project.invocation_cursor import EndpointState, InvocationCursor, Received
 from dagster_project.platform_resource import Platform
+from kafka_edge.intake import accept, invocation_messages, take
 
 log = logging.getLogger(__name__)
 
@@ -70,18 +70,20 @@ def build_invocation_sensor(
         cursor.offsets, cursor.epoch = offsets_for_this_broker(
             context, settings, settings.invocations_topic, cursor.offsets, cursor.epoch
         )
-        intake = take_invocations(
+        intake = take(
             settings.bootstrap,
             settings.invocations_topic,
             settings.dead_letter_topic,
             cursor.offsets or None,
+            invocation_messages,
+            accept,
             timeout_s=0.5,
         )
         for letter, reason in intake.dead_lettered:
             context.log.warning(
                 f"dead-lettered {settings.invocations_topic}[{letter.partition}]@{letter.offset}: {reason}"
             )
-        received = [Received(raw.partition, raw.offset, message) for message, raw in intake.received]
+        received = [Received(raw.partition, raw.offset, message) for message, _, raw in intake.routed]
         plan = cursor.plan(received, intake.next_offsets, endpoint_state)
         if plan.duplicates:
             context.log.info(f"skipped {len(plan.duplicates)} invocation(s) already requested")

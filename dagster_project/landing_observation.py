@@ -15,9 +15,9 @@ from collections.abc import Callable, Iterable, Mapping
 import dagster as dg
 
 from batchpoint.outputs.mlflow_job_runs import files_digest
-from batchpoint.routing import partition_prefix
 from batchpoint.specs.endpoint import BatchEndpoint
 from batchpoint.storage.port import ObjectInfo, ObjectStore
+from batchpoint.triggers.routing import partition_prefix
 from dagster_project.naming import landing_key, snake
 from dagster_project.platform_resource import Platform
 

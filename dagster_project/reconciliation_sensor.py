@@ -4,7 +4,7 @@ The data-arrival sensor only knows what Kafka tells it. This sensor catches what
 lost while the broker or the publisher was down, a queued run cancelled): every
 ``reconcile_interval_seconds`` it lists each watched landing folder once, reads the ``latest``
 pointer of each month found there, and asks for a run of the months in which
-``batchpoint.reconciliation`` finds unscored or changed files.
+``batchpoint.triggers.reconciliation`` finds unscored or changed files.
 
 - Files written less than ``grace_seconds`` ago are left to the data-arrival sensor.
 - A month with a run still queued or running is skipped; it is looked at again once the run ended
@@ -29,9 +29,9 @@ from batchpoint.config import Settings
 from batchpoint.errors import NotFoundError, StorageError
 from batchpoint.outputs.layout import OutputLayout
 from batchpoint.outputs.versions import load_manifest, read_latest
-from batchpoint.reconciliation import LatestInputs, attempt_run_key, landing_months, reconcile
 from batchpoint.specs.endpoint import BatchEndpoint
 from batchpoint.storage.port import ObjectInfo, ObjectStore
+from batchpoint.triggers.reconciliation import LatestInputs, attempt_run_key, landing_months, reconcile
 from dagster_project.endpoint_assets import EndpointDefinitions
 from dagster_project.partition_runs import IN_FLIGHT, PartitionRun, runs_by_partition
 from dagster_project.platform_resource import Platform

@@ -19,7 +19,6 @@ from batchpoint.orchestration.run_tags import RunChoices, run_choices
 from batchpoint.outputs.failed_version import FailedBeforeScoring
 from batchpoint.outputs.layout import OutputLayout
 from batchpoint.outputs.mlflow_job_runs import log_job_run
-from batchpoint.routing import partition_prefix
 from batchpoint.scoring.environment_log import EnvironmentLog
 from batchpoint.scoring.job import JobResult, run_scoring_job
 from batchpoint.scoring.reuse import ReuseMode
@@ -27,6 +26,7 @@ from batchpoint.specs.deployment import BatchDeployment
 from batchpoint.specs.endpoint import BatchEndpoint
 from batchpoint.specs.job import InputType, JobInput, JobProgress, JobStatus, JobTrigger
 from batchpoint.storage.port import ObjectInfo
+from batchpoint.triggers.routing import partition_prefix
 from dagster_project.failed_runs import error_text, write_failure_logs
 from dagster_project.invocation_progress import progress_recorder, result_progress
 from dagster_project.platform_resource import Platform

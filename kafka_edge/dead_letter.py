@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from batchpoint.errors import EventError
-from consumers.kafka_io import KafkaError, KafkaProducer, Message
+from kafka_edge.kafka_io import KafkaError, KafkaProducer, Message
 
 
 @dataclass(frozen=True)

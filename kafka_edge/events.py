@@ -1,4 +1,4 @@
-"""Event types the consumers hand to the rest of batchpoint."""
+"""Event types the Kafka edge hands to the rest of batchpoint."""
 
 from __future__ import annotations
 

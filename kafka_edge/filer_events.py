@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from consumers.events import OBJECT_CREATED_PUT, ObjectCreated
+from kafka_edge.events import OBJECT_CREATED_PUT, ObjectCreated
 
 log = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ broker acknowledged: at-least-once (the invocation sensor dedupes by job name). 
 makes it back off and retry; a row the broker keeps refusing while others go through is parked
 (logged, retried after a restart) so it never blocks the rows behind it. See docs/ARCHITECTURE.md.
 
-Run: ``python -m consumers.outbox_relay`` (settings from ``BATCHPOINT_*``); SIGTERM/SIGINT stop it.
+Run: ``python -m kafka_edge.outbox_relay`` (settings from ``BATCHPOINT_*``); SIGTERM/SIGINT stop it.
 """
 
 from __future__ import annotations
@@ -24,10 +24,10 @@ from batchpoint.errors import EventError
 from batchpoint.registry import outbox as registry_outbox
 from batchpoint.registry.outbox import OutboxMessage
 from batchpoint.registry.tables import metadata, outbox
-from consumers.kafka_io import FutureRecordMetadata, KafkaError, KafkaProducer, ensure_topics, make_producer
-from consumers.process_lifecycle import start_service
+from kafka_edge.kafka_io import FutureRecordMetadata, KafkaError, KafkaProducer, ensure_topics, make_producer
+from kafka_edge.process_lifecycle import start_service
 
-log = logging.getLogger("consumers.outbox_relay")
+log = logging.getLogger("kafka_edge.outbox_relay")
 
 POLL_SECONDS = 0.3
 BATCH_ROWS = 100
@@ -272,7 +272,7 @@ def _safe_url(url: str) -> str:
 
 
 def main() -> None:
-    """Entry point of ``python -m consumers.outbox_relay``."""
+    """Entry point of ``python -m kafka_edge.outbox_relay``."""
     stop = start_service(kafka_log_level=logging.CRITICAL)
     settings = Settings.from_env()
     relay = OutboxRelay(settings)

@@ -1,4 +1,4 @@
-"""What every long-running consumers/ process does at start: log to stdout, stop on SIGTERM/SIGINT."""
+"""What every long-running kafka_edge/ process does at start: log to stdout, stop on SIGTERM/SIGINT."""
 
 from __future__ import annotations
 

@@ -9,7 +9,7 @@ When the tail exits it is started again from the checkpoint, after a backoff tha
 each recent exit (``Settings.service_restart_backoff_*``). The main loop writes a heartbeat
 (``batchpoint.heartbeat``) so the stack can tell a hung publisher from a running one.
 
-Run: ``python -m consumers.publisher`` (settings from ``BATCHPOINT_*``); SIGTERM/SIGINT stop it.
+Run: ``python -m kafka_edge.publisher`` (settings from ``BATCHPOINT_*``); SIGTERM/SIGINT stop it.
 """
 
 from __future__ import annotations
@@ -30,14 +30,14 @@ from batchpoint.crash_history import CrashHistory
 from batchpoint.errors import EventError, NotFoundError, StorageError
 from batchpoint.heartbeat import Heartbeat, heartbeat_path
 from batchpoint.storage.datastore import open_datastore
-from consumers.checkpoint import Checkpoint
-from consumers.events import ObjectCreated
-from consumers.filer_events import FilerChange, JsonObjectStream, changes
-from consumers.kafka_io import FutureRecordMetadata, KafkaError, KafkaProducer, ensure_topics, make_producer
-from consumers.process_lifecycle import start_service
-from consumers.s3_event_json import encode, message_key
+from kafka_edge.checkpoint import Checkpoint
+from kafka_edge.events import ObjectCreated
+from kafka_edge.filer_events import FilerChange, JsonObjectStream, changes
+from kafka_edge.kafka_io import FutureRecordMetadata, KafkaError, KafkaProducer, ensure_topics, make_producer
+from kafka_edge.process_lifecycle import start_service
+from kafka_edge.s3_event_json import encode, message_key
 
-log = logging.getLogger("consumers.publisher")
+log = logging.getLogger("kafka_edge.publisher")
 
 # A new checkpoint replays this much earlier than its timestamp: changes the filer logs slightly
 # out of order around the checkpoint are published again rather than lost.
@@ -229,7 +229,7 @@ def _stop_process(process: subprocess.Popen[str]) -> None:
 
 
 def main() -> None:
-    """Entry point of ``python -m consumers.publisher``."""
+    """Entry point of ``python -m kafka_edge.publisher``."""
     stop = start_service(kafka_log_level=logging.WARNING)
     settings = Settings.from_env()
     publisher = FilerPublisher(settings)

@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import quote_plus, unquote_plus
 
 from batchpoint.errors import EventError
-from consumers.events import ObjectCreated
+from kafka_edge.events import ObjectCreated
 
 _CREATED_PREFIXES = ("s3:ObjectCreated:", "ObjectCreated:")
 

@@ -24,7 +24,7 @@ LAUNCHER_STOP_TIMEOUT_S = 60.0
 
 _services_help = (
     f"Comma-separated subset of {','.join(SERVICE_ORDER)}, started in that order (default: all; "
-    "the publisher only once consumers/publisher.py exists)."
+    "the publisher only once kafka_edge/publisher.py exists)."
 )
 _data_dir_help = "Folder for the stack's data, logs and state (default: $BATCHPOINT_DATA_DIR or .batchpoint)."
 

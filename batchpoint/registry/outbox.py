@@ -1,6 +1,6 @@
 """The transactional outbox: rows written with the state they announce, published later by a relay.
 
-``consumers/outbox_relay.py`` reads ``pending`` rows in id order, publishes them to Kafka, then
+``kafka_edge/outbox_relay.py`` reads ``pending`` rows in id order, publishes them to Kafka, then
 ``mark_sent``; a crash between the two re-publishes (at-least-once), so readers deduplicate by key.
 """
 

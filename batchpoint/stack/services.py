@@ -13,7 +13,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from batchpoint.broker_epoch import log_epoch
 from batchpoint.config import Settings
 from batchpoint.errors import StackError
 from batchpoint.ray_environment import ray_environment
@@ -27,6 +26,7 @@ from batchpoint.stack.dagster_config import (
 from batchpoint.stack.locations import find_binary, project_root, tansu_binary
 from batchpoint.stack.ray_head import head_cpus, ray_binary, ray_launch_command, ray_temp_dir
 from batchpoint.storage.datastore import open_datastore
+from batchpoint.triggers.broker_epoch import log_epoch
 
 # Dependency order: each service only needs those before it.
 SERVICE_ORDER: tuple[str, ...] = ("s3", "ray", "kafka", "mlflow", "dagster", "publisher", "relay", "api")
@@ -46,8 +46,8 @@ NEEDS: dict[str, tuple[str, ...]] = {
 }
 # Services run as ``python -m <module>`` of this project.
 MODULE_SERVICES: dict[str, str] = {
-    "publisher": "consumers.publisher",
-    "relay": "consumers.outbox_relay",
+    "publisher": "kafka_edge.publisher",
+    "relay": "kafka_edge.outbox_relay",
     "api": "batchpoint.api",
 }
 # Imported by a run that scores on Ray, when its step starts (named: the stack imports no Ray).

@@ -1,7 +1,7 @@
 """Turning a stream of landed files into one run request per (endpoint, month) (pure).
 
 The sensor keeps an ``ArrivalState`` in its cursor: Kafka offsets, the months with files not yet
-requested, and per object the newest version taken (``batchpoint/object_versions.py``).
+requested, and per object the newest version taken (``batchpoint/triggers/object_versions.py``).
 Keeping all three in one cursor means an offset only advances together with the run requests its
 events produced (nothing lost), and an event announcing no newer version than the one taken last
 (a redelivery, a replay, an older event arriving late) is skipped (nothing doubled), while an
@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
-from batchpoint.object_versions import DEFAULT_LIMIT, ObjectVersion, TakenVersions
+from batchpoint.triggers.object_versions import DEFAULT_LIMIT, ObjectVersion, TakenVersions
 
 
 @dataclass(frozen=True)
@@ -119,7 +119,7 @@ class ArrivalState:
 
     offsets: dict[int, int] = field(default_factory=dict)
     epoch: str = ""
-    """The broker life ``offsets`` belong to (``batchpoint/broker_epoch.py``)."""
+    """The broker life ``offsets`` belong to (``batchpoint/triggers/broker_epoch.py``)."""
     pending: dict[str, PendingMonth] = field(default_factory=dict)  # "endpoint|partition"
     taken: TakenVersions = field(default_factory=TakenVersions)
 

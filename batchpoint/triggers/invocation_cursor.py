@@ -59,7 +59,7 @@ class InvocationCursor:
     offsets: dict[int, int] = field(default_factory=dict)
     requested: list[str] = field(default_factory=list)
     epoch: str = ""
-    """The broker life ``offsets`` belong to (``batchpoint/broker_epoch.py``)."""
+    """The broker life ``offsets`` belong to (``batchpoint/triggers/broker_epoch.py``)."""
 
     def plan(
         self,

@@ -37,7 +37,7 @@ _NAMES_SHOWN = 3
 def month_of(prefix: str, key: str) -> str | None:
     """The month folder of ``<prefix><YYYY-MM>/<file>``; ``None`` for folder markers and stray keys.
 
-    The same rule as ``batchpoint.routing``, which dead-letters such keys when their events arrive.
+    The same rule as ``batchpoint.triggers.routing``, which dead-letters such keys when their events arrive.
     """
     if not key.startswith(prefix) or key.endswith("/"):
         return None

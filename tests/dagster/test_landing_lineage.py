@@ -70,9 +70,7 @@ def land(platform: Platform, month: str, name: str, data: bytes) -> None:
 
 
 def score(built: EndpointDefinitions, instance: dg.DagsterInstance, month: str) -> dg.ExecuteInProcessResult:
-    job = dg.Definitions(assets=[built.landing, built.predictions], jobs=[built.job]).resolve_job_def(
-        job_name("sales")
-    )
+    job = dg.Definitions(assets=[built.landing, built.predictions], jobs=[built.job]).resolve_job_def(job_name("sales"))
     return job.execute_in_process(partition_key=month, instance=instance)
 
 

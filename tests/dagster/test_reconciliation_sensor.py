@@ -15,7 +15,6 @@ from dagster._core.events import EngineEventData
 from dagster._core.remote_origin import RegisteredCodeLocationOrigin, RemoteRepositoryOrigin
 from dagster._core.storage.tags import GRPC_INFO_TAG
 
-from batchpoint.arrival_batching import MonthRuns
 from batchpoint.config import Settings
 from batchpoint.errors import StorageError
 from batchpoint.outputs.layout import OutputLayout
@@ -25,6 +24,7 @@ from batchpoint.specs.deployment import BatchDeployment
 from batchpoint.specs.endpoint import BatchEndpoint
 from batchpoint.storage.memory import MemoryStore
 from batchpoint.storage.port import ObjectInfo
+from batchpoint.triggers.arrival_batching import MonthRuns
 from dagster_project.arrival_sensor import month_runs
 from dagster_project.definitions import build_definitions
 from dagster_project.endpoint_assets import build_endpoint_definitions

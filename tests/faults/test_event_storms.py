@@ -14,8 +14,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from batchpoint.demo.sales_history import scoring_rows
-from consumers.kafka_io import make_producer, read_from
-from consumers.s3_event_json import decode
+from kafka_edge.kafka_io import make_producer, read_from
+from kafka_edge.s3_event_json import decode
 from tests.faults.endpoint import THIS_MONTH, ScoringEndpoint
 from tests.faults.invariants import assert_invariants
 from tests.faults.stack import FaultStack

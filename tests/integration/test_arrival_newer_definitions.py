@@ -23,13 +23,13 @@ from batchpoint.config import Settings
 from batchpoint.registry.store import Registry
 from batchpoint.specs.deployment import BatchDeployment
 from batchpoint.specs.endpoint import BatchEndpoint
-from consumers.events import ObjectCreated
-from consumers.kafka_io import ensure_topics, make_producer, read_from
-from consumers.s3_event_json import encode
 from dagster_project.arrival_sensor import SENSOR_NAME
 from dagster_project.definitions import build_definitions
 from dagster_project.naming import job_name
 from dagster_project.platform_resource import Platform
+from kafka_edge.events import ObjectCreated
+from kafka_edge.kafka_io import ensure_topics, make_producer, read_from
+from kafka_edge.s3_event_json import encode
 
 pytestmark = pytest.mark.integration
 

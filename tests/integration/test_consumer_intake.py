@@ -9,10 +9,10 @@ import pytest
 
 from batchpoint.config import Settings
 from batchpoint.errors import EventError
-from consumers.events import ObjectCreated
-from consumers.intake import take
-from consumers.kafka_io import ensure_topics, make_producer, read_from
-from consumers.s3_event_json import encode, message_key
+from kafka_edge.events import ObjectCreated
+from kafka_edge.intake import object_created_events, take
+from kafka_edge.kafka_io import ensure_topics, make_producer, read_from
+from kafka_edge.s3_event_json import encode, message_key
 
 pytestmark = pytest.mark.integration
 
@@ -25,6 +25,10 @@ def _route(event: ObjectCreated) -> str | None:
     if "/forbidden" in event.key:
         raise EventError(f"{event.uri} is outside every endpoint's input folder")
     return "sales-endpoint" if "/sales/" in event.key else None
+
+
+def _unwatched(event: ObjectCreated) -> str:
+    return f"no endpoint watches {event.uri}"
 
 
 def test_take_routes_dead_letters_and_resumes(store_and_broker: Settings, unique_name: str) -> None:
@@ -45,12 +49,12 @@ def test_take_routes_dead_letters_and_resumes(store_and_broker: Settings, unique
         producer.send(topic, value=payload)
     producer.flush()
 
-    first = take(bootstrap, topic, dlq, None, _route, max_records=3)
+    first = take(bootstrap, topic, dlq, None, object_created_events, _route, unrouted=_unwatched, max_records=3)
     assert [(r, e) for r, e, _ in first.routed] == [("sales-endpoint", good[0]), ("sales-endpoint", good[1])]
     assert [(m.offset, reason.split(":")[0]) for m, reason in first.dead_lettered] == [(2, "not JSON")]
     assert first.next_offsets == {0: 3}
 
-    second = take(bootstrap, topic, dlq, first.next_offsets, _route)
+    second = take(bootstrap, topic, dlq, first.next_offsets, object_created_events, _route, unrouted=_unwatched)
     assert [e for _, e, _ in second.routed] == [good[2]]
     assert [m.offset for _, _, m in second.routed] == [5]
     assert [(m.offset, reason) for m, reason in second.dead_lettered] == [
@@ -60,11 +64,13 @@ def test_take_routes_dead_letters_and_resumes(store_and_broker: Settings, unique
     assert second.next_offsets == {0: 6}
 
     # Caught up: nothing new, offsets unchanged; a later event is read from there.
-    assert take(bootstrap, topic, dlq, second.next_offsets, _route).next_offsets == {0: 6}
+    assert take(
+        bootstrap, topic, dlq, second.next_offsets, object_created_events, _route, unrouted=_unwatched
+    ).next_offsets == {0: 6}
     producer.send(topic, key=message_key(good[3]), value=encode(good[3]))
     producer.flush()
     producer.close()
-    third = take(bootstrap, topic, dlq, second.next_offsets, _route)
+    third = take(bootstrap, topic, dlq, second.next_offsets, object_created_events, _route, unrouted=_unwatched)
     assert [(e, m.key) for _, e, m in third.routed] == [(good[3], message_key(good[3]))]
     assert third.next_offsets == {0: 7}
 

@@ -14,15 +14,15 @@ import pytest
 
 from batchpoint.config import Settings
 from batchpoint.storage.s3 import S3Store
-from consumers.events import ObjectCreated
-from consumers.kafka_io import Message, read_from
-from consumers.s3_event_json import decode
+from kafka_edge.events import ObjectCreated
+from kafka_edge.kafka_io import Message, read_from
+from kafka_edge.s3_event_json import decode
 
 pytestmark = pytest.mark.integration
 
 
 class Publisher:
-    """``python -m consumers.publisher`` as a child process with its own topic and data dir."""
+    """``python -m kafka_edge.publisher`` as a child process with its own topic and data dir."""
 
     def __init__(self, settings: Settings, topic: str, data_dir: Path) -> None:
         self.env = {**os.environ, **settings.to_env(), "BATCHPOINT_EVENTS_TOPIC": topic}
@@ -34,7 +34,7 @@ class Publisher:
         self.log.parent.mkdir(parents=True, exist_ok=True)
         with self.log.open("ab") as out:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "consumers.publisher"], env=self.env, stdout=out, stderr=subprocess.STDOUT
+                [sys.executable, "-m", "kafka_edge.publisher"], env=self.env, stdout=out, stderr=subprocess.STDOUT
             )
 
     def stop(self) -> int:

@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from batchpoint.broker_epoch import current_epoch
 from batchpoint.stack import Stack
 from batchpoint.stack.readiness import tcp_open
 from batchpoint.storage.s3 import S3Store
-from consumers.kafka_io import ensure_topics, make_producer, read_from
-from consumers.s3_event_json import decode
+from batchpoint.triggers.broker_epoch import current_epoch
+from kafka_edge.kafka_io import ensure_topics, make_producer, read_from
+from kafka_edge.s3_event_json import decode
 from tests.integration.conftest import make_settings
 
 # SIGKILLs the broker of a stack of its own: a fault case, run with the fault suite.

@@ -35,9 +35,9 @@ from batchpoint.specs.deployment import BatchDeployment
 from batchpoint.specs.endpoint import BatchEndpoint
 from batchpoint.storage.datastore import open_datastore
 from batchpoint.storage.s3 import S3Store
-from consumers.dead_letter import DeadLetter
-from consumers.kafka_io import make_producer, read_from
-from consumers.s3_event_json import decode
+from kafka_edge.dead_letter import DeadLetter
+from kafka_edge.kafka_io import make_producer, read_from
+from kafka_edge.s3_event_json import decode
 
 pytestmark = [
     pytest.mark.integration,

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from batchpoint.config import Settings
 from batchpoint.registry.outbox import add_message
 from batchpoint.registry.tables import metadata, outbox
-from consumers.kafka_io import ensure_topics, read_from
+from kafka_edge.kafka_io import ensure_topics, read_from
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 
@@ -25,7 +25,7 @@ def _start_relay(settings: Settings, log: Path) -> subprocess.Popen[bytes]:
     env = {**os.environ, **settings.to_env(), "PYTHONUNBUFFERED": "1"}
     with log.open("ab") as out:
         return subprocess.Popen(
-            [sys.executable, "-m", "consumers.outbox_relay"], env=env, stdout=out, stderr=subprocess.STDOUT
+            [sys.executable, "-m", "kafka_edge.outbox_relay"], env=env, stdout=out, stderr=subprocess.STDOUT
         )
 
 

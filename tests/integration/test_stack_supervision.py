@@ -21,8 +21,8 @@ from batchpoint.stack.process import group_members, pid_alive
 from batchpoint.stack.readiness import http_status
 from batchpoint.stack.state import ServiceRecord, read_state
 from batchpoint.storage.s3 import S3Store
-from consumers.kafka_io import read_from
-from consumers.s3_event_json import decode
+from kafka_edge.kafka_io import read_from
+from kafka_edge.s3_event_json import decode
 from tests.integration.conftest import make_settings
 
 # Kills and hangs services of a stack of its own: a fault case, run with the fault suite.

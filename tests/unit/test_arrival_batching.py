@@ -4,8 +4,8 @@ are not; the cursor round-trips."""
 import json
 from collections.abc import Mapping
 
-from batchpoint.arrival_batching import Arrival, ArrivalState, Due, MonthRuns, PartitionRequest
-from batchpoint.object_versions import ObjectVersion
+from batchpoint.triggers.arrival_batching import Arrival, ArrivalState, Due, MonthRuns, PartitionRequest
+from batchpoint.triggers.object_versions import ObjectVersion
 
 MONTH = ("sales-forecast", "2026-11")
 

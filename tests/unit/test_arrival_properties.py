@@ -31,8 +31,8 @@ from dataclasses import dataclass, field
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from batchpoint.arrival_batching import Arrival, ArrivalState
-from batchpoint.object_versions import event_order
+from batchpoint.triggers.arrival_batching import Arrival, ArrivalState
+from batchpoint.triggers.object_versions import event_order
 
 ENDPOINT = "sales-forecast"
 BUCKET = "landing"

@@ -5,11 +5,11 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-from batchpoint.arrival_batching import ArrivalState
-from batchpoint.broker_epoch import MARKER_KEY, current_epoch, log_epoch
 from batchpoint.config import Settings
 from batchpoint.storage.memory import MemoryStore
-from dagster_project.invocation_cursor import InvocationCursor
+from batchpoint.triggers.arrival_batching import ArrivalState
+from batchpoint.triggers.broker_epoch import MARKER_KEY, current_epoch, log_epoch
+from batchpoint.triggers.invocation_cursor import InvocationCursor
 
 
 def test_the_epoch_belongs_to_the_log_not_to_a_broker_start(tmp_path: Path) -> None:

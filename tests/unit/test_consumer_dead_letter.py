@@ -7,8 +7,8 @@ import json
 import pytest
 
 from batchpoint.errors import EventError
-from consumers.dead_letter import DeadLetter
-from consumers.kafka_io import Message
+from kafka_edge.dead_letter import DeadLetter
+from kafka_edge.kafka_io import Message
 
 
 @pytest.mark.parametrize(

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from batchpoint.errors import EventError
-from consumers.checkpoint import Checkpoint
-from consumers.filer_events import JsonObjectStream, changes, entry_etag, iso_time
+from kafka_edge.checkpoint import Checkpoint
+from kafka_edge.filer_events import JsonObjectStream, changes, entry_etag, iso_time
 
 TS = 1795491173082308778
 

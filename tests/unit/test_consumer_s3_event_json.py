@@ -7,8 +7,8 @@ import json
 import pytest
 
 from batchpoint.errors import EventError
-from consumers.events import ObjectCreated
-from consumers.s3_event_json import decode, encode, message_key
+from kafka_edge.events import ObjectCreated
+from kafka_edge.s3_event_json import decode, encode, message_key
 
 # What MinIO's Kafka target sent for `mc cp` of "part 007.csv" (keys with a space are form-encoded).
 MINIO_SAMPLE = {

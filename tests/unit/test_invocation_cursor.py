@@ -8,7 +8,7 @@ from collections.abc import Callable
 import pytest
 
 from batchpoint.specs.job import InvocationMessage
-from dagster_project.invocation_cursor import EndpointState, InvocationCursor, Received
+from batchpoint.triggers.invocation_cursor import EndpointState, InvocationCursor, Received
 
 
 def _message(job: str, endpoint: str = "sales") -> InvocationMessage:
@@ -95,7 +95,7 @@ def test_empty_cursor_reads_from_the_beginning(raw: str | None) -> None:
 def test_cursor_round_trips_and_keeps_only_the_latest_names(monkeypatch: pytest.MonkeyPatch) -> None:
     cursor = InvocationCursor(offsets={0: 12, 2: 7}, requested=["batchjob-a"])
     assert InvocationCursor.from_cursor(cursor.to_cursor()) == cursor
-    monkeypatch.setattr("dagster_project.invocation_cursor.REQUESTED_LIMIT", 2)
+    monkeypatch.setattr("batchpoint.triggers.invocation_cursor.REQUESTED_LIMIT", 2)
     plan = cursor.plan(
         [Received(0, 12, _message("batchjob-b")), Received(0, 13, _message("batchjob-c"))], {0: 14}, _states()
     )

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from batchpoint.errors import EventError
-from consumers.invocation_intake import decode
+from kafka_edge.invocation_json import decode
 
 GOOD = {
     "job_name": "batchjob-0123456789ab",

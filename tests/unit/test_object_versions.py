@@ -2,7 +2,7 @@
 
 import pytest
 
-from batchpoint.object_versions import ObjectVersion, TakenVersions, event_order
+from batchpoint.triggers.object_versions import ObjectVersion, TakenVersions, event_order
 
 
 def test_event_order_prefers_the_sequencer_and_normalises_it() -> None:

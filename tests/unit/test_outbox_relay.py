@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from batchpoint.registry.outbox import OutboxMessage
 from batchpoint.registry.tables import outbox
-from consumers.outbox_relay import Backoff, OutboxTable, Parking, SendOutcome, record
+from kafka_edge.outbox_relay import Backoff, OutboxTable, Parking, SendOutcome, record
 
 
 @pytest.mark.parametrize(

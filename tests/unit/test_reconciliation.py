@@ -5,7 +5,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from batchpoint.outputs.manifest import Manifest
-from batchpoint.reconciliation import (
+from batchpoint.storage.port import ObjectInfo
+from batchpoint.triggers.reconciliation import (
     LatestInputs,
     attempt_run_key,
     check_month,
@@ -14,7 +15,6 @@ from batchpoint.reconciliation import (
     reconcile,
     state_digest,
 )
-from batchpoint.storage.port import ObjectInfo
 
 NOW = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
 OLD = NOW - timedelta(hours=1)

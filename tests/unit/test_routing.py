@@ -3,8 +3,8 @@
 import pytest
 
 from batchpoint.errors import EventError
-from batchpoint.routing import Route, Router, partition_prefix
 from batchpoint.specs.endpoint import BatchEndpoint
+from batchpoint.triggers.routing import Route, Router, partition_prefix
 
 SALES = BatchEndpoint.parse({"name": "sales-forecast", "data_arrival": {"bucket": "landing", "prefix": "sales/"}})
 EU = BatchEndpoint.parse({"name": "sales-eu", "data_arrival": {"bucket": "landing", "prefix": "sales/eu/"}})

@@ -117,7 +117,7 @@ def test_every_service_is_a_default_and_every_module_service_exists() -> None:
 
 @pytest.mark.parametrize(
     ("service", "module"),
-    [("relay", "consumers.outbox_relay"), ("api", "batchpoint.api"), ("publisher", "consumers.publisher")],
+    [("relay", "kafka_edge.outbox_relay"), ("api", "batchpoint.api"), ("publisher", "kafka_edge.publisher")],
 )
 def test_module_services_run_as_python_modules(settings: Settings, service: str, module: str) -> None:
     (launch,) = launches(service, settings)
