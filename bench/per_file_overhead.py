@@ -200,7 +200,7 @@ def score(
     cpu = (cpu_seconds(resource.RUSAGE_SELF) - cpu_before[0], cpu_seconds(resource.RUSAGE_CHILDREN) - cpu_before[1])
     if isinstance(profiles, ThreadProfiles):
         profiles.print()
-    if result.failed_files or str(result.status) != "Completed":
+    if result.failed_items or str(result.status) != "Completed":
         raise RuntimeError(f"the job did not score every file: {result.status} {result.error}")
     return result, cpu
 

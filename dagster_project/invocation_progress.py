@@ -34,6 +34,6 @@ def result_progress(result: JobResult) -> JobProgress:
         mini_batches=result.mini_batches,
         files_done=len(result.files),
         files=len(result.files),
-        failed_files=result.failed_files,
+        failed_items=result.failed_items,
         rows=result.rows,
     )

@@ -133,7 +133,7 @@ def run_scoring_job(
         latest_moved=published.latest_moved,
         files=scored.files,
         rows=scored.rows,
-        failed_files=scored.failed_items,
+        failed_items=scored.failed_items,
         mini_batches=scored.scored_mini_batches,
         seconds=published.seconds,
         worker_startup_seconds=scored.worker_startup_seconds,

@@ -16,7 +16,7 @@ __all__ = ["JobResult", "JobStatus"]
 class JobResult:
     """What a scoring job did; ``manifest`` is what ``manifest.json`` next to the predictions holds.
 
-    ``failed_files`` counts failed items (Azure's unit for ``error_threshold``).
+    ``failed_items`` counts what Azure's ``error_threshold`` counts (failed files, missing items).
     """
 
     status: JobStatus
@@ -27,7 +27,7 @@ class JobResult:
     latest_moved: bool
     files: tuple[FileResult, ...]
     rows: int
-    failed_files: int
+    failed_items: int
     mini_batches: int
     seconds: float
     worker_startup_seconds: float

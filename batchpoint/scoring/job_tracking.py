@@ -57,7 +57,7 @@ class JobTracker:
             mini_batches=self.plan.mini_batch_count,
             files_done=sum(len(r.files) for r in self.records.values()),
             files=self.plan.file_count,
-            failed_files=self.failed_items,
+            failed_items=self.failed_items,
             rows=self.rows,
             elapsed_seconds=time.perf_counter() - self.started,
             failed_mini_batches=sum(1 for r in self.records.values() if r.failed),

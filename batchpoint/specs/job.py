@@ -8,7 +8,7 @@ from enum import StrEnum
 from typing import Any
 from urllib.parse import urlsplit
 
-from pydantic import Field, field_validator
+from pydantic import AliasChoices, Field, field_validator
 
 from batchpoint.specs.asset_naming import REFERENCE_FORMS
 from batchpoint.specs.base import Spec
@@ -90,15 +90,16 @@ class JobProgress(Spec):
     """How far a job is: mini-batches and files done out of planned, failed items, rows written.
 
     The scoring job reports one after every mini-batch; the job row stores the latest. ``str()``
-    is the line written to ``job_progress_overview.txt``. ``failed_files`` counts failed items
-    (Azure's unit for ``error_threshold``): a failed file, or one missing from what ``run()`` returned.
+    is the line written to ``job_progress_overview.txt``. ``failed_items`` counts what Azure's
+    ``error_threshold`` counts: a failed file, or an item missing from what ``run()`` returned. Rows
+    stored before it was named so carry it as ``failed_files``, which is read as ``failed_items``.
     """
 
     mini_batches_done: int = 0
     mini_batches: int = 0
     files_done: int = 0
     files: int = 0
-    failed_files: int = 0
+    failed_items: int = Field(default=0, validation_alias=AliasChoices("failed_items", "failed_files"))
     rows: int = 0
     failed_mini_batches: int = 0
     elapsed_seconds: float = 0.0
@@ -112,7 +113,7 @@ class JobProgress(Spec):
         return (
             f"mini-batches {self.mini_batches_done}/{self.mini_batches} ({self.fraction:.0%}, "
             f"{self.failed_mini_batches} failed), files {self.files_done}/{self.files} "
-            f"({self.failed_files} failed items), rows {self.rows}, {self.elapsed_seconds:.1f} s"
+            f"({self.failed_items} failed items), rows {self.rows}, {self.elapsed_seconds:.1f} s"
         )
 
 

@@ -27,7 +27,7 @@ def job_result(manifest: Manifest) -> JobResult:
         latest_moved=True,
         files=FILES,
         rows=4,
-        failed_files=1,
+        failed_items=1,
         mini_batches=1,
         seconds=2.5,
         worker_startup_seconds=0.5,

@@ -87,7 +87,7 @@ def test_grouped_messages_give_the_same_predictions_lineage_and_records(
     assert max(len(g) for g in groups) > 1
     assert sorted(i for g in groups for i in g) == sorted(set(i for g in groups for i in g))
     assert grouped.status == alone.status == "Completed"
-    assert grouped.failed_files == alone.failed_files == 3
+    assert grouped.failed_items == alone.failed_items == 3
     assert grouped.rows == alone.rows
     assert grouped.mini_batches == alone.mini_batches == 8
     assert records(grouped) == records(alone)

@@ -131,7 +131,7 @@ def test_invoked_job_runs_to_completed_with_every_row_scored(invoked: Invoked) -
     assert job.dagster_run_id
     assert job.started_at is not None
     assert job.output_uri == f"s3://{invoked.settings.output_bucket}/{invoked.endpoint}/jobs/{job.name}/"
-    assert (job.progress.files, job.progress.failed_files, job.progress.rows) == (FILES, 0, invoked.rows)
+    assert (job.progress.files, job.progress.failed_items, job.progress.rows) == (FILES, 0, invoked.rows)
     assert len(invoked.predictions(job)) == invoked.rows
     names = {o.key.rsplit("/", 1)[-1] for o in invoked.workspace.jobs.outputs(job.name)}
     assert {"predictions.csv", "manifest.json", "job_result.txt", "latest.json"} <= names

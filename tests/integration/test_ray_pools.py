@@ -440,7 +440,7 @@ def test_builtin_scorer_groups_through_node_agents_and_scores_as_in_process(
     assert groups, "no message to a node agent carried more than one mini-batch"
     assert max(len(g) for g in groups) == 2
     assert on_ray.status == in_process.status == "Completed", on_ray.error
-    assert on_ray.failed_files == in_process.failed_files == 3
+    assert on_ray.failed_items == in_process.failed_items == 3
     assert on_ray.mini_batches == in_process.mini_batches == 16
     assert on_ray.rows == in_process.rows
     assert records(on_ray) == records(in_process)

@@ -189,7 +189,7 @@ def test_scores_every_good_file_and_names_every_bad_one(
     # The session's other tests build environments in the same cache: ask the manifest, not the folder.
     assert result.manifest.runtime.environment_key is None
     assert result.manifest.runtime.python == sys.executable
-    assert result.failed_files == len(BAD)
+    assert result.failed_items == len(BAD)
     by_name = {f.name: f for f in result.files}
     for name, problem in BAD.items():
         assert by_name[name].error is not None
@@ -378,7 +378,7 @@ def test_incremental_and_failed_only_runs_equal_a_full_rescore(
     store.delete(unique_name, "sales/2026-11/part-006-empty.csv")
     first = _job(settings, store, registered, list(store.list(unique_name, "sales/2026-11/")), "job-first")
     assert first.status == "Completed"
-    assert first.failed_files == 1  # part-005-missing.csv lacks a column
+    assert first.failed_items == 1  # part-005-missing.csv lacks a column
     lineage_uri = first.manifest.lineage_uri
     assert lineage_uri and lineage_uri.endswith("/predictions.parquet")
     lineage = pq.read_table(io.BytesIO(store.get_bytes(*lineage_uri.removeprefix("s3://").split("/", 1))))
@@ -459,7 +459,7 @@ def test_a_job_whose_every_file_fails_is_failed_and_leaves_latest_alone(
     assert failed.status == "Failed" and not failed.latest_moved
     assert failed.error is not None
     assert failed.error.startswith("There is no succeeded mini batch item returned from run()")
-    assert (failed.rows, failed.failed_files) == (0, 4)
+    assert (failed.rows, failed.failed_items) == (0, 4)
     layout = OutputLayout(settings.output_bucket, "sales-forecast", "2026-11")
     latest = read_latest(store, layout)
     assert latest is not None and latest.version_id == first.version_id
@@ -476,4 +476,4 @@ def test_header_only_inputs_complete_with_no_rows(settings: Settings, registered
     for i in range(2):
         store.put_bytes(unique_name, f"sales/2026-11/part-{i}.csv", b"price,units\n")
     result = _job(settings, store, registered, list(store.list(unique_name, "sales/2026-11/")), "job-headers")
-    assert (result.status, result.rows, result.failed_files) == ("Completed", 0, 0), result.error
+    assert (result.status, result.rows, result.failed_items) == ("Completed", 0, 0), result.error

@@ -270,7 +270,7 @@ def test_azure_sample_script_two_workers(harness: Harness) -> None:
     result = harness.score(deploy, harness.runtime(AZURE_SAMPLE, model), model, inputs, "job-azure-sample")
 
     assert result.status == "Completed", result.error
-    assert (result.rows, result.failed_files, result.mini_batches) == (20, 0, 3)
+    assert (result.rows, result.failed_items, result.mini_batches) == (20, 0, 3)
     totals = result.manifest.totals
     assert (totals.files, totals.failed_files, totals.failed_items, totals.rows) == (5, 0, 0, 20)
     assert result.output_uri == harness.layout.uri(harness.layout.key(result.version_id, "predictions.csv"))
@@ -382,7 +382,7 @@ def test_init_failure_fails_the_job_with_its_traceback(harness: Harness) -> None
     assert result.error is not None
     assert "init() failed" in result.error
     assert "model file is corrupt" in result.error
-    assert (result.rows, result.failed_files) == (0, 5)
+    assert (result.rows, result.failed_items) == (0, 5)
     assert result.manifest.totals.failed_files == 5
     assert all(f.error and f.error.startswith("not scored") for f in result.files)
     try:
@@ -413,7 +413,7 @@ def test_run_raising_on_one_file_fails_its_mini_batch_after_retries(harness: Har
 
     assert result.status == "Completed", result.error
     # Mini-batch 1 is part-2-bad.csv and part-3.csv: both its files failed.
-    assert (result.rows, result.failed_files) == (2 + 3 + 6, 2)
+    assert (result.rows, result.failed_items) == (2 + 3 + 6, 2)
     totals = result.manifest.totals
     assert (totals.failed_files, totals.failed_items, totals.rows) == (2, 2, 11)
     assert attempts_by_index(result) == {0: 1, 1: 3, 2: 1}
@@ -452,7 +452,7 @@ def test_a_hanging_mini_batch_times_out_and_the_worker_is_replaced(harness: Harn
 
     assert time.monotonic() - started < 40
     assert result.status == "Completed", result.error
-    assert (result.rows, result.failed_files) == (11, 2)
+    assert (result.rows, result.failed_items) == (11, 2)
     assert result.manifest.totals.failed_items == 2
     assert attempts_by_index(result) == {0: 1, 1: 2, 2: 1}
     logs = harness.logs(result)
@@ -478,7 +478,7 @@ def test_a_crashing_worker_is_replaced_and_its_mini_batch_retried(harness: Harne
 
     assert result.status == "Completed", result.error
     # Mini-batch 0 is part-0.csv and part-1-crash.csv.
-    assert (result.rows, result.failed_files) == (4 + 5 + 6, 2)
+    assert (result.rows, result.failed_items) == (4 + 5 + 6, 2)
     assert attempts_by_index(result) == {0: 2, 1: 1, 2: 1}
     assert {line.split(" ")[2] for line in output_lines(harness, result)} == {"part-2.csv", "part-3.csv", "part-4.csv"}
     logs = harness.logs(result)
@@ -509,7 +509,7 @@ def test_a_short_return_counts_the_missing_items_as_failed(harness: Harness, thr
     result = harness.score(deploy, harness.runtime(source, model), model, inputs, f"job-short-{threshold}")
 
     assert result.status == status, result.error
-    assert (result.rows, result.failed_files) == (3, 1)
+    assert (result.rows, result.failed_items) == (3, 1)
     assert result.manifest.totals.failed_items == 1
     assert attempts_by_index(result) == {0: 1}  # a short return is not retried
     assert output_lines(harness, result) == ["part-0.csv", "part-1.csv", "part-2.csv"]
@@ -550,7 +550,7 @@ def test_exceeding_error_threshold_stops_the_job_early(harness: Harness) -> None
     assert result.error is not None
     assert "error_threshold 1" in result.error
     assert result.rows == 0
-    assert result.failed_files == 12  # failed or never scored, each counts
+    assert result.failed_items == 12  # failed or never scored, each counts
     not_scored = [f for f in result.files if f.error and f.error.startswith("not scored")]
     ran = [f for f in result.files if f.error == "ValueError: every file is bad"]
     assert not_scored, [f.error for f in result.files]
@@ -584,7 +584,7 @@ def test_summary_only_uploads_the_scripts_own_files(harness: Harness) -> None:
     result = harness.score(deploy, harness.runtime(source, model), model, inputs, "job-summary")
 
     assert result.status == "Completed", result.error
-    assert result.failed_files == 0
+    assert result.failed_items == 0
     totals = result.manifest.totals
     assert (totals.files, totals.succeeded_files, totals.failed_items) == (5, 5, 0)
     assert result.output_uri == harness.layout.uri(harness.layout.version_prefix(result.version_id))
@@ -627,7 +627,7 @@ def test_parquet_output_keeps_the_returned_types(harness: Harness) -> None:
     result = harness.score(deploy, harness.runtime(source, model), model, inputs, "job-parquet")
 
     assert result.status == "Completed", result.error
-    assert (result.rows, result.failed_files) == (20, 0)
+    assert (result.rows, result.failed_items) == (20, 0)
     assert result.output_uri.endswith("/predictions.parquet")
     table = pq.read_table(io.BytesIO(harness.read(result.output_uri)))
     assert table.num_rows == 20
@@ -705,7 +705,7 @@ def test_a_pinned_environment_scores_with_its_own_scikit_learn(harness: Harness)
     result = harness.score(deployment(workers=2), runtime, model, inputs, "job-sk15")
 
     assert result.status == "Completed", (result.error, harness.logs(result)[JOB_RESULT_LOG])
-    assert (result.rows, result.failed_files) == (20, 0)
+    assert (result.rows, result.failed_items) == (20, 0)
     rows = [line.split(" ") for line in output_lines(harness, result)]
     assert {r[1] for r in rows} == {"1.5.2"}
     assert sklearn.__version__.startswith("1.9")  # the project keeps its own

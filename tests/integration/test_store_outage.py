@@ -251,7 +251,7 @@ def test_a_short_outage_is_outlasted_and_a_long_one_fails_the_job_without_counti
     assert any("retrying for up to" in r.getMessage() for r in caplog.records), "the job never met the outage"
     assert result.status == "Completed", result.error
     assert result.rows == FILES * ROWS_PER_FILE
-    assert result.failed_files == 0
+    assert result.failed_items == 0
     assert all(f.ok for f in result.files)
     assert result.latest_moved
     assert job.latest_version() == result.version_id
@@ -277,7 +277,7 @@ def test_a_short_outage_is_outlasted_and_a_long_one_fails_the_job_without_counti
     assert failed.status == "Failed"
     assert failed.error is not None
     assert failed.error.startswith("the store was unreachable: downloading s3://")
-    assert failed.failed_files == 0, "an outage is no file's failure"
+    assert failed.failed_items == 0, "an outage is no file's failure"
     assert failed.manifest.totals.failed_items == 0
     unscored = [f for f in failed.manifest.inputs if not f.ok]
     assert unscored, "the job stopped before scoring everything"

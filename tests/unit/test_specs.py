@@ -5,6 +5,7 @@ import pytest
 from batchpoint.errors import SpecError
 from batchpoint.specs.deployment import BatchDeployment, BatchDeploymentOutputAction
 from batchpoint.specs.endpoint import BatchEndpoint
+from batchpoint.specs.job import JobProgress
 from batchpoint.specs.model_ref import parse_model_ref
 
 BASE = {"name": "forecast-mlflow", "endpoint_name": "sales-forecast", "model": "models:/sales/1"}
@@ -64,3 +65,11 @@ def test_summary_only_needs_a_script() -> None:
 def test_endpoint_name_rules(name: str) -> None:
     with pytest.raises(SpecError, match=r"BatchEndpoint\.name"):
         BatchEndpoint.parse({"name": name})
+
+
+def test_progress_stored_before_failed_items_was_named_reads_as_failed_items() -> None:
+    old_row = {"mini_batches_done": 2, "mini_batches": 2, "files_done": 3, "files": 3, "failed_files": 1, "rows": 9}
+    progress = JobProgress.model_validate(old_row)
+    assert progress.failed_items == 1
+    assert progress.model_dump()["failed_items"] == 1
+    assert "failed_files" not in progress.model_dump()
