@@ -48,6 +48,7 @@ from batchpoint.demo.forecaster import train_and_register
 from batchpoint.demo.sales_history import generate_history, part_file_name, scoring_rows
 from batchpoint.models.mlflow_models import resolve_model
 from batchpoint.models.resolved import ResolvedModel
+from batchpoint.outputs.layout import OutputLayout
 from batchpoint.scoring.builtin.input_tables import cast_to_signature
 from batchpoint.scoring.job import JobResult, run_scoring_job
 from batchpoint.scoring.runtime_setup import prepare_runtime
@@ -187,11 +188,10 @@ def score(
         result = run_scoring_job(
             store=store,
             settings=settings,
-            endpoint_name=ENDPOINT,
+            layout=OutputLayout(settings.output_bucket, ENDPOINT, job_id),
             deployment=dep,
             model=model,
             inputs=inputs,
-            partition=job_id,
             job_id=job_id,
             runtime=runtime,
             log=log,

@@ -51,6 +51,7 @@ from typing import Any
 from process_memory import PeakSampler, children_by_parent, cpu_ticks, memory_kib
 
 from batchpoint.config import Settings
+from batchpoint.outputs.layout import OutputLayout
 from batchpoint.ray_environment import apply_ray_environment
 from batchpoint.scoring.worker_host import HostFactory, HostRequest, WorkerHost
 from batchpoint.specs.compute import ComputeSpec
@@ -196,11 +197,10 @@ class Bench:
         result = run_scoring_job(
             store=store,
             settings=self.settings,
-            endpoint_name=ENDPOINT,
+            layout=OutputLayout(self.settings.output_bucket, ENDPOINT, PARTITION),
             deployment=spec,
             model=model,
             inputs=inputs,
-            partition=PARTITION,
             job_id=job_id,
             runtime=runtime,
             log=logging.getLogger("bench.worker_startup"),

@@ -125,16 +125,14 @@ def _score(
     result = run_scoring_job(
         store=platform.store,
         settings=platform.settings,
-        endpoint_name=endpoint,
+        layout=OutputLayout.at(message.output_path, endpoint, name),
         deployment=deployment,
         model=model,
         inputs=inputs,
-        partition=name,
         job_id=name,
         runtime=runtime,
         progress=log_and_record_progress(context, platform, name),
         log=context.log,
         hosts=worker_hosts(platform, deployment),
-        layout=OutputLayout.at(message.output_path, endpoint, name),
     )
     return inputs, model, deployment.name, result

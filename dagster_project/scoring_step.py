@@ -148,11 +148,10 @@ def _score(
     result = run_scoring_job(
         store=platform.store,
         settings=platform.settings,
-        endpoint_name=endpoint.name,
+        layout=OutputLayout(platform.settings.output_bucket, endpoint.name, partition),
         deployment=deployment,
         model=model,
         inputs=inputs,
-        partition=partition,
         job_id=context.run_id,
         runtime=runtime,
         progress=log_and_record_progress(context, platform, job_name),

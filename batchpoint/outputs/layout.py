@@ -53,13 +53,17 @@ class OutputLayout:
     """Key prefix of the outputs (ends with ``/``) when not ``<endpoint>/<partition>/``."""
 
     @classmethod
-    def at(cls, uri: str, endpoint: str, partition: str) -> OutputLayout:
-        """The layout rooted at the folder ``s3://bucket/prefix/`` (an invoked job's output path)."""
+    def at(cls, uri: str, endpoint: str, job_name: str) -> OutputLayout:
+        """An invoked job's layout, rooted at its output folder ``s3://bucket/prefix/``.
+
+        Its ``partition`` is the job's name: an invoked job has no month, and its manifest and
+        version id name the job instead.
+        """
         if not uri.startswith("s3://"):
             raise ValueError(f"an output folder must be `s3://<bucket>/<prefix>/`, got {uri!r}")
         bucket, _, prefix = uri.removeprefix("s3://").partition("/")
         prefix = prefix.strip("/")
-        return cls(bucket, endpoint, partition, f"{prefix}/" if prefix else "")
+        return cls(bucket, endpoint, job_name, f"{prefix}/" if prefix else "")
 
     @property
     def prefix(self) -> str:

@@ -68,22 +68,20 @@ def run_scoring_job(
     *,
     store: ObjectStore,
     settings: Settings,
-    endpoint_name: str,
+    layout: OutputLayout,
     deployment: BatchDeployment,
     model: ResolvedModel,
     inputs: Sequence[ObjectInfo],
-    partition: str,
     job_id: str,
     runtime: WorkerRuntime,
     progress: Callable[[JobProgress], None] | None = None,
     log: logging.Logger,
-    layout: OutputLayout | None = None,
     promote: bool = True,
     reuse: ReuseMode | None = None,
     keep_versions: int | None = None,
     hosts: HostFactory | None = None,
 ) -> JobResult:
-    """Score ``inputs`` with ``runtime`` and write them as a new version of ``endpoint_name``/``partition``.
+    """Score ``inputs`` with ``runtime`` and write them as a new version in ``layout``.
 
     Failed items (bad files, failed or short mini-batches) count against ``error_threshold``; once it
     is exceeded the job stops and fails. Every store call outlasts short outages
@@ -91,8 +89,9 @@ def run_scoring_job(
     (``job_records/failure_causes.py``). A version is written either way, for diagnosis; ``latest``
     moves only for a ``Completed`` job with ``promote``. ``reuse`` carries over an earlier version's
     rows for unchanged files (``scoring/reuse.py``); ``keep_versions`` prunes older versions after
-    publishing. ``layout`` puts the outputs in another folder than ``<endpoint>/<partition>/`` of the
-    output bucket (an invoked job's own folder). ``hosts`` opens where the workers run (a Ray pool,
+    publishing. ``layout`` says whose outputs these are and where they go: a month of an endpoint
+    (``<endpoint>/<month>/`` of the output bucket) or an invoked job's own folder
+    (``OutputLayout.at``). ``hosts`` opens where the workers run (a Ray pool,
     ``batchpoint.ray_compute``); by default they are this process's children (``LocalHost``).
     Raises ``ScoringError`` when there is nothing to score, ``StorageError`` when the version cannot
     be written.
@@ -100,12 +99,11 @@ def run_scoring_job(
     Two phases: ``score_job`` leaves a plain ``ScoredJob``, ``publish_job`` (``outputs/``) writes it.
     """
     if not inputs:
-        raise ScoringError(f"no input files for {endpoint_name} {partition}: nothing to score")
+        raise ScoringError(f"no input files for {layout.endpoint} {layout.partition}: nothing to score")
     progress_store = store  # the progress overview is a courtesy: never worth waiting for the store
     store = with_retries(store, settings)
     started_at = datetime.now(UTC)
-    layout = layout or OutputLayout(settings.output_bucket, endpoint_name, partition)
-    job = JobIdentity(endpoint_name, partition, job_id, new_version_id(job_id, started_at), started_at, layout)
+    job = JobIdentity(layout.endpoint, layout.partition, job_id, new_version_id(job_id, started_at), started_at, layout)
     work = settings.cache_dir / "jobs" / job.version_id
     try:
         scored = score_job(

@@ -112,11 +112,10 @@ class Jobs:
         return run_scoring_job(
             store=self.store,
             settings=self.settings,
-            endpoint_name=ENDPOINT,
+            layout=OutputLayout(self.settings.output_bucket, ENDPOINT, PARTITION),
             deployment=deployment,
             model=model,
             inputs=inputs,
-            partition=PARTITION,
             job_id=f"job-{deployment.name}",
             runtime=runtime,
             log=logging.getLogger(LOGGER),

@@ -26,6 +26,7 @@ from ray.cluster_utils import Cluster
 from batchpoint.config import Settings
 from batchpoint.models.mlflow_models import resolve_model
 from batchpoint.models.resolved import ResolvedModel
+from batchpoint.outputs.layout import OutputLayout
 from batchpoint.ray_compute.hosts import ray_hosts
 from batchpoint.ray_compute.pool_keys import NAMESPACE, PREFIX
 from batchpoint.ray_compute.ray_host import RayWorker
@@ -419,12 +420,11 @@ def test_builtin_scorer_groups_through_node_agents_and_scores_as_in_process(
         return run_scoring_job(
             store=store,
             settings=settings,
-            endpoint_name="sales-forecast",
+            layout=OutputLayout(settings.output_bucket, "sales-forecast", "2026-11"),
             deployment=spec,
             model=model,
             runtime=runtime,
             inputs=inputs,
-            partition="2026-11",
             job_id=job_id,
             log=logging.getLogger("test.ray_pools"),
             promote=False,

@@ -155,12 +155,11 @@ def score(settings: Settings, store: S3Store, model_uri: str, inputs: list[Objec
     result = run_scoring_job(
         store=store,
         settings=settings,
-        endpoint_name="sales-forecast",
+        layout=OutputLayout(settings.output_bucket, "sales-forecast", "2026-11"),
         deployment=spec,
         model=model,
         runtime=prepare_runtime(spec, model, settings=settings, store=store, environment=None),
         inputs=inputs,
-        partition="2026-11",
         job_id=f"job-threshold-{threshold}",
         progress=seen.append,
         log=logging.getLogger("test.scoring"),
@@ -293,12 +292,11 @@ def test_a_model_that_cannot_load_fails_the_job_visibly(
     result = run_scoring_job(
         store=store,
         settings=settings,
-        endpoint_name="sales-forecast",
+        layout=OutputLayout(settings.output_bucket, "sales-forecast", "2026-11"),
         deployment=spec,
         model=broken,
         runtime=prepare_runtime(spec, broken, settings=settings, store=store, environment=None),
         inputs=inputs,
-        partition="2026-11",
         job_id="job-broken-model",
         log=logging.getLogger("test.scoring"),
     )
@@ -330,12 +328,11 @@ def _job(
     return run_scoring_job(
         store=store,
         settings=settings,
-        endpoint_name="sales-forecast",
+        layout=OutputLayout(settings.output_bucket, "sales-forecast", "2026-11"),
         deployment=spec,
         model=model,
         runtime=prepare_runtime(spec, model, settings=settings, store=store, environment=None),
         inputs=inputs,
-        partition="2026-11",
         job_id=job_id,
         log=logging.getLogger("test.scoring"),
         reuse=reuse,  # type: ignore[arg-type]

@@ -180,11 +180,10 @@ class Harness:
         return run_scoring_job(
             store=self.store,
             settings=self.settings,
-            endpoint_name=ENDPOINT,
+            layout=OutputLayout(self.settings.output_bucket, ENDPOINT, PARTITION),
             deployment=deployment,
             model=model,
             inputs=inputs,
-            partition=PARTITION,
             job_id=job_id,
             runtime=runtime,
             log=logging.getLogger("test.script_jobs"),

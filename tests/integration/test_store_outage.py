@@ -141,11 +141,10 @@ class Job:
         return run_scoring_job(
             store=self.store,
             settings=dataclasses.replace(self.settings, store_retry_seconds=retry_seconds),
-            endpoint_name=ENDPOINT,
+            layout=OutputLayout(self.settings.output_bucket, ENDPOINT, PARTITION),
             deployment=deployment,
             model=model,
             inputs=self.inputs,
-            partition=PARTITION,
             job_id=job_id,
             runtime=runtime,
             progress=progress,
