@@ -33,6 +33,7 @@ OUTPUT_FORMATS = ("json", "table", "tsv")
 OUTPUT_VARIABLES = ("BATCHPOINT_CORE_OUTPUT", "AZURE_CORE_OUTPUT")  # first set wins
 OUTPUT_HELP = "json (the default, as az; or $BATCHPOINT_CORE_OUTPUT / $AZURE_CORE_OUTPUT), table for people, or tsv."
 QUERY_HELP = "JMESPath, as in az: `name`, `defaults.deployment_name`, `[].name`, `[].{name:name, status:status}`."
+_OUTPUT_CHOSEN = "batchpoint.output_chosen"  # click context meta: -o was given
 QUERY_FORM = "a JMESPath expression, e.g. `[].name` or `defaults.deployment_name`"
 
 
@@ -74,6 +75,9 @@ def _with_output(func: Callable[P, R], fallback: str) -> Callable[P, R]:
     @functools.wraps(func)
     def resolved(*args: P.args, **kwargs: P.kwargs) -> R:
         output = kwargs.get("output")
+        # An -o on the command line asks for that document alone: no progress beside it (az shows
+        # its upload bars with the default JSON output, and so do we, on a terminal).
+        click.get_current_context().meta[_OUTPUT_CHOSEN] = output is not None
         if output is None:
             try:
                 output = default_output("json" if kwargs.get("query") else fallback)
@@ -102,9 +106,21 @@ def default_output(fallback: str = "json") -> str:
     return fallback
 
 
-def client() -> MLClient:
-    """The SDK client (BATCHPOINT_API_URL, BATCHPOINT_API_TOKEN, ~/.batchpoint/config.json), closed with the command."""
-    ml_client = MLClient()
+def progress_wanted(output: str) -> bool:
+    """Whether progress may be drawn beside ``output``: not when ``-o json``/``tsv`` was asked for.
+
+    Whether it is drawn also needs a terminal; ``batchpoint.sdk.progress`` checks that.
+    """
+    chosen = bool(click.get_current_context().meta.get(_OUTPUT_CHOSEN, False))
+    return output == "table" or not chosen
+
+
+def client(output: str = "table") -> MLClient:
+    """The SDK client (BATCHPOINT_API_URL, BATCHPOINT_API_TOKEN, ~/.batchpoint/config.json), closed with the command.
+
+    Its progress bars (uploads, ``job stream``) follow ``progress_wanted(output)``.
+    """
+    ml_client = MLClient(show_progress=progress_wanted(output))
     click.get_current_context().call_on_close(ml_client.close)
     return ml_client
 

@@ -34,7 +34,7 @@ def environment() -> None:
 def create_environment(file: Path, output: str, query: str | None) -> None:
     """Register an environment version (the next number unless the file gives one)."""
     spec = load_environment(file).model_dump(mode="json", exclude_none=True)
-    emit(client().environments.create_or_update(Environment._from_dict(spec)), output, query, ENVIRONMENT_COLUMNS)
+    emit(client(output).environments.create_or_update(Environment._from_dict(spec)), output, query, ENVIRONMENT_COLUMNS)
 
 
 @environment.command("show")
@@ -44,7 +44,7 @@ def create_environment(file: Path, output: str, query: str | None) -> None:
 @api_command
 def show_environment(name: str, version: str | None, output: str, query: str | None) -> None:
     """Show one environment version."""
-    emit(client().environments.get(name, version=version), output, query, ENVIRONMENT_COLUMNS)
+    emit(client(output).environments.get(name, version=version), output, query, ENVIRONMENT_COLUMNS)
 
 
 @environment.command("list")
@@ -53,7 +53,7 @@ def show_environment(name: str, version: str | None, output: str, query: str | N
 @api_command
 def list_environments(name: str | None, output: str, query: str | None) -> None:
     """List environments."""
-    emit(client().environments.list(name), output, query, ENVIRONMENT_COLUMNS)
+    emit(client(output).environments.list(name), output, query, ENVIRONMENT_COLUMNS)
 
 
 @click.group()
@@ -114,7 +114,7 @@ def create_compute(
         raise SpecError("compute.name", "is missing", "-n NAME or -f compute.yml")
     spec = compute_from_dict({"type": "amlcompute", **values})
     entity = AmlCompute._from_dict(spec.model_dump(mode="json", exclude_none=True))
-    emit(client().compute.begin_create_or_update(entity).result(), output, query, COMPUTE_COLUMNS)
+    emit(client(output).compute.begin_create_or_update(entity).result(), output, query, COMPUTE_COLUMNS)
 
 
 @compute.command("show")
@@ -123,7 +123,7 @@ def create_compute(
 @api_command
 def show_compute(name: str, output: str, query: str | None) -> None:
     """Show one compute."""
-    emit(client().compute.get(name), output, query, COMPUTE_COLUMNS)
+    emit(client(output).compute.get(name), output, query, COMPUTE_COLUMNS)
 
 
 @compute.command("list")
@@ -131,7 +131,7 @@ def show_compute(name: str, output: str, query: str | None) -> None:
 @api_command
 def list_computes(output: str, query: str | None) -> None:
     """List computes."""
-    emit(client().compute.list(), output, query, COMPUTE_COLUMNS)
+    emit(client(output).compute.list(), output, query, COMPUTE_COLUMNS)
 
 
 @compute.command("delete")
@@ -174,7 +174,7 @@ def create_data(
     query: str | None,
 ) -> None:
     """Register a data asset version."""
-    ml_client = client()
+    ml_client = client(output)
     values: dict[str, object] = {}
     if file is not None:
         values = load_data(file, upload=ml_client.data.upload).model_dump(mode="json", exclude_none=True)
@@ -192,7 +192,7 @@ def create_data(
 @api_command
 def show_data(name: str, version: str | None, output: str, query: str | None) -> None:
     """Show one data asset version."""
-    emit(client().data.get(name, version=version), output, query, DATA_COLUMNS)
+    emit(client(output).data.get(name, version=version), output, query, DATA_COLUMNS)
 
 
 @data.command("list")
@@ -201,4 +201,4 @@ def show_data(name: str, version: str | None, output: str, query: str | None) ->
 @api_command
 def list_data(name: str | None, output: str, query: str | None) -> None:
     """List data assets."""
-    emit(client().data.list(name), output, query, DATA_COLUMNS)
+    emit(client(output).data.list(name), output, query, DATA_COLUMNS)

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Callable
 
 import click
+from rich.console import Console
+from rich.live import Live
+from rich.table import Table
+from rich.text import Text
 
-from batchpoint.cli.api_command import api_command, client, emit, people_output_options
+from batchpoint.cli.api_command import api_command, client, emit, people_output_options, progress_wanted
 from batchpoint.sdk.backfill_poller import BackfillPoller
 from batchpoint.sdk.entities.backfill import Backfill
+from batchpoint.sdk.progress import terminal_console
 
 MONTH_COLUMNS = ("month", "status", "job_name", "dagster_run_id", "output_uri")
 
@@ -59,7 +65,7 @@ def backfill(
     query: str | None,
 ) -> None:
     """Re-score months of an endpoint as new output versions, printing each month's progress."""
-    poller = client().batch_endpoints.begin_backfill(
+    poller = client(output).batch_endpoints.begin_backfill(
         name,
         from_month=from_month,
         to_month=to_month,
@@ -74,8 +80,13 @@ def backfill(
         if not people:
             emit(poller.backfill, output, query)
         return
-    # Progress goes to stderr with -o json/tsv, so stdout stays the one document a script reads.
-    final = _follow(poller, poll_interval, say=click.echo if people else _to_stderr)
+    # People get progress: one line per month updating in place on a terminal, a line per change
+    # when piped. With -o json/tsv stdout is the one document a script reads, and nothing else.
+    console = terminal_console(sys.stdout, show_progress=people and progress_wanted(output))
+    if console is not None:
+        final = _follow_live(poller, poll_interval, console)
+    else:
+        final = _follow(poller, poll_interval, say=click.echo if people else _quiet)
     if people:
         _summary(final)
     else:
@@ -112,8 +123,38 @@ def _follow(poller: BackfillPoller, poll_interval: float, say: Callable[[str], N
         time.sleep(poll_interval)
 
 
-def _to_stderr(line: str) -> None:
-    click.echo(line, err=True)
+def _quiet(line: str) -> None:
+    del line  # -o json/tsv: the final document is the whole output
+
+
+def _follow_live(poller: BackfillPoller, poll_interval: float, console: Console) -> Backfill:
+    """Poll until every month's run ended, one line per month updated in place."""
+    began = time.monotonic()
+    current = poller.backfill
+    with Live(_months_table(current, 0.0), console=console, refresh_per_second=4) as live:
+        while True:
+            current = poller.poll()
+            live.update(_months_table(current, time.monotonic() - began))
+            if current.done:
+                return current
+            time.sleep(poll_interval)
+
+
+_STATUS_STYLES = {"Completed": "green", "Failed": "red", "Canceled": "red", "Running": "yellow"}
+
+
+def _months_table(backfill: Backfill, elapsed: float) -> Table:
+    table = Table(box=None, pad_edge=False, show_header=True, header_style="bold")
+    for column in ("month", "status", "job", "took"):
+        table.add_column(column)
+    for month in backfill.months:
+        took = ""
+        if month.started_at is not None and month.ended_at is not None:
+            took = f"{(month.ended_at - month.started_at).total_seconds():.1f} s"
+        status = Text(month.status, style=_STATUS_STYLES.get(month.status, ""))
+        table.add_row(month.month, status, month.job_name or "", took)
+    table.caption = f"{elapsed:.0f} s {_counts(backfill)}"
+    return table
 
 
 def _counts(backfill: Backfill) -> str:

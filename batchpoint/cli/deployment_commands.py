@@ -70,7 +70,7 @@ def create(
     query: str | None,
 ) -> None:
     """Create (or replace) a deployment from Azure's deployment.yml."""
-    ml_client = client()
+    ml_client = client(output)
     deployment = deployment_from_file(ml_client, file, endpoint_name=endpoint_name, name=name, assignments=assignments)
     result = ml_client.batch_deployments.begin_create_or_update(deployment, set_default=set_default).result()
     emit(result, output, query, DEPLOYMENT_COLUMNS)
@@ -84,7 +84,7 @@ def create(
 @api_command
 def update(name: str, endpoint_name: str, assignments: tuple[str, ...], output: str, query: str | None) -> None:
     """Change fields of a deployment, e.g. `--set settings.mini_batch_size=20`."""
-    ml_client = client()
+    ml_client = client(output)
     data = apply_sets(ml_client.batch_deployments.get(name, endpoint_name)._to_dict(), assignments)
     deployment = BatchDeployment._from_dict(deployment_from_dict(data).model_dump(mode="json", exclude_none=True))
     emit(ml_client.batch_deployments.begin_create_or_update(deployment).result(), output, query, DEPLOYMENT_COLUMNS)
@@ -97,7 +97,7 @@ def update(name: str, endpoint_name: str, assignments: tuple[str, ...], output: 
 @api_command
 def show(name: str, endpoint_name: str, output: str, query: str | None) -> None:
     """Show one deployment."""
-    emit(client().batch_deployments.get(name, endpoint_name), output, query, DEPLOYMENT_COLUMNS)
+    emit(client(output).batch_deployments.get(name, endpoint_name), output, query, DEPLOYMENT_COLUMNS)
 
 
 @batch_deployment.command("list")
@@ -106,7 +106,7 @@ def show(name: str, endpoint_name: str, output: str, query: str | None) -> None:
 @api_command
 def list_deployments(endpoint_name: str, output: str, query: str | None) -> None:
     """List an endpoint's deployments."""
-    emit(client().batch_deployments.list(endpoint_name), output, query, DEPLOYMENT_COLUMNS)
+    emit(client(output).batch_deployments.list(endpoint_name), output, query, DEPLOYMENT_COLUMNS)
 
 
 @batch_deployment.command("delete")
@@ -129,4 +129,4 @@ def delete(name: str, endpoint_name: str, yes: bool) -> None:
 @api_command
 def list_jobs(name: str, endpoint_name: str, output: str, query: str | None) -> None:
     """List the jobs this deployment ran, newest first."""
-    emit(client().batch_deployments.list_jobs(endpoint_name, name), output, query, JOB_COLUMNS)
+    emit(client(output).batch_deployments.list_jobs(endpoint_name, name), output, query, JOB_COLUMNS)

@@ -66,7 +66,7 @@ def create(name: str | None, file: Path | None, assignments: tuple[str, ...], ou
     if not data.get("name"):
         raise SpecError("BatchEndpoint.name", "is missing", "-n NAME or `name:` in the file")
     endpoint = _to_entity(apply_sets(data, assignments))
-    emit(client().batch_endpoints.begin_create_or_update(endpoint).result(), output, query, ENDPOINT_COLUMNS)
+    emit(client(output).batch_endpoints.begin_create_or_update(endpoint).result(), output, query, ENDPOINT_COLUMNS)
 
 
 @batch_endpoint.command("update", epilog=_epilog)
@@ -77,7 +77,7 @@ def create(name: str | None, file: Path | None, assignments: tuple[str, ...], ou
 @api_command
 def update(name: str, assignments: tuple[str, ...], file: Path | None, output: str, query: str | None) -> None:
     """Change an endpoint, e.g. its default deployment."""
-    ml_client = client()
+    ml_client = client(output)
     if file is not None:
         data = load_endpoint(file, name=name).model_dump(mode="json", exclude_none=True)
     else:
@@ -92,7 +92,7 @@ def update(name: str, assignments: tuple[str, ...], file: Path | None, output: s
 @api_command
 def show(name: str, output: str, query: str | None) -> None:
     """Show one endpoint."""
-    emit(client().batch_endpoints.get(name), output, query, ENDPOINT_COLUMNS)
+    emit(client(output).batch_endpoints.get(name), output, query, ENDPOINT_COLUMNS)
 
 
 @batch_endpoint.command("list")
@@ -100,7 +100,7 @@ def show(name: str, output: str, query: str | None) -> None:
 @api_command
 def list_endpoints(output: str, query: str | None) -> None:
     """List endpoints."""
-    emit(client().batch_endpoints.list(), output, query, ENDPOINT_COLUMNS)
+    emit(client(output).batch_endpoints.list(), output, query, ENDPOINT_COLUMNS)
 
 
 @batch_endpoint.command("delete")
@@ -176,7 +176,7 @@ def invoke(
         "timeout": timeout,
         "output_file_name": output_file_name,
     }
-    job = client().batch_endpoints.invoke(
+    job = client(output).batch_endpoints.invoke(
         endpoint_name=name,
         input=Input(type=input_type, path=input_path),
         deployment_name=deployment_name,
@@ -204,4 +204,4 @@ def _invoke_sets(assignments: tuple[str, ...]) -> dict[str, str]:
 @api_command
 def list_jobs(name: str, output: str, query: str | None) -> None:
     """List the endpoint's jobs, newest first."""
-    emit(client().batch_endpoints.list_jobs(name), output, query, JOB_COLUMNS)
+    emit(client(output).batch_endpoints.list_jobs(name), output, query, JOB_COLUMNS)

@@ -30,7 +30,7 @@ def job() -> None:
 @api_command
 def show(name: str, web: bool, output: str, query: str | None) -> None:
     """Show a job: status, progress, inputs, where its outputs are."""
-    found = client().jobs.get(name)
+    found = client(output).jobs.get(name)
     emit(found, output, query, JOB_COLUMNS)
     if web and found.studio_url:
         click.echo(found.studio_url, err=True)
@@ -42,7 +42,7 @@ def show(name: str, web: bool, output: str, query: str | None) -> None:
 @api_command
 def list_jobs(parent_job_name: str | None, output: str, query: str | None) -> None:
     """List the jobs of every endpoint, newest first."""
-    emit(client().jobs.list(parent_job_name=parent_job_name), output, query, JOB_COLUMNS)
+    emit(client(output).jobs.list(parent_job_name=parent_job_name), output, query, JOB_COLUMNS)
 
 
 @job.command("stream", epilog=_epilog)
@@ -59,7 +59,7 @@ def stream(name: str) -> None:
 @api_command
 def cancel(name: str, output: str, query: str | None) -> None:
     """Cancel a job that has not ended."""
-    emit(client().jobs.begin_cancel(name).result(), output, query, JOB_COLUMNS)
+    emit(client(output).jobs.begin_cancel(name).result(), output, query, JOB_COLUMNS)
 
 
 @job.command("download", epilog=_epilog)

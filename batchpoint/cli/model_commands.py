@@ -62,7 +62,7 @@ def create(
         )
     if not entity.name or entity.path is None:
         raise SpecError("model", "needs --name and --path (or -f model.yml)", "--name NAME --path FOLDER")
-    emit(client().models.create_or_update(entity), output, query, MODEL_COLUMNS)
+    emit(client(output).models.create_or_update(entity), output, query, MODEL_COLUMNS)
 
 
 @model.command("list")
@@ -71,7 +71,7 @@ def create(
 @api_command
 def list_models(name: str | None, output: str, query: str | None) -> None:
     """List models, or the versions of one."""
-    emit(client().models.list(name), output, query, MODEL_COLUMNS)
+    emit(client(output).models.list(name), output, query, MODEL_COLUMNS)
 
 
 @model.command("show")
@@ -82,4 +82,4 @@ def list_models(name: str | None, output: str, query: str | None) -> None:
 @api_command
 def show(name: str, version: str | None, label: str | None, output: str, query: str | None) -> None:
     """Show one model version."""
-    emit(client().models.get(name, version=version, label=label), output, query, MODEL_COLUMNS)
+    emit(client(output).models.get(name, version=version, label=label), output, query, MODEL_COLUMNS)

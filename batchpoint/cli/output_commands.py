@@ -69,7 +69,7 @@ def versions(endpoint: str, partition: str, output: str, query: str | None) -> N
 
     LATEST `*` marks the one readers of latest.json get.
     """
-    _emit_versions(client().outputs.list_versions(endpoint, partition), output, query)
+    _emit_versions(client(output).outputs.list_versions(endpoint, partition), output, query)
 
 
 @output.command("show", epilog=_epilog)
@@ -82,7 +82,7 @@ def show(endpoint: str, partition: str, version: str | None, output: str, query:
 
     A summary as a table; the whole manifest with -o json.
     """
-    answer = client().outputs.get_version(endpoint, partition, version)  # the manifest plus is_latest
+    answer = client(output).outputs.get_version(endpoint, partition, version)  # the manifest plus is_latest
     if output == "json" or query:
         emit(answer, output, query)
         return
@@ -103,7 +103,7 @@ def rollback(endpoint: str, partition: str, version: str, output: str, query: st
 
     Older or newer than the current one; a Failed version is refused.
     """
-    moved = client().outputs.rollback(endpoint, partition, version)
+    moved = client(output).outputs.rollback(endpoint, partition, version)
     _emit_versions([moved], output, query)
 
 
@@ -117,7 +117,7 @@ def prune(endpoint: str, partition: str, keep: int, output: str, query: str | No
 
     The one latest points at is always kept, so --keep + 1 may remain.
     """
-    result = client().outputs.prune(endpoint, partition, keep)
+    result = client(output).outputs.prune(endpoint, partition, keep)
     if output == "json" or query:
         emit(result, output, query)
         return

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import signal
@@ -12,6 +13,7 @@ from types import FrameType
 
 import click
 
+from batchpoint.cli.stack_progress import StartReport
 from batchpoint.config import Settings
 from batchpoint.errors import BatchpointError
 from batchpoint.stack import SERVICE_ORDER, Stack
@@ -22,10 +24,7 @@ from batchpoint.stack.state import StackState, read_state, remove_state, state_p
 DETACH_TIMEOUT_S = 600.0
 LAUNCHER_STOP_TIMEOUT_S = 60.0
 
-_services_help = (
-    f"Comma-separated subset of {','.join(SERVICE_ORDER)}, started in that order (default: all; "
-    "the publisher only once kafka_edge/publisher.py exists)."
-)
+_services_help = f"Comma-separated subset of {','.join(SERVICE_ORDER)}, started in that order (default: all)."
 _data_dir_help = "Folder for the stack's data, logs and state (default: $BATCHPOINT_DATA_DIR or .batchpoint)."
 
 
@@ -38,14 +37,6 @@ def _services(raw: str | None) -> list[str] | None:
     return [s.strip() for s in raw.split(",") if s.strip()] if raw else None
 
 
-def _print_healthy(service: str, url: str, seconds: float) -> None:
-    click.echo(f"  {service:<10} {url}   (healthy in {seconds:.1f} s)")
-
-
-def _print_event(message: str) -> None:
-    click.echo(f"{time.strftime('%Y-%m-%d %H:%M:%S')} {message}")
-
-
 class _StopRequestedError(Exception):
     """SIGTERM arrived: stop like on Ctrl-C."""
 
@@ -56,10 +47,13 @@ def _on_sigterm(signum: int, frame: FrameType | None) -> None:
 
 def _run_foreground(settings: Settings, services: list[str] | None) -> None:
     signal.signal(signal.SIGTERM, _on_sigterm)
-    stack = Stack(settings, services, on_healthy=_print_healthy, on_event=_print_event)
+    report = StartReport.for_stdout()
+    stack = Stack(settings, services, on_healthy=report.healthy, on_event=report.event)
     click.echo(f"starting {', '.join(stack.services)} (data in {stack.data_dir})")
     try:
-        with stack:
+        with contextlib.ExitStack() as running:
+            with report.starting(stack.services):
+                running.enter_context(stack)
             click.echo("stack is up; a crashed service is restarted; press Ctrl-C to stop it")
             failure = None
             while failure is None:

@@ -46,6 +46,7 @@ class MLClient:
         token: str | None = None,
         verify: bool | str = True,
         transport: httpx.BaseTransport | None = None,
+        show_progress: bool = True,
     ) -> None:
         self.subscription_id = subscription_id
         self.resource_group_name = resource_group_name
@@ -53,7 +54,10 @@ class MLClient:
         if token is None:
             token = token_of(credential)
         self._transport = ApiTransport(
-            Connection.resolve(endpoint=endpoint, token=token), transport=transport, verify=verify
+            Connection.resolve(endpoint=endpoint, token=token),
+            transport=transport,
+            verify=verify,
+            show_progress=show_progress,
         )
         self.batch_endpoints = BatchEndpointOperations(self._transport)
         self.environments = EnvironmentOperations(self._transport)

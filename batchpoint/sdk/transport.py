@@ -7,7 +7,7 @@ The API answers errors as ``{"error": {"code", "message", "field", "expected"}}`
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -25,6 +25,7 @@ from batchpoint.errors import (
     StackError,
 )
 from batchpoint.sdk.connection import TOKEN_VARIABLE, URL_VARIABLE, Connection, default_config_path
+from batchpoint.sdk.progress import counting_reader
 
 DEFAULT_TIMEOUT_S = 60.0
 Files = Mapping[str, tuple[str, BinaryIO | bytes, str]]
@@ -40,8 +41,11 @@ class ApiTransport:
         transport: httpx.BaseTransport | None = None,
         verify: bool | str = True,
         timeout: float = DEFAULT_TIMEOUT_S,
+        show_progress: bool = True,
     ) -> None:
         self.connection = connection
+        self.show_progress = show_progress
+        """Whether uploads and ``job stream`` draw bars on a terminal (``batchpoint.sdk.progress``)."""
         headers = {"Authorization": f"Bearer {connection.token}"} if connection.token else {}
         self._http = httpx.Client(
             base_url=connection.url, headers=headers, transport=transport, verify=verify, timeout=timeout
@@ -99,14 +103,15 @@ class ApiTransport:
         except httpx.TransportError as exc:
             raise self._unreachable(exc) from exc
 
-    def upload_file(self, local: Path, prefix: str) -> str:
-        """Upload one local file under ``prefix``; its ``s3://`` URI."""
+    def upload_file(self, local: Path, prefix: str, on_sent: Callable[[int], None] | None = None) -> str:
+        """Upload one local file under ``prefix``; its ``s3://`` URI. ``on_sent(n)`` as bytes go out."""
         with local.open("rb") as handle:
+            body = counting_reader(handle, on_sent) if on_sent is not None else handle
             answer = self.request(
                 "POST",
                 "/v1/uploads",
                 params={"prefix": prefix},
-                files={"file": (local.name, handle, "application/octet-stream")},
+                files={"file": (local.name, body, "application/octet-stream")},
             )
         return str(answer["uri"])
 

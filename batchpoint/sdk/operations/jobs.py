@@ -16,6 +16,7 @@ from batchpoint.outputs.layout import LATEST_FILE, VERSIONS_FOLDER
 from batchpoint.sdk.entities.job import BatchJob
 from batchpoint.sdk.operations.endpoints import segment
 from batchpoint.sdk.poller import LROPoller
+from batchpoint.sdk.progress import JobBar, terminal_console
 from batchpoint.sdk.transport import ApiTransport
 
 OUTPUT_NAME = "score"
@@ -56,17 +57,21 @@ class JobOperations:
         if job.studio_url:
             print(f"Web View: {job.studio_url}", file=sink)
         offset = 0
-        while True:
-            chunk = self._api.get(f"/v1/jobs/{segment(name)}/logs", offset=offset)
-            text = str(chunk.get("text", ""))
-            if text:
-                sink.write(text if text.endswith("\n") else text + "\n")
-                sink.flush()
-            offset = int(chunk.get("next_offset", offset))
-            if chunk.get("done"):
-                break
-            if not text:
-                time.sleep(poll_interval)
+        # On a terminal a live bar of the job's mini-batches sits under its log; piped, the log only.
+        with JobBar(terminal_console(sink, self._api.show_progress), name) as bar:
+            while True:
+                chunk = self._api.get(f"/v1/jobs/{segment(name)}/logs", offset=offset)
+                text = str(chunk.get("text", ""))
+                if text:
+                    bar.write(text, sink)
+                if bar.shown:
+                    job = self.get(name)
+                    bar.update(job.status, job.progress)
+                offset = int(chunk.get("next_offset", offset))
+                if chunk.get("done"):
+                    break
+                if not text:
+                    time.sleep(poll_interval)
         # The log above ends with the finished job's job_result.txt and job_error.txt (the API sends
         # them once the job has ended), so they are not printed again here.
         job = self.get(name)

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import io
 import json
+from typing import Any
 
 from batchpoint.errors import SpecError
 from batchpoint.sdk.entities.model import Model
 from batchpoint.sdk.operations.endpoints import segment
+from batchpoint.sdk.progress import UploadBar, counting_reader, stderr_console
 from batchpoint.sdk.transport import ApiTransport
-from batchpoint.sdk.uploads import existing_local, model_archive
+from batchpoint.sdk.uploads import archived_files, existing_local, model_archive
 from batchpoint.specs.asset_naming import LATEST
 
 PATH_FORMS = "a local model folder or file, or `runs:/<run_id>/<artifact path>`"
@@ -32,11 +35,20 @@ class ModelOperations:
             spec["path"] = str(model.path)
         else:
             local = existing_local(model.path, "Model.path")
-            files = {"archive": ("model.tar.gz", model_archive(local), "application/gzip")}
-        answer = self._api.request(
-            "POST", f"/v1/models/{segment(model.name)}/versions", data={"spec": json.dumps(spec)}, files=files
+            archive, count = model_archive(local), archived_files(local)
+            console = stderr_console(self._api.show_progress)
+            with UploadBar(console, f"uploading model {model.name}", len(archive), count) as bar:
+                body = counting_reader(io.BytesIO(archive), bar.advance)
+                files = {"archive": ("model.tar.gz", body, "application/gzip")}
+                answer = self._send(spec, model.name, files)
+                bar.file_done(count)
+            return Model._from_dict(answer)
+        return Model._from_dict(self._send(spec, model.name, files))
+
+    def _send(self, spec: dict[str, Any], name: str, files: dict[str, Any] | None) -> Any:
+        return self._api.request(
+            "POST", f"/v1/models/{segment(name)}/versions", data={"spec": json.dumps(spec)}, files=files
         )
-        return Model._from_dict(answer)
 
     def get(self, name: str, version: str | int | None = None, label: str | None = None) -> Model:
         """One version by ``version``, or by ``label`` (``latest``, or an alias); latest when neither is given."""
