@@ -39,10 +39,10 @@ class MemoryStore:
         self.get_bytes(bucket, key)
         self._modified[(bucket, key)] = when
 
-    def list(self, bucket: str, prefix: str) -> Iterator[ObjectInfo]:
+    def list(self, bucket: str, prefix: str, start_after: str = "") -> Iterator[ObjectInfo]:
         objects = self._bucket(bucket)
         for key in sorted(objects):
-            if key.startswith(prefix):
+            if key.startswith(prefix) and key > start_after:
                 yield self._info(bucket, key, objects[key])
 
     def head(self, bucket: str, key: str) -> ObjectInfo:

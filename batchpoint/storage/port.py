@@ -32,8 +32,8 @@ class ObjectStore(Protocol):
     def ensure_bucket(self, bucket: str) -> None:
         """Create ``bucket`` if it does not exist."""
 
-    def list(self, bucket: str, prefix: str) -> Iterator[ObjectInfo]:
-        """Objects under ``prefix``, in key order."""
+    def list(self, bucket: str, prefix: str, start_after: str = "") -> Iterator[ObjectInfo]:
+        """Objects under ``prefix``, in key order; only keys after ``start_after`` when it is given."""
 
     def head(self, bucket: str, key: str) -> ObjectInfo:
         """One object's info; ``NotFoundError`` if absent."""

@@ -70,9 +70,10 @@ class RetryingStore:
     def ensure_bucket(self, bucket: str) -> None:
         self._call(f"checking bucket s3://{bucket}", lambda: self.store.ensure_bucket(bucket))
 
-    def list(self, bucket: str, prefix: str) -> Iterator[ObjectInfo]:
+    def list(self, bucket: str, prefix: str, start_after: str = "") -> Iterator[ObjectInfo]:
         # Listed whole under the retries: a listing restarted halfway would repeat objects.
-        yield from self._call(f"listing s3://{bucket}/{prefix}", lambda: [*self.store.list(bucket, prefix)])
+        what = f"listing s3://{bucket}/{prefix}"
+        yield from self._call(what, lambda: [*self.store.list(bucket, prefix, start_after)])
 
     def head(self, bucket: str, key: str) -> ObjectInfo:
         return self._call(f"reading metadata of s3://{bucket}/{key}", lambda: self.store.head(bucket, key))

@@ -40,10 +40,10 @@ JOB = job_name("sales-forecast")
 class FlakyStore(MemoryStore):
     """A MemoryStore whose bucket ``broken`` cannot be listed."""
 
-    def list(self, bucket: str, prefix: str) -> Iterator[ObjectInfo]:
+    def list(self, bucket: str, prefix: str, start_after: str = "") -> Iterator[ObjectInfo]:
         if bucket == "broken":
             raise StorageError("listing s3://broken/ failed: connection refused")
-        return super().list(bucket, prefix)
+        return super().list(bucket, prefix, start_after)
 
 
 @dataclasses.dataclass

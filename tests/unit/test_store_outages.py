@@ -47,9 +47,9 @@ class Outage:
         self._maybe_fail()
         self.inner.ensure_bucket(bucket)
 
-    def list(self, bucket: str, prefix: str) -> Iterator[ObjectInfo]:
+    def list(self, bucket: str, prefix: str, start_after: str = "") -> Iterator[ObjectInfo]:
         self._maybe_fail()
-        return self.inner.list(bucket, prefix)
+        return self.inner.list(bucket, prefix, start_after)
 
     def head(self, bucket: str, key: str) -> ObjectInfo:
         self._maybe_fail()
