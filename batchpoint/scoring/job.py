@@ -294,11 +294,12 @@ def _score(
     opening = time.perf_counter() - started
     rules = pool_settings(deployment, runtime)
     # A warm pool's every slot starts, as Azure inits every process of every instance: those
-    # beyond the job's mini-batches only warm the pool for the next run (not waited for). A job's
-    # own processes start only where there is a mini-batch for them.
+    # beyond the job's mini-batches only warm the pool for the next run (not waited for), and
+    # start once one of the job's own is ready, so their init()s do not slow the ones it waits
+    # for. A job's own processes start only where there is a mini-batch for them.
     busy = max(plan.mini_batch_count, 1)
     workers = deployment.workers if host.workers_outlive_job else min(deployment.workers, busy)
-    pool = ScriptPool(host, workers, rules, builtin=runtime.builtin, work_dir=work, log=log)
+    pool = ScriptPool(host, workers, rules, builtin=runtime.builtin, work_dir=work, log=log, first_wave=busy)
     try:
         error = score_in_order(pool, plan, out, tracker, deployment.settings.error_threshold)
     finally:

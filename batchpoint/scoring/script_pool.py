@@ -47,6 +47,11 @@ class ScriptPool:
     """``slots`` workers lent by ``host``; ``run(mini_batches)`` yields each mini-batch's outcome.
 
     ``builtin``: the workers run the built-in MLflow scorer, which answers in Arrow.
+    ``first_wave``: how many slots start at once (default: all). The others start their first
+    process once one worker is ready (or an ``init()`` failed, or the pool stops): a warm pool
+    starts every slot, but on a node of few cores the ``init()``s of slots the job has no
+    mini-batch for would compete with those it waits for. A slot not started when the job ends
+    does not start.
     """
 
     def __init__(
@@ -58,6 +63,7 @@ class ScriptPool:
         builtin: bool,
         work_dir: Path,
         log: logging.Logger,
+        first_wave: int | None = None,
     ) -> None:
         if slots < 1:
             raise ValueError(f"slots must be >= 1, got {slots}")
@@ -92,6 +98,11 @@ class ScriptPool:
         self._detached_slots: set[int] = set()
         self.warm_workers = 0
         """Workers lent already initialised (a warm pool's): no ``init()`` ran for them in this job."""
+        self._first_wave = slots if first_wave is None else max(1, min(first_wave, slots))
+        self._gate = threading.Event()
+        """Open once the slots beyond the first wave may start (see the class docstring)."""
+        if self._first_wave == slots:
+            self._gate.set()
 
     @property
     def log_dir(self) -> Path:
@@ -143,7 +154,9 @@ class ScriptPool:
                 self.stop("the job was interrupted")
             for _ in threads:
                 self._tasks.put(None)
-            for slot in self._detach(finished=not remaining):
+            self._open_gate(claim=False)  # a slot still at the gate now: the job is over, it starts nothing
+            detached = self._detach(finished=not remaining)
+            for slot in detached:
                 self._log.info(
                     f"worker-{slot} was still starting when every mini-batch was done: not waited for, "
                     "it stays in the pool, warm for the next job"
@@ -168,6 +181,7 @@ class ScriptPool:
                 self._stop_cause = cause  # first: slots read the two without the lock
                 self._stop_reason = reason
             running = list(self._running.values())
+        self._open_gate(claim=False)
         for worker in running:
             worker.kill()
 
@@ -177,6 +191,8 @@ class ScriptPool:
         init_failures = 0
         carried: list[Task | None] = []
         try:
+            if not self._through_gate(slot):
+                return
             process, init_failures, gives_up = self._first_process(slot, name)
             if gives_up:
                 return
@@ -204,6 +220,28 @@ class ScriptPool:
                 with self._lock:
                     self._running.pop(name, None)
                 process.release()
+
+    def _through_gate(self, slot: int) -> bool:
+        """Whether ``slot`` starts: at once in the first wave, else once the gate opened with a claim for it."""
+        if slot < self._first_wave:
+            return True
+        self._gate.wait()
+        with self._lock:
+            if self._stop_reason is not None:
+                self._starting_slots.discard(slot)
+                return False
+            # Claimed when the gate opened: it counts as starting from then on, so a job that ends
+            # before this thread got here detaches it like any slot in its start.
+            return slot in self._starting_slots
+
+    def _open_gate(self, *, claim: bool) -> None:
+        """Let the slots beyond the first wave go: to start (``claim``), or to end (a stop, the job's end)."""
+        with self._lock:
+            if self._gate.is_set():
+                return
+            if claim and self._stop_reason is None:
+                self._starting_slots.update(range(self._first_wave, self.slots))
+            self._gate.set()
 
     def _attempt_taken(self, task: Task, carried: list[Task | None], process: Worker, name: str) -> Worker | None:
         """``task``, with the mini-batches the queue groups with it, on ``process``; the worker to keep using."""
@@ -264,6 +302,7 @@ class ScriptPool:
             if self.all_ready_seconds is None and len(self.init_seconds) + self.warm_workers >= self.slots:
                 self.all_ready_seconds = elapsed
             stopping = self._stop_reason is not None
+        self._open_gate(claim=True)
         if stopping:
             worker.kill()  # the stop came while it was lent: it takes nothing more
         where = "" if worker.node == "local" else f" on node {worker.node[:12]}"
@@ -283,6 +322,7 @@ class ScriptPool:
 
     def _init_failed(self, name: str, exc: ScriptInitError, failed_before: int) -> policy.InitDecision:
         """Record an init() failure (unless the stop caused it) and end the queue when no slot is left."""
+        self._open_gate(claim=True)  # the slots beyond the first wave may succeed where this one did not
         with self._lock:
             decision = policy.after_init_failure(exc.error, failed_before, self._rules, self._alive, self._stopping())
             if not decision.counted:
