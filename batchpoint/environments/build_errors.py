@@ -29,8 +29,12 @@ def output_tail(output: str, lines: int = TAIL_LINES) -> str:
 
 def build_error_from_uv(output: str, step: str) -> EnvironmentBuildError:
     """The typed error for a failed ``uv`` step, naming the requirement uv blamed if it did."""
+    # uv wraps its explanations at the terminal's width ($COLUMNS, e.g. 80 under a test runner):
+    # "was not found in the package\n         registry". Matched on the text with its runs of
+    # whitespace made single spaces.
+    flat = " ".join(output.split())
     for pattern, problem in _CAUSES:
-        match = pattern.search(output)
+        match = pattern.search(flat)
         if match:
             return EnvironmentBuildError(match["req"], problem, output_tail(output))
     return EnvironmentBuildError(None, f"`uv {step}` failed", output_tail(output))
