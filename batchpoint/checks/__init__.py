@@ -1,0 +1,12 @@
+"""Checks of a version's predictions before it becomes ``latest`` (issue 14): pure functions.
+
+- ``results``: ``CheckResult`` (passed, failed, or not evaluated and why), as the manifest keeps it.
+- ``completeness``: every scored input file once, with its rows less its failed items.
+- ``validity``: no null predictions unless allowed, the signature's columns and types, known classes.
+- ``drift``: against the previous month's ``latest``, a population-stability index per numeric
+  prediction column and the share of each class for class columns.
+- ``gate``: which failed checks block promotion.
+
+They read plain records and Arrow tables, and know nothing of stores, pools or Dagster; the run
+evaluates them after scoring and before publishing decides whether ``latest`` moves.
+"""
