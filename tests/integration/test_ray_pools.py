@@ -262,7 +262,11 @@ def test_second_run_reuses_the_pool_and_runs_no_init(cluster: Cluster, harness: 
 def test_idle_pool_scales_down_to_min_instances(cluster: Cluster, harness: Harness, tmp_path: Path) -> None:
     inputs = eight_files(harness)
     compute = ComputeSpec(name="cpu-cluster", min_instances=1, max_instances=2, idle_time_before_scale_down=2)
-    result = score(harness, counting_deployment(tmp_path), inputs, "job-1", compute)
+    # Both slots take part (WAIT_FOR_INITS): otherwise one could score every mini-batch while the
+    # other is still in init(), and the idle timer could end that agent before its init() did
+    # (CI, session 8: one init, not two).
+    deployment = counting_deployment(tmp_path, WAIT_FOR_INITS="2")
+    result = score(harness, deployment, inputs, "job-1", compute)
     assert result.status == "Completed"
     pids = [int(p) for p in inits(tmp_path)]
     assert len(pids) == 2 and all(alive(p) for p in pids)
@@ -270,7 +274,7 @@ def test_idle_pool_scales_down_to_min_instances(cluster: Cluster, harness: Harne
     wait_until(lambda: describe_pool()["sets"][0]["alive"] == [True, False], 60, "scale-down to min_instances")
     # Agent 1's driver ended with it; agent 0's stays warm.
     wait_until(lambda: sum(alive(p) for p in pids) == 1, 30, "the scaled-down agent's driver to end")
-    again = score(harness, counting_deployment(tmp_path), inputs, "job-2", compute)
+    again = score(harness, deployment, inputs, "job-2", compute)  # inits.txt holds 2 already: no wait
     assert again.status == "Completed"
     assert again.manifest.workers is not None
     assert again.manifest.workers.warm_workers == 1
@@ -309,9 +313,11 @@ def test_a_run_warms_every_slot_of_its_pool_and_does_not_wait_for_a_late_one(
 
 def test_idle_pool_with_no_min_instances_is_gone(cluster: Cluster, harness: Harness, tmp_path: Path) -> None:
     compute = ComputeSpec(name="cpu-cluster", min_instances=0, max_instances=2, idle_time_before_scale_down=1)
-    result = score(harness, counting_deployment(tmp_path), eight_files(harness), "job-1", compute)
+    deployment = counting_deployment(tmp_path, WAIT_FOR_INITS="2")  # both drivers up, both checked below
+    result = score(harness, deployment, eight_files(harness), "job-1", compute)
     assert result.status == "Completed"
     pids = [int(p) for p in inits(tmp_path)]
+    assert len(pids) == 2
 
     wait_until(lambda: not keeper_names(), 60, "the idle pool's keeper to end")
     wait_until(lambda: not any(alive(p) for p in pids), 30, "the pool's drivers to end")
