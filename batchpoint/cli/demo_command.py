@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from batchpoint.cli.stop_signals import StopRequestedError, stop_on_sigterm
 from batchpoint.config import Settings
 from batchpoint.errors import BatchpointError
 from batchpoint.stack import Stack
@@ -74,6 +75,7 @@ def demo(
     state = read_state(settings.data_dir.resolve())
     running = state is not None and pid_alive(state.launcher_pid)
     stack = None if running else Stack(settings, on_healthy=lambda s, url, t: _say(f"{s:<9} {url} ({t:.1f} s)"))
+    stop_on_sigterm()  # `batchpoint down` from another terminal stops the demo's stack as Ctrl-C does
     try:
         if stack is None:
             _say(f"Using the stack already running from {settings.data_dir.resolve()}")
@@ -89,7 +91,7 @@ def demo(
     except BatchpointError as exc:
         click.secho(f"demo failed: {exc}", fg="red", err=True)
         sys.exit(1)
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, StopRequestedError):
         click.echo("\nstopping")
     finally:
         if stack is not None:

@@ -9,11 +9,11 @@ import signal
 import sys
 import time
 from pathlib import Path
-from types import FrameType
 
 import click
 
 from batchpoint.cli.stack_progress import StartReport
+from batchpoint.cli.stop_signals import StopRequestedError, stop_on_sigterm
 from batchpoint.config import Settings
 from batchpoint.errors import BatchpointError
 from batchpoint.stack import SERVICE_ORDER, Stack
@@ -37,16 +37,8 @@ def _services(raw: str | None) -> list[str] | None:
     return [s.strip() for s in raw.split(",") if s.strip()] if raw else None
 
 
-class _StopRequestedError(Exception):
-    """SIGTERM arrived: stop like on Ctrl-C."""
-
-
-def _on_sigterm(signum: int, frame: FrameType | None) -> None:
-    raise _StopRequestedError
-
-
 def _run_foreground(settings: Settings, services: list[str] | None) -> None:
-    signal.signal(signal.SIGTERM, _on_sigterm)
+    stop_on_sigterm()
     report = StartReport.for_stdout()
     stack = Stack(settings, services, on_healthy=report.healthy, on_event=report.event)
     click.echo(f"starting {', '.join(stack.services)} (data in {stack.data_dir})")
@@ -60,7 +52,7 @@ def _run_foreground(settings: Settings, services: list[str] | None) -> None:
                 # Short waits: SIGTERM and Ctrl-C are handled between them.
                 failure = stack.wait_failed(timeout=1.0)
             raise click.ClickException(str(failure))
-    except (KeyboardInterrupt, _StopRequestedError):
+    except (KeyboardInterrupt, StopRequestedError):
         click.echo("stopped")
 
 
