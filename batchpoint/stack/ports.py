@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import fcntl
 import os
+import random
 import socket
 import tempfile
 import time
@@ -12,7 +13,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from batchpoint.config import Ports
-from batchpoint.errors import PortInUseError
+from batchpoint.errors import PortInUseError, StackError
 
 # The Ports fields each service listens on; `publisher` and `relay` listen on none.
 SERVICE_PORTS: dict[str, tuple[str, ...]] = {
@@ -73,7 +74,7 @@ def reservations_file() -> Path:
 
 
 def free_ports(host: str = "127.0.0.1") -> Ports:
-    """A ``Ports`` whose every field is a distinct port the OS says is free right now.
+    """A ``Ports`` whose every field is a distinct port free right now, below the ephemeral range.
 
     No port is handed out twice within ``RESERVATION_SECONDS`` on one machine, even to two
     processes: a port is only free until its service binds it, and two test workers (or a test
@@ -108,20 +109,50 @@ def _live_reservations(text: str, now: float) -> dict[int, float]:
     return held
 
 
+def ephemeral_range() -> tuple[int, int]:
+    """The ports the OS hands out for ``bind(0)`` and outgoing connections (Linux; 32768-60999 elsewhere)."""
+    try:
+        low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[:2]
+        return int(low), int(high)
+    except (OSError, ValueError):
+        return 32768, 60999
+
+
+def _candidates() -> list[int]:
+    # Below the ephemeral range: a port chosen here is never taken by another process's bind(0) or
+    # outgoing connection in the seconds a service is down (a test restarting S3 on its ports lost
+    # the master port that way while the other test worker's processes bound theirs).
+    low = ephemeral_range()[0]
+    start = max(1024, min(20000, low - 2048))
+    ports = list(range(start, low))
+    random.shuffle(ports)
+    return ports
+
+
 def _pick_free(host: str, reserved: set[int]) -> Ports:
     sockets: list[socket.socket] = []
     values: dict[str, int] = {}
+    candidates = iter(_candidates())
     try:
         for f in dataclasses.fields(Ports):
-            # Keep every socket open until all are chosen so the OS never hands out one port twice.
-            while True:
+            # Keep every socket open until all are chosen so no port is chosen twice.
+            for port in candidates:
+                if port in reserved:
+                    continue
                 sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+                try:
+                    sock.bind((host, port))
+                except OSError:
+                    sock.close()
+                    continue
                 sockets.append(sock)
-                sock.bind((host, 0))
-                port: int = sock.getsockname()[1]
-                if port not in reserved:
-                    break
-            values[f.name] = port
+                values[f.name] = port
+                break
+            else:
+                raise StackError(
+                    f"no free port left on {host} below the ephemeral range for {Ports.setting_name(f.name)}; "
+                    "set the BATCHPOINT_*_PORT variables yourself"
+                )
     finally:
         for sock in sockets:
             sock.close()

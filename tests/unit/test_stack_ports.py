@@ -51,6 +51,12 @@ def test_expired_or_unreadable_reservations_are_dropped(tmp_path: Path, monkeypa
     assert 40003 not in handed
 
 
+def test_free_ports_are_below_the_ephemeral_range() -> None:
+    # No other process's bind(0) or outgoing connection can take one while its service is down.
+    low, _ = ports_module.ephemeral_range()
+    assert all(port < low for port in _values(free_ports()))
+
+
 def test_every_port_field_belongs_to_a_service() -> None:
     owned = {name for fields in SERVICE_PORTS.values() for name in fields}
     assert owned == {f.name for f in dataclasses.fields(Ports)}
