@@ -20,7 +20,7 @@ from dagster_project.endpoint_assets import EndpointDefinitions
 from dagster_project.partition_runs import IN_FLIGHT, WAITING, runs_by_partition
 from dagster_project.platform_resource import Platform
 from kafka_edge.events import ObjectCreated
-from kafka_edge.intake import object_created_events, take
+from kafka_edge.intake import no_endpoint_watches, object_created_events, take
 
 SENSOR_NAME = "datastore_events"
 
@@ -78,7 +78,7 @@ def build_arrival_sensor(
                 state.offsets or None,
                 object_created_events,
                 route,
-                unrouted=lambda event: f"no endpoint watches {event.uri}",
+                unrouted=no_endpoint_watches,
                 max_records=settings.arrival_read_max_records,
                 timeout_s=settings.arrival_read_seconds,
                 wait_s=settings.arrival_poll_seconds,

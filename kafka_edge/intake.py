@@ -40,6 +40,11 @@ def object_created_events(message: Message) -> list[ObjectCreated]:
     return s3_event_json.decode(message.value)
 
 
+def no_endpoint_watches(event: ObjectCreated) -> str:
+    """The dead letter's reason for an object-created event that no endpoint's landing folder holds."""
+    return f"no endpoint watches {event.uri}"
+
+
 def invocation_messages(message: Message) -> list[InvocationMessage]:
     """The one invocation a message of the invocations topic carries (its key is the job name)."""
     return [invocation_json.decode(message.value, message.key)]

@@ -25,7 +25,7 @@ from collections.abc import Iterable
 from batchpoint.config import Settings
 from batchpoint.errors import EventError, StorageError
 from batchpoint.storage.datastore import open_datastore
-from kafka_edge.kafka_io import KafkaError, KafkaProducer, ensure_topics, make_producer
+from kafka_edge.kafka_io import FutureRecordMetadata, KafkaError, KafkaProducer, ensure_topics, make_producer
 from kafka_edge.process_lifecycle import start_service
 from kafka_edge.s3_event_json import decode, encode, message_key
 
@@ -48,7 +48,7 @@ def publish_events(
     that is not, or an event of another bucket, is logged and skipped: a notification stream has
     nothing to dead-letter it against.
     """
-    sent = 0
+    sent: list[tuple[str, FutureRecordMetadata]] = []
     for document in documents:
         try:
             events = decode(json.dumps(document).encode())
@@ -60,12 +60,19 @@ def publish_events(
                 log.warning("skipping %s: not in the landing bucket %s", event.uri, bucket)
                 continue
             try:
-                producer.send(topic, key=message_key(event), value=encode(event, region=region)).get(timeout=30)
+                future = producer.send(topic, key=message_key(event), value=encode(event, region=region))
             except KafkaError as exc:
                 raise EventError(f"publishing {event.uri} to {topic} failed: {exc}") from exc
-            sent += 1
-            log.info("published %s etag=%s size=%d", event.uri, event.etag, event.size)
-    return sent
+            sent.append((event.uri, future))
+    # One flush for the batch, then each acknowledgement (flush() does not raise, the futures do).
+    producer.flush(timeout=30)
+    for uri, future in sent:
+        try:
+            future.get(timeout=0)
+        except KafkaError as exc:
+            raise EventError(f"publishing {uri} to {topic} failed: {exc}") from exc
+        log.info("published %s", uri)
+    return len(sent)
 
 
 def listen(settings: Settings, stop: threading.Event) -> int:

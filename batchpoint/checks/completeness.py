@@ -25,7 +25,9 @@ def completeness(
     ``times_seen``: how many times each file's rows appear as a block in the output (more than once
     is a file scored twice). A file whose rows are all failed may be absent.
     """
-    missing, short, extra, twice = [], [], [], []
+    missing: list[str] = []
+    short: list[str] = []
+    extra: list[str] = []
     for uri, rows in sorted(input_rows.items()):
         expected = rows - failed_items.get(uri, 0)
         got = predicted_rows.get(uri, 0)

@@ -80,7 +80,24 @@ def counting_reader(inner: IO[bytes], on_read: Callable[[int], None]) -> BinaryI
     return _CountingReader(inner, on_read)  # type: ignore[return-value]  # a RawIOBase reads as a BinaryIO
 
 
-class UploadBar:
+class _Bar:
+    """A rich ``Progress`` drawn while the ``with`` block runs, or nothing without a console."""
+
+    _progress: Progress | None = None
+
+    def __enter__(self) -> Self:
+        if self._progress is not None:
+            self._progress.start()
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, value: BaseException | None, traceback: TracebackType | None
+    ) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+
+
+class UploadBar(_Bar):
     """One upload's bar: ``advance(bytes)`` as bytes go out, ``file_done()`` after each file.
 
     Without a console every call does nothing, so callers need not ask whether one is shown.
@@ -112,17 +129,6 @@ class UploadBar:
     def _files_text(self) -> str:
         return f"{self._files_done}/{self._files_total} files"
 
-    def __enter__(self) -> Self:
-        if self._progress is not None:
-            self._progress.start()
-        return self
-
-    def __exit__(
-        self, kind: type[BaseException] | None, value: BaseException | None, traceback: TracebackType | None
-    ) -> None:
-        if self._progress is not None:
-            self._progress.stop()
-
     def advance(self, sent: int) -> None:
         """``sent`` more bytes went out."""
         if self._progress is not None:
@@ -135,7 +141,7 @@ class UploadBar:
             self._progress.update(self._task, files=self._files_text())
 
 
-class JobBar:
+class JobBar(_Bar):
     """A job's mini-batch bar on a terminal; the log's lines are printed above it."""
 
     def __init__(self, console: Console | None, name: str) -> None:
@@ -152,17 +158,6 @@ class JobBar:
                 console=console,
             )
             self._task = self._progress.add_task("", total=None, status="", failed=0, rate="")
-
-    def __enter__(self) -> Self:
-        if self._progress is not None:
-            self._progress.start()
-        return self
-
-    def __exit__(
-        self, kind: type[BaseException] | None, value: BaseException | None, traceback: TracebackType | None
-    ) -> None:
-        if self._progress is not None:
-            self._progress.stop()
 
     @property
     def shown(self) -> bool:

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 import urllib3
 from minio import Minio
-from minio.error import InvalidResponseError, MinioException, S3Error, ServerError
+from minio.error import MinioException, S3Error
 
 from batchpoint.errors import NotFoundError, StorageError, StoreRequestRefusedError
 from batchpoint.storage.port import ObjectInfo
@@ -76,8 +76,6 @@ class S3Store:
             status = exc.response.status if exc.response is not None else 0
             if refused(status, exc.code or ""):
                 return StoreRequestRefusedError(f"{what} {where} at {self.endpoint_url} was refused: {exc}")
-        if isinstance(exc, ServerError | InvalidResponseError) and _status(exc) == 404:
-            return NotFoundError("object", where)
         return StorageError(f"{what} {where} at {self.endpoint_url} failed: {exc}")
 
     def ensure_bucket(self, bucket: str) -> None:
@@ -195,8 +193,3 @@ class S3Store:
                 raise self._fail(exc, "deleting", bucket, key) from exc
         except _FAILURES as exc:
             raise self._fail(exc, "deleting", bucket, key) from exc
-
-
-def _status(exc: Exception) -> int:
-    status = getattr(exc, "status_code", None) or getattr(getattr(exc, "response", None), "status", None)
-    return int(status or 0)

@@ -10,7 +10,7 @@ import pytest
 from batchpoint.config import Settings
 from batchpoint.errors import EventError
 from kafka_edge.events import ObjectCreated
-from kafka_edge.intake import object_created_events, take
+from kafka_edge.intake import Intake, no_endpoint_watches, object_created_events, take
 from kafka_edge.kafka_io import ensure_topics, make_producer, read_from
 from kafka_edge.s3_event_json import encode, message_key
 
@@ -27,8 +27,20 @@ def _route(event: ObjectCreated) -> str | None:
     return "sales-endpoint" if "/sales/" in event.key else None
 
 
-def _unwatched(event: ObjectCreated) -> str:
-    return f"no endpoint watches {event.uri}"
+def _take(
+    bootstrap: str, topic: str, dlq: str, offsets: dict[int, int] | None, max_records: int = 500
+) -> Intake[str, ObjectCreated]:
+    """``take`` as the arrival sensor calls it, with this test's router."""
+    return take(
+        bootstrap,
+        topic,
+        dlq,
+        offsets,
+        object_created_events,
+        _route,
+        unrouted=no_endpoint_watches,
+        max_records=max_records,
+    )
 
 
 def test_take_routes_dead_letters_and_resumes(store_and_broker: Settings, unique_name: str) -> None:
@@ -49,12 +61,12 @@ def test_take_routes_dead_letters_and_resumes(store_and_broker: Settings, unique
         producer.send(topic, value=payload)
     producer.flush()
 
-    first = take(bootstrap, topic, dlq, None, object_created_events, _route, unrouted=_unwatched, max_records=3)
+    first = _take(bootstrap, topic, dlq, None, max_records=3)
     assert [(r, e) for r, e, _ in first.routed] == [("sales-endpoint", good[0]), ("sales-endpoint", good[1])]
     assert [(m.offset, reason.split(":")[0]) for m, reason in first.dead_lettered] == [(2, "not JSON")]
     assert first.next_offsets == {0: 3}
 
-    second = take(bootstrap, topic, dlq, first.next_offsets, object_created_events, _route, unrouted=_unwatched)
+    second = _take(bootstrap, topic, dlq, first.next_offsets)
     assert [e for _, e, _ in second.routed] == [good[2]]
     assert [m.offset for _, _, m in second.routed] == [5]
     assert [(m.offset, reason) for m, reason in second.dead_lettered] == [
@@ -64,13 +76,11 @@ def test_take_routes_dead_letters_and_resumes(store_and_broker: Settings, unique
     assert second.next_offsets == {0: 6}
 
     # Caught up: nothing new, offsets unchanged; a later event is read from there.
-    assert take(
-        bootstrap, topic, dlq, second.next_offsets, object_created_events, _route, unrouted=_unwatched
-    ).next_offsets == {0: 6}
+    assert _take(bootstrap, topic, dlq, second.next_offsets).next_offsets == {0: 6}
     producer.send(topic, key=message_key(good[3]), value=encode(good[3]))
     producer.flush()
     producer.close()
-    third = take(bootstrap, topic, dlq, second.next_offsets, object_created_events, _route, unrouted=_unwatched)
+    third = _take(bootstrap, topic, dlq, second.next_offsets)
     assert [(e, m.key) for _, e, m in third.routed] == [(good[3], message_key(good[3]))]
     assert third.next_offsets == {0: 7}
 
