@@ -133,7 +133,11 @@ def _score(
     environment_log: EnvironmentLog,
 ) -> tuple[list[ObjectInfo], ResolvedModel, JobResult]:
     bucket, prefix = folder
-    inputs = [obj for obj in platform.store.list(bucket, prefix) if not obj.key.endswith("/")]
+
+    def listed() -> list[ObjectInfo]:
+        return [obj for obj in platform.store.list(bucket, prefix) if not obj.key.endswith("/")]
+
+    inputs = listed()
     if not inputs:
         raise dg.Failure(description=f"no files under s3://{bucket}/{prefix}: nothing to score for {partition}")
     model = resolve_model(deployment.model, platform.settings)
@@ -160,8 +164,9 @@ def _score(
         promote=choices.promote,
         reuse=reuse_mode(choices, endpoint),
         keep_versions=endpoint.outputs.keep_versions,
+        relist=listed,  # files landing while the run scores join it (scoring/late_files.py)
     )
-    return inputs, model, result
+    return list(result.inputs), model, result
 
 
 def record_mlflow_run(

@@ -20,6 +20,7 @@ from batchpoint.outputs.manifest_sections import ModelSection, ReuseSection, Run
 from batchpoint.outputs.reuse_index import ReuseIndex
 from batchpoint.specs.deployment import BatchDeployment, BatchDeploymentOutputAction
 from batchpoint.specs.job import JobStatus
+from batchpoint.storage.port import ObjectInfo
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,8 @@ class ScoredJob:
     """Mini-batches this run scored (reused files are in none)."""
     files: tuple[FileResult, ...]
     """Every input's result in full-run order, reused ones included."""
+    inputs: tuple[ObjectInfo, ...]
+    """Every input the job covered, as listed: those it was given, then those that landed while it ran."""
     failed_items: int
     error: str | None
     """What fails the job (``scoring/job_outcome.py``); ``None`` for a Completed job."""

@@ -32,6 +32,7 @@ from batchpoint.outputs.scored_job import ScoredJob
 from batchpoint.scoring.job_outcome import file_order, job_outcome
 from batchpoint.scoring.job_result import JobResult, JobStatus
 from batchpoint.scoring.job_tracking import JobTracker
+from batchpoint.scoring.late_files import LateFiles
 from batchpoint.scoring.local_host import local_host
 from batchpoint.scoring.planning import JobPlan, plan_job
 from batchpoint.scoring.pool_run import pool_settings, score_in_order
@@ -62,6 +63,10 @@ class _Scored:
     seconds: float
     workers: WorkersSection
     """Where the workers ran: the host's ``placement``, and how many were lent warm or started."""
+    plan: JobPlan
+    """What was scored: the plan, with the files that landed while the job ran."""
+    late: tuple[ObjectInfo, ...]
+    """Inputs listed after the job began and scored in it (``scoring/late_files.py``)."""
 
 
 def run_scoring_job(
@@ -80,6 +85,7 @@ def run_scoring_job(
     reuse: ReuseMode | None = None,
     keep_versions: int | None = None,
     hosts: HostFactory | None = None,
+    relist: Callable[[], Sequence[ObjectInfo]] | None = None,
 ) -> JobResult:
     """Score ``inputs`` with ``runtime`` and write them as a new version in ``layout``.
 
@@ -93,6 +99,8 @@ def run_scoring_job(
     (``<endpoint>/<month>/`` of the output bucket) or an invoked job's own folder
     (``OutputLayout.at``). ``hosts`` opens where the workers run (a Ray pool,
     ``batchpoint.ray_compute``); by default they are this process's children (``LocalHost``).
+    ``relist`` lists the inputs' folder again: files new since ``inputs`` that it finds once the
+    plan is scored join the job (``scoring/late_files.py``); ``JobResult.inputs`` has them all.
     Raises ``ScoringError`` when there is nothing to score, ``StorageError`` when the version cannot
     be written.
 
@@ -118,6 +126,7 @@ def run_scoring_job(
             progress=progress,
             reuse=reuse,
             hosts=hosts,
+            relist=relist,
         )
         published = publish_job(store, layout, scored, promote=promote, keep_versions=keep_versions, log=log)
     finally:
@@ -130,6 +139,7 @@ def run_scoring_job(
         manifest_uri=published.manifest_uri,
         latest_moved=published.latest_moved,
         files=scored.files,
+        inputs=scored.inputs,
         rows=scored.rows,
         failed_items=scored.failed_items,
         mini_batches=scored.scored_mini_batches,
@@ -166,11 +176,12 @@ def score_job(
     progress: Callable[[JobProgress], None] | None = None,
     reuse: ReuseMode | None = None,
     hosts: HostFactory | None = None,
+    relist: Callable[[], Sequence[ObjectInfo]] | None = None,
 ) -> ScoredJob:
     """The scoring phase: plan, score in a pool into one merged output under ``work``, account for every input.
 
-    ``stores``: the retrying store, and the plain one progress is uploaded to; ``hosts`` as for
-    ``run_scoring_job``. Leaves the outputs in ``work`` for publishing; the caller removes it.
+    ``stores``: the retrying store, and the plain one progress is uploaded to; ``hosts`` and
+    ``relist`` as for ``run_scoring_job``. Leaves the outputs in ``work`` for publishing; the caller removes it.
     """
     store, layout, version_id, job_id = stores[0], job.layout, job.version_id, job.job_id
     store.ensure_bucket(layout.bucket)
@@ -194,9 +205,14 @@ def score_job(
     ) as out:
         carried = copy_reused_segments(out, reused, pool_settings(deployment, runtime).result_format)
         choice = _HostChoice(hosts or local_host, job.endpoint, model)
-        scored = _score(stores, deployment, runtime, plan, out, work, log, job_id, layout, version_id, progress, choice)
+        carried_keys = {(f.bucket, f.key) for f in inputs if reused is not None and f.key in reused.files}
+        late = _Relisting(relist, carried_keys) if relist is not None else None
+        scored = _score(
+            stores, deployment, runtime, plan, out, work, log, (job_id, version_id), layout, progress, choice, late
+        )
+        inputs = [*inputs, *scored.late]
         out.finish_with(reused.rows if reused else None, file_order(inputs))
-    tracker, pool = scored.tracker, scored.pool
+    tracker, pool, plan = scored.tracker, scored.pool, scored.plan
     if index.unit is not None:
         index = dataclasses.replace(index, segments=(*carried, *scored_segments(tracker.ordered(), out.spans)))
     outcome = job_outcome(
@@ -229,6 +245,7 @@ def score_job(
         input_bytes=full_plan.total_bytes,
         scored_mini_batches=plan.mini_batch_count,
         files=outcome.files,
+        inputs=tuple(inputs),
         failed_items=outcome.failed_items,
         error=outcome.error,
         mini_batches=tuple(r.summary() for r in tracker.ordered()),
@@ -260,17 +277,19 @@ def _score(
     out: MergedOutput,
     work: Path,
     log: logging.Logger,
-    job_id: str,
+    ids: tuple[str, str],
     layout: OutputLayout,
-    version_id: str,
     progress: Callable[[JobProgress], None] | None,
     hosts: _HostChoice,
+    relisting: _Relisting | None,
 ) -> _Scored:
     """The scoring phase: the pool scores the plan's mini-batches into ``out``.
 
-    ``stores``: the retrying store inputs are read from, and the plain one progress is uploaded to.
+    ``stores``: the retrying store inputs are read from, and the plain one progress is uploaded to;
+    ``ids`` the job's and its version's; ``relisting`` finds files that landed meanwhile, scored after the plan's.
     """
     store, progress_store = stores
+    job_id, version_id = ids
     started = time.perf_counter()
     # The environment's lines come first: how the workers' Python was chosen, then their progress.
     tracker = JobTracker(
@@ -300,8 +319,12 @@ def _score(
     busy = max(plan.mini_batch_count, 1)
     workers = deployment.workers if host.workers_outlive_job else min(deployment.workers, busy)
     pool = ScriptPool(host, workers, rules, builtin=runtime.builtin, work_dir=work, log=log, first_wave=busy)
+    late = None
+    if relisting is not None:
+        instances = deployment.resources.instance_count
+        late = LateFiles(relisting.relist, plan, instances, relisting.skip, tracker.replan, log)
     try:
-        error = score_in_order(pool, plan, out, tracker, deployment.settings.error_threshold)
+        error = score_in_order(pool, plan, out, tracker, deployment.settings.error_threshold, late)
     finally:
         host.close(work / "bi_output")
     # Worker start-up (until every worker is ready) is reported on its own, so rows/s is the rate
@@ -311,7 +334,17 @@ def _score(
     workers_record = dataclasses.replace(
         placement, warm_workers=pool.warm_workers, started_workers=len(pool.init_seconds)
     )
-    return _Scored(pool, tracker, error, startup, max(time.perf_counter() - started - startup, 0.0), workers_record)
+    seconds = max(time.perf_counter() - started - startup, 0.0)
+    final = (late.plan, tuple(late.taken)) if late is not None else (plan, ())
+    return _Scored(pool, tracker, error, startup, seconds, workers_record, *final)
+
+
+@dataclass(frozen=True)
+class _Relisting:
+    """How the job finds files that landed after it listed: ``relist``, less the inputs it carries over."""
+
+    relist: Callable[[], Sequence[ObjectInfo]]
+    skip: set[tuple[str, str]]
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from typing import Any
 from batchpoint.job_records.file_result import FileResult
 from batchpoint.outputs.manifest import Manifest
 from batchpoint.specs.job import JobStatus
+from batchpoint.storage.port import ObjectInfo
 
 __all__ = ["JobResult", "JobStatus"]
 
@@ -26,6 +27,8 @@ class JobResult:
     manifest_uri: str
     latest_moved: bool
     files: tuple[FileResult, ...]
+    inputs: tuple[ObjectInfo, ...]
+    """Every input the job covered: those it was given, then any that landed while it ran."""
     rows: int
     failed_items: int
     mini_batches: int

@@ -50,6 +50,10 @@ class JobTracker:
             self.log.error(line.strip())
         self.report()
 
+    def replan(self, plan: JobPlan) -> None:
+        """Count progress against ``plan`` from now on: the job's plan, with files that landed meanwhile."""
+        self.plan = plan
+
     def report(self) -> JobProgress:
         """Append a progress line, tell the caller, and upload the overview now and then."""
         now = JobProgress(

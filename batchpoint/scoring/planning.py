@@ -73,6 +73,28 @@ def plan_job(files: Iterable[ObjectInfo], mini_batch_size: int, instance_count: 
         MiniBatch(i, ordered[start : start + mini_batch_size])
         for i, start in enumerate(range(0, len(ordered), mini_batch_size))
     )
+    return JobPlan(ordered, mini_batches, _deal(mini_batches, instance_count), mini_batch_size)
+
+
+def extend_plan(plan: JobPlan, files: Iterable[ObjectInfo], instance_count: int) -> JobPlan:
+    """``plan`` with the ``files`` it does not hold yet planned after its last mini-batch.
+
+    For a running job taking files that landed while it ran: its mini-batches keep their index
+    and files (some are scored already); the new files, in key order, are cut into mini-batches
+    numbered on from the last, and every mini-batch is dealt to shards again. A key the plan
+    holds already is not planned again, whatever its ETag now (a later run scores a change).
+    """
+    known = {(f.bucket, f.key) for f in plan.files}
+    extra = plan_job([f for f in files if (f.bucket, f.key) not in known], plan.mini_batch_size, instance_count)
+    if not extra.files:
+        return plan
+    offset = plan.mini_batch_count
+    added = tuple(MiniBatch(offset + mb.index, mb.files) for mb in extra.mini_batches)
+    mini_batches = plan.mini_batches + added
+    return JobPlan(plan.files + extra.files, mini_batches, _deal(mini_batches, instance_count), plan.mini_batch_size)
+
+
+def _deal(mini_batches: tuple[MiniBatch, ...], instance_count: int) -> tuple[Shard, ...]:
+    """Mini-batches dealt round robin to at most ``instance_count`` shards."""
     shard_count = min(instance_count, len(mini_batches))
-    shards = tuple(Shard(s, mini_batches[s::shard_count]) for s in range(shard_count))
-    return JobPlan(ordered, mini_batches, shards, mini_batch_size)
+    return tuple(Shard(s, mini_batches[s::shard_count]) for s in range(shard_count))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from batchpoint.errors import ScoringError
@@ -10,7 +11,7 @@ from batchpoint.outputs.merged_output import MergedOutput
 from batchpoint.outputs.versions import within_threshold
 from batchpoint.scoring.job_tracking import JobTracker
 from batchpoint.scoring.mini_batch_record import record_of
-from batchpoint.scoring.planning import JobPlan
+from batchpoint.scoring.planning import JobPlan, MiniBatch
 from batchpoint.scoring.pool_records import Attempt, MiniBatchOutcome, PoolSettings
 from batchpoint.scoring.runtime import WorkerRuntime
 from batchpoint.scoring.script_pool import ScriptPool
@@ -35,13 +36,22 @@ def pool_settings(deployment: BatchDeployment, runtime: WorkerRuntime) -> PoolSe
 
 
 def score_in_order(
-    pool: ScriptPool, plan: JobPlan, out: MergedOutput, tracker: JobTracker, threshold: int
+    pool: ScriptPool,
+    plan: JobPlan,
+    out: MergedOutput,
+    tracker: JobTracker,
+    threshold: int,
+    more: Callable[[], Sequence[MiniBatch]] | None = None,
 ) -> str | None:
-    """Run the pool; merge outcomes in mini-batch order; stop once ``threshold`` is exceeded."""
+    """Run the pool; merge outcomes in mini-batch order; stop once ``threshold`` is exceeded.
+
+    ``more`` gives the pool further mini-batches once the plan's are in (``scoring/late_files.py``),
+    numbered on from the plan's last.
+    """
     waiting: dict[int, MiniBatchOutcome] = {}
     following = 0
     job_error: str | None = None
-    for outcome in pool.run(plan.mini_batches):
+    for outcome in pool.run(plan.mini_batches, more):
         waiting[outcome.mini_batch.index] = outcome
         # In mini-batch order, so the same inputs always give the same output file.
         while following in waiting:

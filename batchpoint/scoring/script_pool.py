@@ -27,7 +27,7 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 from batchpoint.errors import MiniBatchTimeout, ScriptInitError, ScriptWorkerError, WorkerCrashed
@@ -129,8 +129,15 @@ class ScriptPool:
         stem = f"mb-{mini_batch.index:06d}"
         return result_file(self.results_dir, stem, builtin=self.builtin, result_format=self.settings.result_format)
 
-    def run(self, mini_batches: Sequence[MiniBatch]) -> Iterator[MiniBatchOutcome]:
-        """Score every mini-batch; yield outcomes as they become final (completion order)."""
+    def run(
+        self, mini_batches: Sequence[MiniBatch], more: Callable[[], Sequence[MiniBatch]] | None = None
+    ) -> Iterator[MiniBatchOutcome]:
+        """Score every mini-batch; yield outcomes as they become final (completion order).
+
+        Once every outcome is in, ``more()`` may give further mini-batches of the job (files that
+        landed while it ran): they are scored by the same workers, still running, and ``more()``
+        is asked again after them, until it gives none or the pool is stopping.
+        """
         self._started_at = time.perf_counter()
         self._tasks.load(mini_batches, GroupRules.for_job(len(mini_batches), self.slots, builtin=self.builtin))
         threads = [
@@ -147,6 +154,10 @@ class ScriptPool:
                     remaining -= 1
                     self.host.release_inputs(event.mini_batch)
                     yield event
+                    if not remaining and more is not None and self._takes_more():
+                        added = more()
+                        self._tasks.extend(added)
+                        remaining += len(added)
                 else:
                     self._log.log(*event)
         finally:
@@ -164,6 +175,11 @@ class ScriptPool:
             for slot, thread in enumerate(threads):
                 if slot not in self._detached_slots:
                     thread.join()
+
+    def _takes_more(self) -> bool:
+        """Whether the pool can take more mini-batches: not stopping, and a slot still alive to take them."""
+        with self._lock:
+            return self._stop_reason is None and self._alive > 0
 
     def _detach(self, *, finished: bool) -> list[int]:
         """The slots still starting a process that outlives the job: not waited for, and from now on

@@ -63,6 +63,14 @@ class TaskQueue:
             self._queue.put(Task(mini_batch))
         self._prefetch_ahead()
 
+    def extend(self, mini_batches: Sequence[MiniBatch]) -> None:
+        """Queue more of the job's mini-batches after those loaded, under the same rules."""
+        with self._lock:
+            self._order.extend(mini_batches)
+        for mini_batch in mini_batches:
+            self._queue.put(Task(mini_batch))
+        self._prefetch_ahead()
+
     def put(self, task: Task | None) -> None:
         """Queue ``task`` (last), or an end-of-work marker."""
         self._queue.put(task)

@@ -26,6 +26,7 @@ def job_result(manifest: Manifest) -> JobResult:
         manifest_uri="s3://outputs/sales/2026-11/versions/v1/manifest.json",
         latest_moved=True,
         files=FILES,
+        inputs=(),
         rows=4,
         failed_items=1,
         mini_batches=1,

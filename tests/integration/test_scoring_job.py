@@ -12,7 +12,7 @@ import logging
 import math
 import sys
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import mlflow
@@ -322,6 +322,7 @@ def _job(
     *,
     reuse: str | None = None,
     promote: bool = True,
+    relist: Callable[[], list[ObjectInfo]] | None = None,
 ) -> JobResult:
     model = resolve_model(parse_model_ref(model_uri), settings)
     spec = deployment(model_uri, -1)
@@ -337,6 +338,7 @@ def _job(
         log=logging.getLogger("test.scoring"),
         reuse=reuse,  # type: ignore[arg-type]
         promote=promote,
+        relist=relist,
     )
 
 
@@ -434,6 +436,49 @@ def test_incremental_and_failed_only_runs_equal_a_full_rescore(
         len(inputs) - 1,
     )
     assert one_more.rows == incremental.rows + 2
+
+
+def test_files_that_land_while_a_job_runs_join_it_and_the_next_run_scores_none_again(
+    settings: Settings, registered: str, unique_name: str
+) -> None:
+    settings = dataclasses.replace(settings, output_bucket=f"{unique_name}-out")
+    store = open_datastore(settings)
+    put_inputs(store, unique_name)
+    for name in BAD:
+        store.delete(unique_name, f"sales/2026-11/{name}")
+    first = _job(settings, store, registered, list(store.list(unique_name, "sales/2026-11/")), "job-before")
+    assert first.status == "Completed"
+    store.put_bytes(unique_name, "sales/2026-11/part-001.csv", features(6, seed=51).to_csv(index=False).encode())
+    listed = list(store.list(unique_name, "sales/2026-11/"))
+
+    def landing_meanwhile() -> list[ObjectInfo]:
+        # Two files land after the job listed its folder, one of them sorting among the listed ones.
+        for name, rows in (("part-000b.csv", 3), ("part-009.csv", 2)):
+            store.put_bytes(
+                unique_name, f"sales/2026-11/{name}", features(rows, seed=rows).to_csv(index=False).encode()
+            )
+        return list(store.list(unique_name, "sales/2026-11/"))
+
+    joined = _job(settings, store, registered, listed, "job-joined", reuse="incremental", relist=landing_meanwhile)
+
+    assert joined.status == "Completed" and joined.latest_moved
+    late = [f"s3://{unique_name}/sales/2026-11/{n}" for n in ("part-000b.csv", "part-009.csv")]
+    scored = [uri for m in joined.manifest.mini_batches for uri in m.files]
+    assert scored == [f"s3://{unique_name}/sales/2026-11/part-001.csv", *late]  # the change, then the late files
+    assert {f"s3://{f.bucket}/{f.key}" for f in joined.manifest.inputs} >= set(late)
+    assert {f.key for f in joined.inputs} == {f.key for f in store.list(unique_name, "sales/2026-11/")}
+    assert joined.manifest.totals.files == len(GOOD) + 2
+    assert joined.rows == first.rows - 5 + 6 + 3 + 2
+    full = _job(settings, store, registered, list(store.list(unique_name, "sales/2026-11/")), "job-full", promote=False)
+    assert_same_predictions(_predictions(store, joined), _predictions(store, full))  # in full-run order
+
+    # The run the sensor requested for the late files finds them in latest: it scores nothing again.
+    after = _job(
+        settings, store, registered, list(store.list(unique_name, "sales/2026-11/")), "job-after", reuse="incremental"
+    )
+    assert after.status == "Completed"
+    assert after.manifest.mini_batches == ()
+    assert after.manifest.reused is not None and after.manifest.reused.files == len(GOOD) + 2
 
 
 def test_a_job_whose_every_file_fails_is_failed_and_leaves_latest_alone(

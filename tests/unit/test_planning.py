@@ -3,7 +3,7 @@
 import pytest
 
 from batchpoint.errors import SpecError
-from batchpoint.scoring.planning import plan_job
+from batchpoint.scoring.planning import extend_plan, plan_job
 from batchpoint.storage.port import ObjectInfo
 
 
@@ -51,3 +51,17 @@ def test_same_key_in_two_buckets_is_two_files() -> None:
 def test_invalid_sizes_name_the_setting(size: int, instances: int, field: str) -> None:
     with pytest.raises(SpecError, match=field):
         plan_job(files(2), size, instances)
+
+
+def test_extending_a_plan_numbers_new_mini_batches_on_and_keeps_the_old_ones() -> None:
+    plan = plan_job(files(5), 2, 2)
+    landed = [ObjectInfo("landing", "sales/2026-11/part-004.csv", "changed", 1), *files(8)[:3]]  # keys 7, 6, 5
+
+    extended = extend_plan(plan, landed, 2)
+
+    assert extended.mini_batches[:3] == plan.mini_batches
+    assert [[f.key[-7:-4] for f in mb.files] for mb in extended.mini_batches[3:]] == [["005", "006"], ["007"]]
+    assert [mb.index for mb in extended.mini_batches] == [0, 1, 2, 3, 4]
+    assert [f.etag for f in extended.files if f.key.endswith("004.csv")] == ["etag4"]  # a known key stays as planned
+    assert [[mb.index for mb in s.mini_batches] for s in extended.shards] == [[0, 2, 4], [1, 3]]
+    assert extend_plan(plan, files(5), 2) is plan
