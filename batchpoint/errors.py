@@ -115,14 +115,17 @@ class ConflictError(BatchpointError):
 
 
 class RollbackRefusedError(ConflictError):
-    """``latest`` may only point at a Completed version; names the version and the ones that qualify."""
+    """``latest`` may only point at a Completed or Failed-check version; names the version and those that qualify."""
 
     def __init__(self, version_id: str, status: str, completed: list[str]) -> None:
         self.version_id = version_id
         self.status = status
         self.completed = completed
         choices = ", ".join(completed) if completed else "none yet"
-        super().__init__(f"version {version_id!r} is {status}; latest can point only at a Completed version: {choices}")
+        super().__init__(
+            f"version {version_id!r} is {status}; latest can point only at a Completed or Failed-check "
+            f"version: {choices}"
+        )
 
 
 class JobNotFinishedError(ConflictError):

@@ -9,6 +9,7 @@ import dagster as dg
 from dagster._core.definitions.unresolved_asset_job_definition import UnresolvedAssetJobDefinition
 
 from batchpoint.specs.endpoint import BatchEndpoint
+from dagster_project.asset_checks import check_specs
 from dagster_project.landing_observation import build_landing_asset, landing_spec
 from dagster_project.naming import job_name, predictions_key
 from dagster_project.platform_resource import Platform
@@ -67,8 +68,11 @@ def build_endpoint_definitions(endpoint: BatchEndpoint, platform: Platform) -> E
         ),
         kinds={"mlflow", "s3"},
         tags={"batchpoint/endpoint": name},
+        check_specs=check_specs(endpoint, predictions_key(name)),
     )
-    def predictions(context: dg.AssetExecutionContext, config: ScoringConfig) -> dg.MaterializeResult[None]:
+    # The bare MaterializeResult: Dagster reads the annotation at run time, and for an asset with
+    # check specs (several outputs) only that form tells it the result is not a tuple of outputs.
+    def predictions(context: dg.AssetExecutionContext, config: ScoringConfig) -> dg.MaterializeResult:  # type: ignore[type-arg]
         return score_partition(context, platform, name, config.deployment_name or None)
 
     # A data-arrival run observes its month first: the predictions step then records the listing

@@ -90,8 +90,8 @@ def score_invocation(
     )
     status = result.status
     jobs.record_finished(name, status=status, error=result.error, progress=result_progress(result))
-    if status is JobStatus.FAILED:
-        raise dg.Failure(description=f"job {name} failed: {result.error}", metadata=metadata)
+    if status in (JobStatus.FAILED, JobStatus.FAILED_CHECK):
+        raise dg.Failure(description=f"job {name} {status}: {result.error}", metadata=metadata)
     return dg.MaterializeResult(metadata=metadata)
 
 
@@ -134,5 +134,6 @@ def _score(
         progress=log_and_record_progress(context, platform, name),
         log=context.log,
         hosts=worker_hosts(platform, deployment),
+        checks=platform.registry.get_endpoint(endpoint).checks,
     )
     return inputs, model, deployment.name, result

@@ -27,8 +27,10 @@ from batchpoint.specs.endpoint import BatchEndpoint
 from batchpoint.specs.job import InputType, JobInput, JobProgress, JobStatus, JobTrigger
 from batchpoint.storage.port import ObjectInfo
 from batchpoint.triggers.routing import partition_prefix
+from dagster_project.asset_checks import check_metadata, check_results
 from dagster_project.failed_runs import error_text, write_failure_logs
 from dagster_project.invocation_progress import progress_recorder, result_progress
+from dagster_project.naming import predictions_key
 from dagster_project.platform_resource import Platform
 from dagster_project.worker_runtime import worker_hosts, worker_runtime
 
@@ -97,12 +99,15 @@ def score_partition(
         error=result.error,
         progress=result_progress(result),
     )
-    if result.status is not JobStatus.COMPLETED:
+    if result.status not in (JobStatus.COMPLETED, JobStatus.FAILED_CHECK):
         raise dg.Failure(description=f"scoring {endpoint_name} {partition} failed: {result.error}", metadata=metadata)
     etags = "".join(sorted(f"{f.key}@{f.etag}" for f in inputs))
+    # A Failed-check version is written: its materialisation is recorded, and its failed blocking
+    # check (an ERROR) then fails the run in Dagster, as latest stayed where it was.
     return dg.MaterializeResult(
         metadata=metadata,
         data_version=dg.DataVersion(hashlib.sha256(f"{model.uri}|{etags}".encode()).hexdigest()[:16]),
+        check_results=check_results(result.manifest.checks, predictions_key(endpoint_name)),
     )
 
 
@@ -165,6 +170,7 @@ def _score(
         reuse=reuse_mode(choices, endpoint),
         keep_versions=endpoint.outputs.keep_versions,
         relist=listed,  # files landing while the run scores join it (scoring/late_files.py)
+        checks=endpoint.checks,
     )
     return list(result.inputs), model, result
 
@@ -239,5 +245,6 @@ def result_metadata(result: JobResult) -> dict[str, dg.MetadataValue]:
         "input_files": dg.MetadataValue.json({"files": [f.to_dict() for f in manifest.inputs]}),
         "duration_seconds": dg.MetadataValue.float(float(manifest.timings.seconds or 0.0)),
         "preview": dg.MetadataValue.md(result.preview_markdown()),
+        **check_metadata(manifest.checks),
         **({"lineage_uri": dg.MetadataValue.url(manifest.lineage_uri)} if manifest.lineage_uri else {}),
     }

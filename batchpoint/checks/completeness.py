@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from batchpoint.checks.results import CheckResult, CheckStatus
 
@@ -69,3 +69,38 @@ def completeness(
         for what, files in problems
     ]
     return CheckResult(NAME, CheckStatus.FAILED, blocking, "files " + "; ".join(parts), figures)
+
+
+def files_accounted(
+    scored_files: Sequence[str],
+    appearances: Mapping[str, int],
+    *,
+    inputs: Sequence[str] | None = None,
+    blocking: bool = True,
+) -> CheckResult:
+    """Whether each input file that did not fail appears exactly once among the version's rows' sources.
+
+    For a scoring script, whose ``run()`` returns rows per mini-batch: ``scored_files`` are the
+    inputs that did not fail, ``appearances`` how many mini-batches (or reused segments) each file
+    is in, ``inputs`` every input (default: ``scored_files``). Rows are not compared per file: a
+    script's rows are its own to shape, and a short return is already counted as failed items.
+    """
+    missing = sorted(uri for uri in scored_files if appearances.get(uri, 0) == 0)
+    twice = sorted(uri for uri, seen in appearances.items() if seen > 1)
+    unknown = sorted(set(appearances) - set(inputs if inputs is not None else scored_files))
+    figures: dict[str, int | float | str] = {
+        "files": len(scored_files),
+        "files_missing": len(missing),
+        "files_scored_twice": len(twice),
+        "files_not_among_inputs": len(unknown),
+        "rows_compared": "per mini-batch (a scoring script)",
+    }
+    problems = [
+        f"{len(files)} {what} ({', '.join(files[:_SHOWN])}{', ...' if len(files) > _SHOWN else ''})"
+        for what, files in (("missing", missing), ("scored twice", twice), ("not among the inputs", unknown))
+        if files
+    ]
+    if problems:
+        return CheckResult(NAME, CheckStatus.FAILED, blocking, "files " + "; ".join(problems), figures)
+    summary = f"all {len(scored_files)} files once (a scoring script's rows are counted per mini-batch)"
+    return CheckResult(NAME, CheckStatus.PASSED, blocking, summary, figures)

@@ -58,3 +58,50 @@ class CheckResult:
             figures=dict(data.get("figures") or {}),
             per_column={str(k): dict(v) for k, v in (data.get("per_column") or {}).items()},
         )
+
+
+@dataclass(frozen=True)
+class CheckReport:
+    """Every check of one version, the baseline drift was measured against, and the time they took.
+
+    The manifest's ``checks`` section. ``baseline_partition``/``baseline_version`` name the
+    previous month's ``latest`` (``None`` when there was none).
+    """
+
+    results: tuple[CheckResult, ...]
+    baseline_partition: str | None = None
+    baseline_version: str | None = None
+    seconds: float = 0.0
+
+    @property
+    def blocked_by(self) -> list[CheckResult]:
+        """The failed checks marked blocking: any of them keeps ``latest`` where it is."""
+        return [r for r in self.results if r.blocking and r.failed]  # as gate.blocking_failures
+
+    def blocking_note(self) -> str:
+        """Why ``latest`` stays, in one line (empty when nothing blocks)."""
+        return "; ".join(f"check {r.name} failed: {r.summary}" for r in self.blocked_by)
+
+    def by_name(self, name: str) -> CheckResult | None:
+        """The result of check ``name``, if it was evaluated."""
+        return next((r for r in self.results if r.name == name), None)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The manifest's form."""
+        return {
+            "results": [r.to_dict() for r in self.results],
+            "baseline": {"partition": self.baseline_partition, "version_id": self.baseline_version},
+            "blocked": bool(self.blocked_by),
+            "seconds": round(self.seconds, 3),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> CheckReport:
+        """Read back what ``to_dict`` wrote."""
+        baseline = data.get("baseline") or {}
+        return cls(
+            results=tuple(CheckResult.from_dict(r) for r in data.get("results") or ()),
+            baseline_partition=baseline.get("partition"),
+            baseline_version=baseline.get("version_id"),
+            seconds=float(data.get("seconds") or 0.0),
+        )

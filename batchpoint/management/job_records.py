@@ -71,7 +71,7 @@ def finished_values(
 ) -> dict[str, Any]:
     """The columns ``record_finished`` sets."""
     if not status.ended:
-        raise SpecError("status", f"got {status.value!r}", "Completed, Failed or Canceled")
+        raise SpecError("status", f"got {status.value!r}", "Completed, Failed, Canceled or Failed-check")
     values: dict[str, Any] = {"status": status.value, "ended_at": utc_now(), "error": error}
     if output_uri is not None:
         values["output_uri"] = output_uri

@@ -40,6 +40,7 @@ with warnings.catch_warnings():
 from batchpoint.config import Settings
 from batchpoint.errors import ModelError, NotFoundError
 from batchpoint.models.signature import InputSignature
+from batchpoint.scoring.builtin.file_scoring import PREDICTION_COLUMN
 from batchpoint.scoring.builtin.mlflow_scorer import read_signature as scorer_signature
 from batchpoint.specs.model_ref import VALID_FORMS, ParsedModelRef
 
@@ -66,6 +67,7 @@ __all__ = [
     "client",
     "download",
     "is_missing",
+    "read_output_signature",
     "read_signature",
     "registry_error",
     "registry_errors",
@@ -147,6 +149,31 @@ def read_signature(model_path: Path) -> InputSignature | None:
     planned with is the one its workers cast to.
     """
     return scorer_signature(model_path)
+
+
+def read_output_signature(model_path: Path) -> tuple[tuple[str, str], ...] | None:
+    """``(column, MLflow type)`` of each output the model's signature declares, as the built-in scorer names them.
+
+    One unnamed output is the scorer's ``prediction`` column. ``None`` without a signature, with a
+    tensor output, or with an output whose type is not one plain MLflow type: validity then checks
+    no types.
+    """
+    from mlflow.models import Model
+    from mlflow.types.schema import ColSpec, DataType
+
+    signature = Model.load(str(model_path / MLMODEL)).signature
+    if signature is None or signature.outputs is None or signature.outputs.is_tensor_spec():
+        return None
+    specs = list(signature.outputs.inputs)
+    columns: list[tuple[str, str]] = []
+    for col in specs:
+        if not isinstance(col, ColSpec) or not isinstance(col.type, DataType):
+            return None
+        name = col.name if col.name is not None else (PREDICTION_COLUMN if len(specs) == 1 else None)
+        if name is None:
+            return None
+        columns.append((name, col.type.name))
+    return tuple(columns)
 
 
 def s3_dataset(uri: str, name: str, digest: str, profile: Mapping[str, Any]) -> Dataset:

@@ -49,12 +49,14 @@ def resolve_model(ref: ParsedModelRef, settings: Settings) -> ResolvedModel:
         local_path = _cached_download(client, version, settings)
         kind = _model_kind(version, local_path)
         signature = read_signature(local_path) if kind == "mlflow_model" else None
+        outputs = mlflow_edge.read_output_signature(local_path) if kind == "mlflow_model" else None
     return ResolvedModel(
         name=str(version.name),
         version=str(version.version),
         uri=f"models:/{version.name}/{version.version}",
         run_id=version.run_id or None,
         signature=signature,
+        output_signature=outputs,
         local_path=local_path,
         requested=ref.uri,
         kind=kind,

@@ -39,6 +39,8 @@ class ResolvedModel:
     requested: str = ""
     kind: ModelKind = "mlflow_model"
     model_dir: Path = _UNSET_DIR
+    output_signature: tuple[tuple[str, str], ...] | None = None
+    """``(column, MLflow type)`` of each prediction column the signature declares (validity checks them)."""
 
     def __post_init__(self) -> None:
         if self.model_dir == _UNSET_DIR:
@@ -66,4 +68,7 @@ class ResolvedModel:
             "run_id": self.run_id,
             "requested": self.requested or self.uri,
             "signature": self.signature.to_dict() if self.signature else None,
+            "output_signature": (
+                None if self.output_signature is None else [{"name": n, "type": t} for n, t in self.output_signature]
+            ),
         }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from batchpoint.checks.results import CheckReport
 from batchpoint.job_records.file_result import FileResult
 from batchpoint.job_records.mini_batch_summary import MiniBatchSummary
 from batchpoint.text_excerpts import excerpt
@@ -38,8 +39,9 @@ def job_result_text(
     failed_items: int | None = None,
     records: Sequence[MiniBatchSummary] = (),
     init_errors: Sequence[tuple[str, str]] = (),
+    checks: CheckReport | None = None,
 ) -> str:
-    """``job_result.txt``: outcome, counts, the threshold rule and every error from init() and run().
+    """``job_result.txt``: outcome, counts, the threshold rule, the checks and every error from init() and run().
 
     ``init_errors`` is ``(worker, error and traceback)`` per failed ``init()``; each distinct one is
     reported once with the workers and attempts it hit, as every worker retries the same failure.
@@ -60,6 +62,8 @@ def job_result_text(
     ]
     if job_error:
         lines += ["", f"job error: {job_error}"]
+    if checks is not None:
+        lines += ["", "checks:"] + [f"  {line}" for line in check_lines(checks)]
     reports = init_error_reports(init_errors)
     reports += [report for record in records for report in record.attempt_reports]
     if reports:
@@ -70,6 +74,14 @@ def job_result_text(
     if failed:
         lines += ["", "failed files:"] + [f"  {f.uri}: {excerpt(f.error or '')}" for f in failed]
     return "\n".join(lines) + "\n"
+
+
+def check_lines(report: CheckReport) -> list[str]:
+    """One line per check: its name, status, whether it blocks, and what it found."""
+    return [
+        f"{r.name}: {r.status.value.replace('_', ' ')}{' (blocking)' if r.blocking else ''}: {r.summary}"
+        for r in report.results
+    ]
 
 
 def init_error_reports(init_errors: Sequence[tuple[str, str]]) -> list[str]:

@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from batchpoint.checks.results import CheckReport
 from batchpoint.errors import BatchpointError
-from batchpoint.outputs.job_logs import job_error_text, job_result_text
+from batchpoint.outputs.job_logs import check_lines, job_error_text, job_result_text
 from batchpoint.outputs.layout import JOB_ERROR_LOG, JOB_PROGRESS_LOG, JOB_RESULT_LOG, OutputLayout
 from batchpoint.outputs.manifest import Manifest, build_manifest
 from batchpoint.outputs.manifest_figures import TimingsSection
@@ -22,8 +23,10 @@ from batchpoint.outputs.manifest_sections import DeploymentSection, MiniBatchSec
 from batchpoint.outputs.publishing import publish_version
 from batchpoint.outputs.retention import apply_retention
 from batchpoint.outputs.scored_job import ScoredJob
+from batchpoint.outputs.version_checks import check_version
 from batchpoint.outputs.versions import read_latest
 from batchpoint.specs.job import JobStatus
+from batchpoint.specs.prediction_checks import PredictionChecks
 from batchpoint.storage.port import ObjectStore
 
 WORKER_LOGS = "logs/user/stdout"
@@ -39,6 +42,10 @@ class PublishedJob:
     latest_moved: bool
     seconds: float
     """Wall time of the whole job, from its start to the version written."""
+    status: JobStatus
+    """The scored job's status, or ``Failed-check`` when a blocking check kept ``latest`` where it is."""
+    error: str | None
+    """The job's error, or which blocking checks failed."""
 
 
 def publish_job(
@@ -49,14 +56,25 @@ def publish_job(
     promote: bool,
     keep_versions: int | None,
     log: logging.Logger,
+    checks: PredictionChecks | None = None,
 ) -> PublishedJob:
     """Write ``scored`` as its version (see the module docstring); prune to ``keep_versions`` after.
 
-    Raises ``StorageError`` when the version cannot be written; a failure to prune is only a warning.
+    ``checks``: the endpoint's checks, evaluated on a Completed job before anything is uploaded
+    (``version_checks.py``); a failed blocking one makes the job ``Failed-check``: its version is
+    written, ``latest`` stays. Raises ``StorageError`` when the version cannot be written; a failure
+    to prune is only a warning.
     """
-    version_id, status = scored.version_id, scored.status
-    note = latest_note(store, layout, version_id, scored.error, promote)
-    logs = job_logs(scored, note)
+    version_id, status, error = scored.version_id, scored.status, scored.error
+    report = None
+    if checks is not None and status is JobStatus.COMPLETED:
+        report = check_version(store, layout, scored, checks, log)
+        for line in check_lines(report):
+            log.info(f"check {line}")
+        if report.blocked_by:
+            status, error = JobStatus.FAILED_CHECK, report.blocking_note()
+    note = latest_note(store, layout, version_id, error, promote, checked=status is JobStatus.FAILED_CHECK)
+    logs = job_logs(scored, note, status=status, checks=report)
     worker_logs = worker_logs_in(scored.worker_log_dir)
     extra = dict(scored.extra_files)
     finished = datetime.now(UTC)
@@ -73,7 +91,7 @@ def publish_job(
         partition=scored.partition,
         version_id=version_id,
         status=status,
-        error=scored.error,
+        error=error,
         deployment=DeploymentSection.of(scored.deployment),
         error_threshold=scored.deployment.settings.error_threshold,
         model=scored.model,
@@ -95,6 +113,7 @@ def publish_job(
         lineage_uri=layout.uri(layout.key(version_id, lineage)) if lineage is not None and lineage in extra else None,
         workers=scored.workers,
         reuse_index=scored.reuse_index,
+        checks=report,
     )
     moved = publish_version(
         store,
@@ -114,17 +133,23 @@ def publish_job(
     log.info(
         f"job {scored.job_id} {status}: {scored.rows} rows, {scored.failed_items} failed items, {seconds:.1f} s; {note}"
     )
-    return PublishedJob(manifest, output_uri, layout.uri(layout.manifest_key(version_id)), moved, seconds)
+    manifest_uri = layout.uri(layout.manifest_key(version_id))
+    return PublishedJob(manifest, output_uri, manifest_uri, moved, seconds, status, error)
 
 
-def job_logs(scored: ScoredJob, latest_note: str) -> dict[str, str]:
-    """The three job logs users look for, by their path inside the version."""
+def job_logs(
+    scored: ScoredJob, latest_note: str, *, status: JobStatus | None = None, checks: CheckReport | None = None
+) -> dict[str, str]:
+    """The three job logs users look for, by their path inside the version.
+
+    ``status`` defaults to the scored job's (publishing may make it ``Failed-check``).
+    """
     threshold = scored.deployment.settings.error_threshold
     return {
         JOB_ERROR_LOG: job_error_text(scored.files, scored.error, scored.mini_batches),
         JOB_PROGRESS_LOG: scored.progress_text,
         JOB_RESULT_LOG: job_result_text(
-            status=scored.status,
+            status=status or scored.status,
             job_id=scored.job_id,
             version_id=scored.version_id,
             files=scored.files,
@@ -136,6 +161,7 @@ def job_logs(scored: ScoredJob, latest_note: str) -> dict[str, str]:
             failed_items=scored.failed_items,
             records=scored.mini_batches,
             init_errors=scored.init_errors,
+            checks=checks,
         ),
     }
 
@@ -152,9 +178,23 @@ def output_uri_of(layout: OutputLayout, version_id: str, output_file: str | None
 
 
 def latest_note(
-    store: ObjectStore, layout: OutputLayout, version_id: str, job_error: str | None, promote: bool = True
+    store: ObjectStore,
+    layout: OutputLayout,
+    version_id: str,
+    job_error: str | None,
+    promote: bool = True,
+    *,
+    checked: bool = False,
 ) -> str:
-    """What happens to ``latest``, in words, for ``job_result.txt``."""
+    """What happens to ``latest``, in words, for ``job_result.txt``; ``checked``: a blocking check failed."""
+    if checked:
+        deliberate = (
+            f"`batchpoint output rollback --endpoint {layout.endpoint} --partition {layout.partition} "
+            f"--version {version_id}` moves latest to it deliberately"
+            if layout.folder is None
+            else "an invoked job's output has no latest"
+        )
+        return f"not moved: {job_error}; the version is written, and {deliberate}"
     if job_error:
         return f"not moved: the job failed ({job_error})"
     if not promote:

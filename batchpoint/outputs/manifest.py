@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from batchpoint.checks.results import CheckReport
 from batchpoint.job_records.file_result import FileResult
 from batchpoint.outputs.json_fields import entries, integer, section, text
 from batchpoint.outputs.manifest_figures import OutputSection, PlanSection, TimingsSection, TotalsSection
@@ -68,6 +69,8 @@ class Manifest:
     """Where the workers ran (``None``: a job that failed before scoring, or an older manifest)."""
     reuse_index: ReuseIndex | None = None
     """What a later run may reuse of this version (``None``: nothing, e.g. an older manifest)."""
+    checks: CheckReport | None = None
+    """The checks evaluated before publishing (``outputs/version_checks.py``); ``None``: none ran."""
     stage: str | None = None
     format: int = MANIFEST_FORMAT
 
@@ -111,6 +114,7 @@ class Manifest:
             }
             | ({"workers": self.workers.to_dict()} if self.workers is not None else {})
             | ({"reuse_index": self.reuse_index.to_dict()} if self.reuse_index is not None else {})
+            | ({"checks": self.checks.to_dict()} if self.checks is not None else {})
         )
 
     @classmethod
@@ -119,6 +123,7 @@ class Manifest:
         deployment, model, runtime = section(data, "deployment"), section(data, "model"), section(data, "runtime")
         plan, reused, logs = section(data, "plan"), section(data, "reused"), section(data, "logs") or {}
         workers, reuse_index = section(data, "workers"), section(data, "reuse_index")
+        checks = section(data, "checks")
         return cls(
             job_id=text(data, "job_id") or "",
             endpoint=text(data, "endpoint") or "",
@@ -141,6 +146,7 @@ class Manifest:
             lineage_uri=text(data, "lineage_uri"),
             workers=WorkersSection.from_dict(workers) if workers is not None else None,
             reuse_index=ReuseIndex.from_dict(reuse_index) if reuse_index is not None else None,
+            checks=CheckReport.from_dict(checks) if checks is not None else None,
             stage=text(data, "stage"),
             format=integer(data, "format") or _FIRST_FORMAT,
         )
@@ -175,6 +181,7 @@ def build_manifest(
     lineage_uri: str | None = None,
     workers: WorkersSection | None = None,
     reuse_index: ReuseIndex | None = None,
+    checks: CheckReport | None = None,
 ) -> Manifest:
     """The manifest of a scored job; ``plan`` is of every input (reused ones included).
 
@@ -224,6 +231,7 @@ def build_manifest(
         lineage_uri=lineage_uri,
         workers=workers,
         reuse_index=reuse_index,
+        checks=checks,
     )
 
 

@@ -74,6 +74,13 @@ class ModelSection:
     requested: str | None = None
     signature: tuple[Mapping[str, Any], ...] | None = None
     """The input columns (``[{"name", "type", "required"}, ...]``); ``None`` for a custom model."""
+    output_signature: tuple[Mapping[str, Any], ...] | None = None
+    """The prediction columns the signature declares (``[{"name", "type"}, ...]``), if it declares them."""
+
+    @property
+    def output_types(self) -> dict[str, str]:
+        """MLflow's type of each declared prediction column, by name."""
+        return {str(c["name"]): str(c["type"]) for c in self.output_signature or ()}
 
     def to_dict(self) -> dict[str, Any]:
         """JSON form."""
@@ -87,6 +94,7 @@ class ModelSection:
             "run_id": self.run_id,
             "requested": self.requested,
             "signature": None if self.signature is None else [dict(c) for c in self.signature],
+            **({} if self.output_signature is None else {"output_signature": [dict(c) for c in self.output_signature]}),
         }
 
     @classmethod
@@ -101,6 +109,9 @@ class ModelSection:
             run_id=text(data, "run_id"),
             requested=text(data, "requested"),
             signature=tuple(entries(data, "signature")) if isinstance(signature, list) else None,
+            output_signature=(
+                tuple(entries(data, "output_signature")) if isinstance(data.get("output_signature"), list) else None
+            ),
         )
 
 

@@ -27,6 +27,8 @@ from batchpoint.outputs.versions import (
 from batchpoint.storage.port import ObjectStore
 
 COMPLETED = "Completed"
+PROMOTABLE = frozenset({COMPLETED, "Failed-check"})
+"""The statuses a rollback may point ``latest`` at."""
 
 
 @dataclass(frozen=True)
@@ -105,16 +107,18 @@ def show_version(store: ObjectStore, layout: OutputLayout, version_id: str) -> d
 def rollback(store: ObjectStore, layout: OutputLayout, version_id: str) -> LatestPointer:
     """Point ``latest`` at ``version_id``, older or newer than the current one; the pointer written.
 
-    Only a ``Completed`` version may be ``latest``: a Failed one raises ``RollbackRefusedError``
-    naming it and the Completed ones; an unknown one ``NotFoundError`` listing them all. A version
-    that was not promoted (scored by another deployment) may be chosen: that is how it is promoted.
+    Only a ``Completed`` version may be ``latest``, or a ``Failed-check`` one (scored in full, held
+    back by a blocking check: moving ``latest`` to it is a person's decision to overrule the check):
+    a Failed one raises ``RollbackRefusedError`` naming it and the versions that would do; an unknown
+    one ``NotFoundError`` listing them all. A version that was not promoted (scored by another
+    deployment) may be chosen: that is how it is promoted.
     Already ``latest``: nothing is written.
     """
     ids = _known(store, layout, version_id)
     manifest = load_manifest(store, layout, version_id)
     status = manifest.status
-    if status != COMPLETED:
-        completed = [v for v in reversed(ids) if v != version_id and _status(store, layout, v) == COMPLETED]
+    if status not in PROMOTABLE:
+        completed = [v for v in reversed(ids) if v != version_id and _status(store, layout, v) in PROMOTABLE]
         raise RollbackRefusedError(version_id, status, completed)
     current = read_latest(store, layout)
     if current is not None and current.version_id == version_id:

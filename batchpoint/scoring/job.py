@@ -46,6 +46,7 @@ from batchpoint.scoring.worker_config import THREAD_LIMITS
 from batchpoint.scoring.worker_host import HostFactory, HostRequest
 from batchpoint.specs.deployment import BatchDeployment, BatchDeploymentOutputAction
 from batchpoint.specs.job import JobProgress
+from batchpoint.specs.prediction_checks import PredictionChecks
 from batchpoint.storage.port import ObjectInfo, ObjectStore
 from batchpoint.storage.retrying import with_retries
 
@@ -86,6 +87,7 @@ def run_scoring_job(
     keep_versions: int | None = None,
     hosts: HostFactory | None = None,
     relist: Callable[[], Sequence[ObjectInfo]] | None = None,
+    checks: PredictionChecks | None = None,
 ) -> JobResult:
     """Score ``inputs`` with ``runtime`` and write them as a new version in ``layout``.
 
@@ -101,6 +103,8 @@ def run_scoring_job(
     ``batchpoint.ray_compute``); by default they are this process's children (``LocalHost``).
     ``relist`` lists the inputs' folder again: files new since ``inputs`` that it finds once the
     plan is scored join the job (``scoring/late_files.py``); ``JobResult.inputs`` has them all.
+    ``checks`` (the endpoint's; the defaults when not given) are evaluated on a Completed job before
+    it is published: a failed blocking one makes it ``Failed-check`` and keeps ``latest``.
     Raises ``ScoringError`` when there is nothing to score, ``StorageError`` when the version cannot
     be written.
 
@@ -128,11 +132,19 @@ def run_scoring_job(
             hosts=hosts,
             relist=relist,
         )
-        published = publish_job(store, layout, scored, promote=promote, keep_versions=keep_versions, log=log)
+        published = publish_job(
+            store,
+            layout,
+            scored,
+            promote=promote,
+            keep_versions=keep_versions,
+            log=log,
+            checks=checks if checks is not None else PredictionChecks(),
+        )
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return JobResult(
-        status=scored.status,
+        status=published.status,
         job_id=job_id,
         version_id=job.version_id,
         output_uri=published.output_uri,
@@ -147,7 +159,7 @@ def run_scoring_job(
         worker_startup_seconds=scored.worker_startup_seconds,
         manifest=published.manifest,
         preview=scored.preview,
-        error=scored.error,
+        error=published.error,
     )
 
 

@@ -9,6 +9,7 @@ from pydantic import Field
 from batchpoint.specs.base import Spec
 from batchpoint.specs.free_text import Description, Tags
 from batchpoint.specs.landing_prefix import LandingPrefix
+from batchpoint.specs.prediction_checks import PredictionChecks
 
 
 class Partitioning(StrEnum):
@@ -57,4 +58,6 @@ class BatchEndpoint(Spec):
     defaults: EndpointDefaults = Field(default_factory=EndpointDefaults)
     data_arrival: DataArrivalTrigger | None = None
     outputs: OutputPolicy = Field(default_factory=OutputPolicy)
+    checks: PredictionChecks = Field(default_factory=PredictionChecks)
+    """How every new version is checked before it becomes ``latest`` (``specs/prediction_checks.py``)."""
     tags: Tags = Field(default_factory=dict)

@@ -28,11 +28,13 @@ class JobStatus(StrEnum):
     COMPLETED = "Completed"
     FAILED = "Failed"
     CANCELED = "Canceled"
+    FAILED_CHECK = "Failed-check"
+    """batchpoint's own: scored and written, but a blocking check failed, so ``latest`` stayed."""
 
     @property
     def ended(self) -> bool:
         """Whether the job will not change any more."""
-        return self in {JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELED}
+        return self in {JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELED, JobStatus.FAILED_CHECK}
 
 
 class JobTrigger(StrEnum):

@@ -19,6 +19,7 @@ from batchpoint.specs.deployment import BatchDeployment
 from batchpoint.specs.endpoint import BatchEndpoint
 from batchpoint.storage.memory import MemoryStore
 from batchpoint.storage.port import ObjectInfo
+from dagster_project.asset_checks import CHECKS
 from dagster_project.endpoint_assets import EndpointDefinitions, build_endpoint_definitions
 from dagster_project.landing_observation import listing_version
 from dagster_project.landing_sensor import build_landing_sensor
@@ -55,7 +56,10 @@ def instance() -> Iterator[dg.DagsterInstance]:
 @pytest.fixture(autouse=True)
 def stand_in_scoring(monkeypatch: pytest.MonkeyPatch) -> None:
     def score(context: dg.AssetExecutionContext, *_: object) -> dg.MaterializeResult[None]:
-        return dg.MaterializeResult(data_version=dg.DataVersion(f"scored-{context.run.run_id[:8]}"))
+        checked = [dg.AssetCheckResult(check_name=name, passed=True) for name in CHECKS]
+        return dg.MaterializeResult(
+            data_version=dg.DataVersion(f"scored-{context.run.run_id[:8]}"), check_results=checked
+        )
 
     monkeypatch.setattr(endpoint_assets, "score_partition", score)
 

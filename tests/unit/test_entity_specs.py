@@ -96,7 +96,7 @@ def test_invoke_overrides_apply_to_the_deployment_settings() -> None:
 
 
 def test_job_status_ended_and_info_round_trip() -> None:
-    assert [s.value for s in JobStatus if s.ended] == ["Completed", "Failed", "Canceled"]
+    assert [s.value for s in JobStatus if s.ended] == ["Completed", "Failed", "Canceled", "Failed-check"]
     info = JobInfo.parse(
         {
             "name": "batchjob-1",

@@ -51,6 +51,7 @@ def scored_job(tmp_path: Path, version: int = 1, error: str | None = None, rows:
         input_bytes=30,
         scored_mini_batches=1,
         files=(GOOD, BAD),
+        inputs=(),
         failed_items=1,
         error=error,
         mini_batches=(batch,),

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pyarrow as pa
 import pytest
 
-from batchpoint.checks.completeness import completeness
+from batchpoint.checks.completeness import completeness, files_accounted
 from batchpoint.checks.drift import class_shares, drift, psi
 from batchpoint.checks.gate import blocking_failures, promotion_allowed
-from batchpoint.checks.results import CheckResult, CheckStatus
+from batchpoint.checks.results import CheckReport, CheckResult, CheckStatus
 from batchpoint.checks.validity import validity
+from batchpoint.outputs.version_checks import previous_month, read_rows
 
 A, B, C = "s3://landing/sales/2026-11/a.csv", "s3://landing/sales/2026-11/b.csv", "s3://landing/sales/2026-11/c.csv"
 
@@ -103,3 +106,41 @@ def test_only_a_failed_blocking_check_keeps_latest() -> None:
 def test_a_result_round_trips_through_the_manifests_form() -> None:
     result = CheckResult("drift", CheckStatus.FAILED, False, "moved", {"columns_compared": 1}, {"p": {"psi": 0.3}})
     assert CheckResult.from_dict(result.to_dict()) == result
+
+
+def test_a_scripts_files_are_accounted_once_and_a_failed_one_is_not_expected() -> None:
+    passed = files_accounted([A, B], {A: 1, B: 1, C: 1}, inputs=[A, B, C])  # C failed, its mini-batch ran
+    assert passed.status is CheckStatus.PASSED and passed.figures["files"] == 2
+    failed = files_accounted([A, B], {A: 2}, inputs=[A, B])
+    assert failed.failed and failed.summary == f"files 1 missing ({B}); 1 scored twice ({A})"
+
+
+@pytest.mark.parametrize(
+    ("partition", "before"),
+    [("2026-05", "2026-04"), ("2026-01", "2025-12"), ("2026-13", None), ("batchjob-1", None), ("26-05", None)],
+)
+def test_the_baseline_is_the_month_before(partition: str, before: str | None) -> None:
+    assert previous_month(partition) == before
+
+
+def test_a_scripts_text_rows_read_as_typed_columns_and_unreadable_rows_as_none(tmp_path: Path) -> None:
+    rows = tmp_path / "predictions.csv"
+    rows.write_text("part-0.csv 1.5 north\npart-0.csv 2.5 south\n")
+    table = read_rows(rows, "rows")
+    assert table is not None and table.num_rows == 2 and pa.types.is_floating(table.column(1).type)
+    ragged = tmp_path / "ragged.csv"
+    ragged.write_text("a 1\nb 2 3 4\n")
+    assert read_rows(ragged, "rows") is None
+    assert read_rows(tmp_path / "absent.csv", "rows") is None
+
+
+def test_a_report_names_what_blocks_and_reads_back() -> None:
+    results = (
+        CheckResult("completeness", CheckStatus.FAILED, True, "files 1 missing (x)"),
+        CheckResult("drift", CheckStatus.FAILED, False, "'prediction' PSI 0.400 (threshold 0.2)"),
+    )
+    report = CheckReport(results, "2026-04", "v1", 0.25)
+    assert [r.name for r in report.blocked_by] == ["completeness"]
+    assert report.blocking_note() == "check completeness failed: files 1 missing (x)"
+    assert CheckReport.from_dict(report.to_dict()) == report
+    assert report.to_dict()["blocked"] is True

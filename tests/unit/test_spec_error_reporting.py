@@ -131,7 +131,7 @@ def test_the_api_answers_every_problem_of_a_body() -> None:
         "3 problems:",
         "name: got 'x' (expected 3 to 32 letters, digits or '-', starting with a letter and not ending with '-')",
         "defaults.deploymentname: unknown field (expected one of: deployment_name; did you mean deployment_name?)",
-        "descripton: unknown field (expected one of: data_arrival, defaults, description, name, outputs, tags;"
+        "descripton: unknown field (expected one of: checks, data_arrival, defaults, description, name, outputs, tags;"
         " did you mean description?)",
     ]
 
@@ -213,7 +213,7 @@ def test_the_fields_of_an_object_are_listed_once_per_message() -> None:
         BatchEndpoint.parse({"name": "sales", "descripton": "", "tagz": {}})
     first, second = caught.value.problems
     assert first.valid_form == (
-        "one of: data_arrival, defaults, description, name, outputs, tags; did you mean description?"
+        "one of: checks, data_arrival, defaults, description, name, outputs, tags; did you mean description?"
     )
     assert second.valid_form == "one of the fields listed above; did you mean tags?"
     assert str(caught.value).count("data_arrival") == 1

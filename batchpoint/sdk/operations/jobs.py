@@ -80,6 +80,9 @@ class JobOperations:
             print(f"Outputs: {job.output_uri}", file=sink)
         if job.status == "Failed":
             raise ScoringError(f"job {name} failed: {job.error or 'see its logs/user/job_error.txt'}")
+        if job.status == "Failed-check":
+            written = "its outputs are written (job download)"
+            raise ScoringError(f"job {name} failed a blocking check: {job.error}; {written}")
         return job
 
     def begin_cancel(self, name: str) -> LROPoller[BatchJob]:

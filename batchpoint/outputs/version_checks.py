@@ -1,0 +1,212 @@
+"""A scored version's checks, evaluated before it is published: completeness, validity, drift (issue 14).
+
+The checks themselves are pure (``batchpoint/checks/``); this module finds what they read:
+
+- **this version's predictions**, from the job's local files: the built-in MLflow scorer's typed
+  lineage Parquet (its prediction columns, ``input_uri`` and ``row_index`` per row), a scoring
+  script's Parquet output, or a script's text rows read as space-separated columns (typed by
+  Arrow's inference; rows that do not parse leave validity and drift not evaluated);
+- **the baseline**, the previous month's ``latest`` of the same endpoint, read the same way from
+  the store. An invoked job's output has no month: drift says so.
+
+Completeness for the built-in scorer counts each input file's rows in the predictions (and the
+distinct row indices, so a file's rows written twice are found) against the rows its worker read,
+reused files' rows included. A scoring script returns rows per mini-batch, not per file, so for a
+script it accounts for files: every input that did not fail is in exactly one succeeded
+mini-batch or was reused.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pa_csv
+import pyarrow.parquet as pq
+
+from batchpoint.checks.completeness import completeness, files_accounted
+from batchpoint.checks.drift import MAX_CLASSES, drift
+from batchpoint.checks.results import CheckReport, CheckResult, CheckStatus
+from batchpoint.checks.validity import validity
+from batchpoint.errors import BatchpointError
+from batchpoint.outputs.layout import OutputLayout
+from batchpoint.outputs.lineage import LINEAGE_COLUMNS
+from batchpoint.outputs.scored_job import ScoredJob
+from batchpoint.outputs.versions import load_manifest, read_latest
+from batchpoint.specs.prediction_checks import PredictionChecks
+from batchpoint.storage.port import ObjectStore
+
+FILE_COLUMN = "file"
+"""The built-in scorer's column naming each row's input file (Azure's MLflow output): not a prediction."""
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """The version drift is measured against: the previous month's ``latest``."""
+
+    partition: str
+    version_id: str | None
+    table: pa.Table | None
+    """Its prediction columns; ``None`` when there is no such version or its rows cannot be read."""
+    why_none: str = ""
+
+    @property
+    def name(self) -> str:
+        """How the checks' sentences name it."""
+        if self.version_id is None:
+            return f"the previous month ({self.partition})" if self.partition else "a previous month"
+        return f"{self.partition}'s latest ({self.version_id})"
+
+
+def check_version(
+    store: ObjectStore, layout: OutputLayout, scored: ScoredJob, spec: PredictionChecks, log: logging.Logger
+) -> CheckReport:
+    """Evaluate ``spec``'s checks on ``scored`` (its files still local) against the previous month's ``latest``."""
+    started = time.perf_counter()
+    current = _predictions_of(scored)
+    columns = [c for c in current.column_names if c not in (*LINEAGE_COLUMNS, FILE_COLUMN)] if current else []
+    results: list[CheckResult] = [_completeness(scored, current, spec)]
+    if scored.summary_only:
+        baseline = None
+        why = "summary_only writes no predictions to check"
+        results += [
+            CheckResult("validity", CheckStatus.NOT_EVALUATED, spec.validity.blocking, why),
+            CheckResult("drift", CheckStatus.NOT_EVALUATED, spec.drift.blocking, why),
+        ]
+    else:
+        baseline = _baseline(store, layout, scored, log)
+        base = baseline.table
+        results.append(
+            validity(
+                current if current is not None else pa.table({}),
+                columns,
+                signature_types=scored.model.output_types if scored.lineage_name else None,
+                classes=_classes(base, columns) if base is not None else None,
+                allow_nulls=spec.validity.allow_nulls,
+                blocking=spec.validity.blocking,
+            )
+            if current is not None
+            else _not_readable("validity", spec.validity.blocking)
+        )
+        results.append(
+            drift(
+                current if current is not None else pa.table({}),
+                base,
+                columns,
+                psi_threshold=spec.drift.psi_threshold,
+                class_share_threshold=spec.drift.class_share_threshold,
+                baseline_name=baseline.name + (f" {baseline.why_none}" if baseline.why_none else ""),
+                blocking=spec.drift.blocking,
+            )
+            if current is not None
+            else _not_readable("drift", spec.drift.blocking)
+        )
+    seconds = time.perf_counter() - started
+    if baseline is None:
+        return CheckReport(tuple(results), seconds=seconds)
+    return CheckReport(tuple(results), baseline.partition or None, baseline.version_id, seconds)
+
+
+def _completeness(scored: ScoredJob, current: pa.Table | None, spec: PredictionChecks) -> CheckResult:
+    blocking = spec.completeness.blocking
+    if scored.lineage_name and current is not None and "input_uri" in current.column_names:
+        expected = {f.uri: (f.rows or 0) if f.ok else 0 for f in scored.files}
+        counted = current.group_by("input_uri").aggregate([("row_index", "count"), ("row_index", "count_distinct")])
+        uris = counted.column("input_uri").to_pylist()
+        rows = dict(zip(uris, counted.column("row_index_count").to_pylist(), strict=True))
+        distinct = dict(zip(uris, counted.column("row_index_count_distinct").to_pylist(), strict=True))
+        twice = {uri: 2 for uri in uris if distinct[uri] < rows[uri]}
+        return completeness(expected, rows, {}, times_seen=twice, blocking=blocking)
+    appearances: Counter[str] = Counter()
+    for record in scored.mini_batches:  # one final record per mini-batch scored, short returns included
+        appearances.update(f.uri for f in record.files)
+    appearances.update(f.uri for f in scored.files if f.reused_from)
+    ok = [f.uri for f in scored.files if f.ok]
+    return files_accounted(ok, appearances, inputs=[f.uri for f in scored.files], blocking=blocking)
+
+
+def _predictions_of(scored: ScoredJob) -> pa.Table | None:
+    """This version's rows as a table: the lineage Parquet, a Parquet output, or text rows parsed."""
+    if scored.summary_only:
+        return None
+    lineage = scored.extra_files.get(scored.lineage_name) if scored.lineage_name else None
+    if lineage is not None and lineage.exists():
+        return pq.read_table(lineage)
+    return read_rows(scored.predictions_path, scored.output_format)
+
+
+def read_rows(path: Path, output_format: str | None) -> pa.Table | None:
+    """A predictions file's rows as columns; ``None`` when they cannot be read as a table."""
+    if not path.exists() or path.stat().st_size == 0:
+        return None
+    try:
+        if output_format == "parquet" or path.suffix.lower() == ".parquet":
+            return pq.read_table(path)
+        # A script's text rows: space-separated values, no header (Azure's append_row form).
+        return pa_csv.read_csv(
+            path,
+            read_options=pa_csv.ReadOptions(autogenerate_column_names=True),
+            parse_options=pa_csv.ParseOptions(delimiter=" "),
+        )
+    except (pa.ArrowInvalid, OSError):
+        return None
+
+
+def _baseline(store: ObjectStore, layout: OutputLayout, scored: ScoredJob, log: logging.Logger) -> Baseline:
+    month = previous_month(layout.partition) if layout.folder is None else None
+    if month is None:
+        return Baseline("", None, None, "(an invoked job's output has no month)")
+    before = OutputLayout(layout.bucket, layout.endpoint, month)
+    try:
+        pointer = read_latest(store, before)
+        if pointer is None:
+            return Baseline(month, None, None, "has no latest version")
+        manifest = load_manifest(store, before, pointer.version_id)
+        uri = manifest.lineage_uri or manifest.output.uri
+        if not uri:
+            return Baseline(month, pointer.version_id, None)
+        bucket, _, key = uri.removeprefix("s3://").partition("/")
+        local = scored.predictions_path.parent.parent / "baseline" / key.rsplit("/", 1)[-1]
+        local.parent.mkdir(parents=True, exist_ok=True)
+        local.write_bytes(store.get_bytes(bucket, key))
+    except (BatchpointError, ValueError) as exc:
+        log.warning(f"drift: could not read the baseline {month}'s latest: {exc}")
+        return Baseline(month, None, None, f"could not be read ({exc})")
+    fmt = "parquet" if manifest.lineage_uri else manifest.output.format
+    table = read_rows(local, fmt)
+    if table is not None:
+        table = table.drop_columns([c for c in (*LINEAGE_COLUMNS, FILE_COLUMN) if c in table.column_names])
+    return Baseline(month, pointer.version_id, table)
+
+
+def previous_month(partition: str) -> str | None:
+    """``YYYY-MM`` of the month before ``partition``; ``None`` when it is not a month."""
+    year, dash, month = partition.partition("-")
+    if not dash or not (year.isdigit() and month.isdigit() and len(year) == 4 and len(month) == 2):
+        return None
+    y, m = int(year), int(month)
+    if not 1 <= m <= 12:
+        return None
+    return f"{y - 1}-12" if m == 1 else f"{y}-{m - 1:02d}"
+
+
+def _classes(baseline: pa.Table, columns: list[str]) -> Mapping[str, set[object]]:
+    """The classes seen in the baseline, per class column (not floating, at most ``MAX_CLASSES`` values)."""
+    seen: dict[str, set[object]] = {}
+    for name in columns:
+        if name not in baseline.column_names or pa.types.is_floating(baseline.column(name).type):
+            continue
+        values = set(pc.unique(baseline.column(name).drop_null()).to_pylist())
+        if len(values) <= MAX_CLASSES:
+            seen[name] = values
+    return seen
+
+
+def _not_readable(name: str, blocking: bool) -> CheckResult:
+    return CheckResult(name, CheckStatus.NOT_EVALUATED, blocking, "the predictions could not be read as columns")
