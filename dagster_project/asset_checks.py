@@ -10,6 +10,7 @@ and its ``status`` metadata.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping
 
 import dagster as dg
@@ -26,17 +27,28 @@ _DESCRIPTIONS = {
 }
 
 
-def check_specs(endpoint: BatchEndpoint, asset: dg.AssetKey) -> list[dg.AssetCheckSpec]:
-    """The three checks of ``endpoint``'s predictions asset, blocking as its ``checks:`` section says."""
+def check_specs(
+    endpoint: BatchEndpoint, asset: dg.AssetKey, partitions: dg.PartitionsDefinition
+) -> list[dg.AssetCheckSpec]:
+    """The three checks of ``endpoint``'s predictions asset, per month, blocking as its ``checks:`` section says."""
     blocking = {
         "completeness": endpoint.checks.completeness.blocking,
         "validity": endpoint.checks.validity.blocking,
         "drift": endpoint.checks.drift.blocking,
     }
-    return [
-        dg.AssetCheckSpec(name, asset=asset, blocking=blocking[name], description=_DESCRIPTIONS[name])
-        for name in CHECKS
-    ]
+    with warnings.catch_warnings():
+        # Partitioned asset checks are a Dagster preview; they are what shows each month's checks.
+        warnings.simplefilter("ignore", dg.PreviewWarning)
+        return [
+            dg.AssetCheckSpec(
+                name,
+                asset=asset,
+                blocking=blocking[name],
+                description=_DESCRIPTIONS[name],
+                partitions_def=partitions,
+            )
+            for name in CHECKS
+        ]
 
 
 def check_results(report: CheckReport | None, asset: dg.AssetKey) -> list[dg.AssetCheckResult]:

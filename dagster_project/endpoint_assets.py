@@ -68,7 +68,7 @@ def build_endpoint_definitions(endpoint: BatchEndpoint, platform: Platform) -> E
         ),
         kinds={"mlflow", "s3"},
         tags={"batchpoint/endpoint": name},
-        check_specs=check_specs(endpoint, predictions_key(name)),
+        check_specs=check_specs(endpoint, predictions_key(name), partitions),
     )
     # The bare MaterializeResult: Dagster reads the annotation at run time, and for an asset with
     # check specs (several outputs) only that form tells it the result is not a tuple of outputs.

@@ -65,13 +65,16 @@ def drift(
     psi_threshold: float = 0.2,
     class_share_threshold: float = 0.1,
     baseline_name: str = "the previous month's latest",
+    missing: str | None = None,
     blocking: bool = False,
 ) -> CheckResult:
-    """How far this version's predictions moved from ``baseline``'s; not evaluated without one."""
+    """How far this version's predictions moved from ``baseline``'s; not evaluated without one.
+
+    ``missing`` says why there is no baseline (default: ``baseline_name`` does not exist yet).
+    """
     if baseline is None or baseline.num_rows == 0:
-        return CheckResult(
-            NAME, CheckStatus.NOT_EVALUATED, blocking, f"no baseline: {baseline_name} does not exist yet", {}
-        )
+        why = missing or f"{baseline_name} does not exist yet"
+        return CheckResult(NAME, CheckStatus.NOT_EVALUATED, blocking, f"no baseline: {why}", {})
     per_column: dict[str, dict[str, Figure]] = {}
     moved: list[str] = []
     for name in columns:

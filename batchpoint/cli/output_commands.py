@@ -7,6 +7,7 @@ from typing import Any
 import click
 
 from batchpoint.cli.api_command import api_command, as_data, client, emit, people_output_options
+from batchpoint.outputs.job_logs import check_lines
 from batchpoint.outputs.manifest import Manifest
 from batchpoint.outputs.version_views import summarize
 
@@ -31,8 +32,10 @@ def _where(func: Any) -> Any:
 def output() -> None:
     """List, inspect, roll back and prune the output versions of an endpoint's month.
 
-    Every run of a month writes a new version; `latest` is the one readers get. Rolling back moves
-    `latest` to another Completed version; pruning deletes old versions, never the latest one.
+    Every run of a month writes a new version; `latest` is the one readers get. A version whose
+    blocking check failed is Failed-check: written, but `latest` stayed. Rolling back moves
+    `latest` to another Completed (or, deliberately, Failed-check) version; pruning deletes old
+    versions, never the latest one.
     """
 
 
@@ -80,7 +83,8 @@ def versions(endpoint: str, partition: str, output: str, query: str | None) -> N
 def show(endpoint: str, partition: str, version: str | None, output: str, query: str | None) -> None:
     """Show one version (default: the latest).
 
-    A summary as a table; the whole manifest with -o json.
+    A summary as a table, with what each check of the version found (completeness, validity,
+    drift); the whole manifest with -o json.
     """
     answer = client(output).outputs.get_version(endpoint, partition, version)  # the manifest plus is_latest
     if output == "json" or query:
@@ -90,7 +94,16 @@ def show(endpoint: str, partition: str, version: str | None, output: str, query:
     version_id = manifest.version_id or version or ""
     shown = summarize(manifest, version_id, is_latest=bool(answer.get("is_latest"))).to_dict()
     shown.update(error=manifest.error, logs=dict(manifest.logs))
+    report = manifest.checks
+    if report is not None:
+        shown["checks"] = ", ".join(f"{r.name} {r.status.value.replace('_', ' ')}" for r in report.results)
     emit(shown, output)
+    if report is not None and output == "table":
+        click.echo("\nchecks (blocking ones keep latest where it is when they fail):")
+        for line in check_lines(report):
+            click.echo(f"  {line}")
+        if report.baseline_version:
+            click.echo(f"  drift baseline: {report.baseline_partition}'s latest, {report.baseline_version}")
 
 
 @output.command("rollback", epilog=_epilog)

@@ -55,6 +55,7 @@ class Baseline:
     table: pa.Table | None
     """Its prediction columns; ``None`` when there is no such version or its rows cannot be read."""
     why_none: str = ""
+    """Why there is no table to compare with, as the end of "no baseline: ..."."""
 
     @property
     def name(self) -> str:
@@ -101,7 +102,8 @@ def check_version(
                 columns,
                 psi_threshold=spec.drift.psi_threshold,
                 class_share_threshold=spec.drift.class_share_threshold,
-                baseline_name=baseline.name + (f" {baseline.why_none}" if baseline.why_none else ""),
+                baseline_name=baseline.name,
+                missing=baseline.why_none or None,
                 blocking=spec.drift.blocking,
             )
             if current is not None
@@ -161,27 +163,28 @@ def read_rows(path: Path, output_format: str | None) -> pa.Table | None:
 def _baseline(store: ObjectStore, layout: OutputLayout, scored: ScoredJob, log: logging.Logger) -> Baseline:
     month = previous_month(layout.partition) if layout.folder is None else None
     if month is None:
-        return Baseline("", None, None, "(an invoked job's output has no month)")
+        return Baseline("", None, None, "an invoked job's output has no previous month")
     before = OutputLayout(layout.bucket, layout.endpoint, month)
     try:
         pointer = read_latest(store, before)
         if pointer is None:
-            return Baseline(month, None, None, "has no latest version")
+            return Baseline(month, None, None, f"the previous month ({month}) has no latest version yet")
         manifest = load_manifest(store, before, pointer.version_id)
         uri = manifest.lineage_uri or manifest.output.uri
         if not uri:
-            return Baseline(month, pointer.version_id, None)
+            return Baseline(month, pointer.version_id, None, f"{month}'s latest wrote no predictions")
         bucket, _, key = uri.removeprefix("s3://").partition("/")
         local = scored.predictions_path.parent.parent / "baseline" / key.rsplit("/", 1)[-1]
         local.parent.mkdir(parents=True, exist_ok=True)
         local.write_bytes(store.get_bytes(bucket, key))
     except (BatchpointError, ValueError) as exc:
         log.warning(f"drift: could not read the baseline {month}'s latest: {exc}")
-        return Baseline(month, None, None, f"could not be read ({exc})")
+        return Baseline(month, None, None, f"{month}'s latest could not be read ({exc})")
     fmt = "parquet" if manifest.lineage_uri else manifest.output.format
     table = read_rows(local, fmt)
-    if table is not None:
-        table = table.drop_columns([c for c in (*LINEAGE_COLUMNS, FILE_COLUMN) if c in table.column_names])
+    if table is None:
+        return Baseline(month, pointer.version_id, None, f"{month}'s latest rows cannot be read as columns")
+    table = table.drop_columns([c for c in (*LINEAGE_COLUMNS, FILE_COLUMN) if c in table.column_names])
     return Baseline(month, pointer.version_id, table)
 
 

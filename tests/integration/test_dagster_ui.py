@@ -52,10 +52,12 @@ def test_the_asset_pages_show_the_scored_partition_and_its_landing_observation(s
 
     ARTIFACTS.mkdir(exist_ok=True)
     screenshot, landing_screenshot = ARTIFACTS / "dagster-asset.png", ARTIFACTS / "dagster-landing.png"
+    checks_screenshot = ARTIFACTS / "dagster-checks.png"
     key = name.replace("-", "_")
     url = f"{stack.dagster_url}/assets/{key}/predictions?view=partitions&partition={MONTH}"
     landing_path = "/".join(landing_key(BatchEndpoint.parse(_endpoint_spec(name))).path)
     landing_url = f"{stack.dagster_url}/assets/{landing_path}?view=events&partition={MONTH}"
+    checks_url = f"{stack.dagster_url}/assets/{key}/predictions?view=checks"
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True)
         try:
@@ -76,6 +78,13 @@ def test_the_asset_pages_show_the_scored_partition_and_its_landing_observation(s
             expect(page.get_by_text("observed", exact=False).first).to_be_visible(timeout=90_000)
             page.screenshot(path=str(landing_screenshot), full_page=True)
             landing_text = page.inner_text("body")
+            # The asset's checks tab: the month's three checks, drift saying it has no baseline.
+            page.goto(checks_url)
+            expect(page.get_by_text("completeness", exact=True).first).to_be_visible(timeout=90_000)
+            page.get_by_text("drift", exact=True).first.click()
+            expect(page.get_by_text("no baseline", exact=False).first).to_be_visible(timeout=90_000)
+            page.screenshot(path=str(checks_screenshot), full_page=True)
+            checks_text = page.inner_text("body")
         finally:
             browser.close()
     print(f"screenshots: {screenshot} ({url}), {landing_screenshot} ({landing_url})")
@@ -93,6 +102,10 @@ def test_the_asset_pages_show_the_scored_partition_and_its_landing_observation(s
         assert re.search(rf"(?m)^{label}\s+{re.escape(value)}$", text), f"{label} {value} not on {url} ({screenshot})"
     assert re.search(rf"Partition\s+{MONTH}\s+observed", landing_text), landing_screenshot
     assert re.search(rf"(?m)^uri\s+s3://landing/{name}/{MONTH}/$", landing_text), landing_screenshot
+    for check in ("completeness", "validity", "drift"):
+        assert check in checks_text, checks_screenshot
+    assert "no baseline" in checks_text, checks_screenshot
+    assert [c["status"] for c in manifest["checks"]["results"]] == ["passed", "passed", "not_evaluated"]
 
 
 def _endpoint_spec(name: str) -> dict[str, Any]:

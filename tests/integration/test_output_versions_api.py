@@ -33,6 +33,22 @@ PARTITION = "2026-05"
 V1, V2, V3, V4 = (f"2026050{i}T101500.000Z-job{i}" for i in range(1, 5))
 
 
+CHECKS = {
+    "results": [
+        {
+            "name": "completeness",
+            "status": "passed",
+            "blocking": True,
+            "summary": "all 3 files once, 12 rows as expected",
+        },
+        {"name": "drift", "status": "failed", "blocking": False, "summary": "'prediction' PSI 0.412 (threshold 0.2)"},
+    ],
+    "baseline": {"partition": "2026-04", "version_id": "20260401T101500.000Z-job0"},
+    "blocked": False,
+    "seconds": 0.05,
+}
+
+
 def _manifest(layout: OutputLayout, version_id: str, status: str, **extra: Any) -> dict[str, Any]:
     return {
         "format": 2,
@@ -69,7 +85,7 @@ def api(
     for version_id, status, extra, latest in (
         (V1, "Completed", {}, True),
         (V2, "Failed", {}, False),
-        (V3, "Completed", {}, True),
+        (V3, "Completed", {"checks": CHECKS}, True),
         (V4, "Completed", {"promoted": False}, False),
     ):
         publish_version(
@@ -116,6 +132,15 @@ def test_list_show_rollback_prune_through_the_cli(api: tuple[Workspace, OutputLa
 
     shown = json.loads(bp("show", *where, "-o", "json").stdout)
     assert (shown["version_id"], shown["is_latest"], shown["totals"]["rows"]) == (V3, True, 12)
+    assert shown["checks"]["baseline"] == CHECKS["baseline"]
+    assert [(c["name"], c["status"]) for c in shown["checks"]["results"]] == [
+        ("completeness", "passed"),
+        ("drift", "failed"),
+    ]
+    checked = bp("show", *where, "-o", "table").stdout
+    assert "completeness: passed (blocking): all 3 files once, 12 rows as expected" in checked
+    assert "drift: failed: 'prediction' PSI 0.412 (threshold 0.2)" in checked
+    assert "drift baseline: 2026-04's latest, 20260401T101500.000Z-job0" in checked
     failed = bp("show", *where, "--version", V2, "-o", "table").stdout
     assert "Failed" in failed and "more than error_threshold" in failed
 
