@@ -106,6 +106,9 @@ def check_metadata(report: CheckReport | None) -> dict[str, dg.MetadataValue]:
     drift = report.by_name("drift")
     if drift is not None and drift.per_column:
         metadata["drift_per_column"] = dg.MetadataValue.md(per_column_table(drift.per_column))
+    for name, uri in report.pictures.items():
+        # Stored beside the version (SVG): Dagster's metadata links it; the sparklines above are inline.
+        metadata[f"histogram {name}"] = dg.MetadataValue.path(uri)
     if report.baseline_version:
         metadata["drift_baseline"] = dg.MetadataValue.text(f"{report.baseline_partition} {report.baseline_version}")
     return metadata

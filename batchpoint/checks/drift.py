@@ -9,6 +9,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from batchpoint.checks.histograms import shared_edges, shares, sparkline
 from batchpoint.checks.results import CheckResult, CheckStatus, Figure
 
 NAME = "drift"
@@ -51,7 +52,7 @@ def _is_classes(current: pa.ChunkedArray, baseline: pa.ChunkedArray) -> bool:
     return distinct <= MAX_CLASSES
 
 
-def _numbers(column: pa.ChunkedArray) -> np.ndarray:
+def numbers(column: pa.ChunkedArray) -> np.ndarray:
     values: np.ndarray = column.drop_null().to_numpy(zero_copy_only=False).astype("float64")
     kept: np.ndarray = values[~np.isnan(values)]
     return kept
@@ -97,14 +98,19 @@ def drift(
                     f"{name!r} class shares moved by up to {change:.1%} (threshold {class_share_threshold:.0%})"
                 )
             continue
-        a, b = _numbers(now), _numbers(before)
+        a, b = numbers(now), numbers(before)
         if a.size == 0 or b.size == 0:
             continue
         index = psi(a, b)
+        edges = shared_edges(a, b)
+        now_shares, before_shares = shares(a, edges), shares(b, edges)
+        top = float(max(now_shares.max(initial=0.0), before_shares.max(initial=0.0)))
         per_column[name] = {
             "psi": round(index, 6),
             "mean": round(float(a.mean()), 6),
             "baseline_mean": round(float(b.mean()), 6),
+            "histogram": sparkline(now_shares, top),
+            "baseline_histogram": sparkline(before_shares, top),
         }
         if index > psi_threshold or math.isnan(index):
             moved.append(f"{name!r} PSI {index:.3f} (threshold {psi_threshold})")

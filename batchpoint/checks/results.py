@@ -72,6 +72,8 @@ class CheckReport:
     baseline_partition: str | None = None
     baseline_version: str | None = None
     seconds: float = 0.0
+    pictures: Mapping[str, str] = field(default_factory=dict)
+    """Each picture's URI by what it shows (``drift[<column>]``: the histograms, SVG)."""
 
     @property
     def blocked_by(self) -> list[CheckResult]:
@@ -93,6 +95,7 @@ class CheckReport:
             "baseline": {"partition": self.baseline_partition, "version_id": self.baseline_version},
             "blocked": bool(self.blocked_by),
             "seconds": round(self.seconds, 3),
+            "pictures": dict(self.pictures),
         }
 
     @classmethod
@@ -104,4 +107,5 @@ class CheckReport:
             baseline_partition=baseline.get("partition"),
             baseline_version=baseline.get("version_id"),
             seconds=float(data.get("seconds") or 0.0),
+            pictures={str(k): str(v) for k, v in (data.get("pictures") or {}).items()},
         )

@@ -7,6 +7,7 @@ honest; ``latest`` moves only for a Completed job that promotes its version.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -23,7 +24,7 @@ from batchpoint.outputs.manifest_sections import DeploymentSection, MiniBatchSec
 from batchpoint.outputs.publishing import publish_version
 from batchpoint.outputs.retention import apply_retention
 from batchpoint.outputs.scored_job import ScoredJob
-from batchpoint.outputs.version_checks import check_version
+from batchpoint.outputs.version_checks import check_version, drift_pictures
 from batchpoint.outputs.versions import read_latest
 from batchpoint.specs.job import JobStatus
 from batchpoint.specs.prediction_checks import PredictionChecks
@@ -66,9 +67,18 @@ def publish_job(
     to prune is only a warning.
     """
     version_id, status, error = scored.version_id, scored.status, scored.error
+    extra = dict(scored.extra_files)
     report = None
     if checks is not None and status is JobStatus.COMPLETED:
         report = check_version(store, layout, scored, checks, log)
+        pictures = drift_pictures(scored, report, scored.predictions_path.parent.parent / "pictures")
+        extra.update(pictures)
+        report = dataclasses.replace(
+            report,
+            pictures={
+                f"drift[{Path(n).stem.removeprefix('drift-')}]": layout.uri(layout.key(version_id, n)) for n in pictures
+            },
+        )
         for line in check_lines(report):
             log.info(f"check {line}")
         if report.blocked_by:
@@ -76,7 +86,6 @@ def publish_job(
     note = latest_note(store, layout, version_id, error, promote, checked=status is JobStatus.FAILED_CHECK)
     logs = job_logs(scored, note, status=status, checks=report)
     worker_logs = worker_logs_in(scored.worker_log_dir)
-    extra = dict(scored.extra_files)
     finished = datetime.now(UTC)
     timings = TimingsSection.of(
         scored.started_at, finished, scored.worker_startup_seconds, scored.scoring_seconds, scored.rows

@@ -31,7 +31,9 @@ import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
 from batchpoint.checks.completeness import completeness, files_accounted
-from batchpoint.checks.drift import MAX_CLASSES, drift
+from batchpoint.checks.drift import MAX_CLASSES, drift, numbers
+from batchpoint.checks.drift import NAME as DRIFT
+from batchpoint.checks.histograms import histogram_svg
 from batchpoint.checks.results import CheckReport, CheckResult, CheckStatus
 from batchpoint.checks.validity import validity
 from batchpoint.errors import BatchpointError
@@ -115,6 +117,35 @@ def check_version(
     return CheckReport(tuple(results), baseline.partition or None, baseline.version_id, seconds)
 
 
+def drift_pictures(scored: ScoredJob, report: CheckReport, into: Path) -> dict[str, Path]:
+    """One SVG per numeric column drift measured (this month's histogram over the baseline's), by name in the version.
+
+    Written under ``into``; read from the files the checks read (the baseline's copy is still local).
+    """
+    drift = report.by_name(DRIFT)
+    if drift is None or report.baseline_version is None or not drift.per_column:
+        return {}
+    current, baseline = _predictions_of(scored), _local_baseline(scored)
+    if current is None or baseline is None:
+        return {}
+    pictures: dict[str, Path] = {}
+    for column, figures in drift.per_column.items():
+        if "psi" not in figures or column not in baseline.column_names:
+            continue
+        a, b = numbers(current.column(column)), numbers(baseline.column(column))
+        labels = (scored.partition, f"{report.baseline_partition}'s latest")
+        name = f"checks/drift-{_safe(column)}.svg"
+        path = into / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(histogram_svg(column, a, b, labels))
+        pictures[name] = path
+    return pictures
+
+
+def _safe(column: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_" else "_" for c in column)[:60] or "column"
+
+
 def _completeness(scored: ScoredJob, current: pa.Table | None, spec: PredictionChecks) -> CheckResult:
     blocking = spec.completeness.blocking
     if scored.lineage_name and current is not None and "input_uri" in current.column_names:
@@ -174,7 +205,7 @@ def _baseline(store: ObjectStore, layout: OutputLayout, scored: ScoredJob, log: 
         if not uri:
             return Baseline(month, pointer.version_id, None, f"{month}'s latest wrote no predictions")
         bucket, _, key = uri.removeprefix("s3://").partition("/")
-        local = scored.predictions_path.parent.parent / "baseline" / key.rsplit("/", 1)[-1]
+        local = _baseline_dir(scored) / key.rsplit("/", 1)[-1]
         local.parent.mkdir(parents=True, exist_ok=True)
         local.write_bytes(store.get_bytes(bucket, key))
     except (BatchpointError, ValueError) as exc:
@@ -186,6 +217,19 @@ def _baseline(store: ObjectStore, layout: OutputLayout, scored: ScoredJob, log: 
         return Baseline(month, pointer.version_id, None, f"{month}'s latest rows cannot be read as columns")
     table = table.drop_columns([c for c in (*LINEAGE_COLUMNS, FILE_COLUMN) if c in table.column_names])
     return Baseline(month, pointer.version_id, table)
+
+
+def _baseline_dir(scored: ScoredJob) -> Path:
+    return scored.predictions_path.parent.parent / "baseline"
+
+
+def _local_baseline(scored: ScoredJob) -> pa.Table | None:
+    """The baseline's rows the checks downloaded, read again (its one file in the baseline folder)."""
+    found = sorted(_baseline_dir(scored).glob("*"))
+    if not found:
+        return None
+    table = read_rows(found[0], "parquet" if found[0].suffix == ".parquet" else "rows")
+    return table
 
 
 def previous_month(partition: str) -> str | None:

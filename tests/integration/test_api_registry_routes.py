@@ -78,7 +78,7 @@ def test_deleting_an_unknown_entity_is_404(client: httpx.Client) -> None:
     ("path", "body", "field", "expected"),
     [
         ("/v1/batch-endpoints/1bad", {**ENDPOINT, "name": "1bad"}, "name", "starting with a letter"),
-        ("/v1/batch-endpoints/sales-forecast", {**ENDPOINT, "colour": "red"}, "colour", "one of: data_arrival"),
+        ("/v1/batch-endpoints/sales-forecast", {**ENDPOINT, "colour": "red"}, "colour", "one of: checks, data_arrival"),
         ("/v1/batch-endpoints/other-name", ENDPOINT, "name", "the same value in both"),
         (
             "/v1/batch-endpoints/sales-forecast",

@@ -149,6 +149,14 @@ def test_a_first_month_says_no_baseline_and_a_shifted_month_trips_drift(
     assert tripped is not None and tripped.status is CheckStatus.FAILED
     assert float(tripped.per_column["prediction"]["psi"]) > 1.0
     assert "'prediction' PSI" in tripped.summary
+    histogram, before = (
+        tripped.per_column["prediction"]["histogram"],
+        tripped.per_column["prediction"]["baseline_histogram"],
+    )
+    assert len(str(histogram)) == len(str(before)) == 20 and histogram != before
+    picture = moved.manifest.checks.pictures["drift[prediction]"] if moved.manifest.checks else ""
+    svg = store.get_bytes(*picture.removeprefix("s3://").split("/", 1)).decode()
+    assert svg.startswith("<svg") and "prediction: 2026-12 (filled) against 2026-11&#x27;s latest (outlined)" in svg
     assert moved.status == "Completed" and moved.latest_moved  # drift does not block by default
 
     # An endpoint that makes drift blocking keeps latest where it is; the version is still written.
