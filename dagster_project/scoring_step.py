@@ -171,6 +171,7 @@ def _score(
         keep_versions=endpoint.outputs.keep_versions,
         relist=listed,  # files landing while the run scores join it (scoring/late_files.py)
         checks=endpoint.checks,
+        compare=choices.compare,
     )
     return list(result.inputs), model, result
 

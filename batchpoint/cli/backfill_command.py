@@ -123,6 +123,11 @@ def _follow(poller: BackfillPoller, poll_interval: float, say: Callable[[str], N
         time.sleep(poll_interval)
 
 
+def follow_quietly(poller: BackfillPoller, poll_interval: float, say: Callable[[str], None] | None) -> Backfill:
+    """``_follow``, saying nothing when ``say`` is ``None`` (a script reads stdout)."""
+    return _follow(poller, poll_interval, say=say or _quiet)
+
+
 def _quiet(line: str) -> None:
     del line  # -o json/tsv: the final document is the whole output
 

@@ -9,6 +9,7 @@ import click
 
 from batchpoint.cli.asset_commands import compute, data, environment
 from batchpoint.cli.backfill_command import backfill
+from batchpoint.cli.compare_command import compare
 from batchpoint.cli.demo_command import demo
 from batchpoint.cli.deployment_commands import batch_deployment
 from batchpoint.cli.endpoint_commands import batch_endpoint
@@ -35,6 +36,7 @@ main.add_command(demo)
 main.add_command(model)
 main.add_command(batch_endpoint)
 batch_endpoint.add_command(backfill)
+batch_endpoint.add_command(compare)
 main.add_command(batch_deployment)
 main.add_command(job)
 main.add_command(environment)

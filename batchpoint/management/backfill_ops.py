@@ -66,6 +66,7 @@ class BackfillOperations:
         deployment_name: str | None = None,
         failed_only: bool = False,
         promote: bool | None = None,
+        compare: bool = False,
     ) -> BackfillInfo:
         """Launch a backfill of ``from_month``..``to_month`` (``YYYY-MM``, both included); it runs in Dagster.
 
@@ -74,7 +75,8 @@ class BackfillOperations:
         ``failed_only`` keeps the months whose newest version failed or tolerated failed items and
         re-scores only their failed files. Raises ``NotFoundError`` for an unknown endpoint,
         ``SpecError`` naming ``from``/``to``/``deployment_name``, ``ConflictError`` when there is
-        nothing to re-score, ``StackError`` when Dagster is down or refuses.
+        nothing to re-score, ``StackError`` when Dagster is down or refuses. ``compare`` diffs each
+        month's new version against its ``latest`` (``batch-endpoint compare``).
         """
         spec = self._b.registry.get_endpoint(endpoint)
         months = months_in_range(spec, from_month, to_month)
@@ -85,9 +87,12 @@ class BackfillOperations:
             promote = deployment == spec.defaults.deployment_name
         path = predictions_asset_path(endpoint)
         self._ensure_asset(path, endpoint)
-        tags = scoring_tags(endpoint=endpoint, deployment=deployment, promote=promote, failed_only=failed_only)
+        tags = scoring_tags(
+            endpoint=endpoint, deployment=deployment, promote=promote, failed_only=failed_only, compare=compare
+        )
         span = months[0] if len(months) == 1 else f"{months[0]}..{months[-1]}"
-        title = f"{endpoint} {span} with {deployment}{' (failed files)' if failed_only else ''}"
+        kind = " (failed files)" if failed_only else " (compared with latest)" if compare else ""
+        title = f"{endpoint} {span} with {deployment}{kind}"
         backfill_id = launch_asset_backfill(self._b.dagster, path, months, tags=tags, title=title)
         return BackfillInfo(
             id=backfill_id,

@@ -6,6 +6,8 @@ Tags a scoring run of a predictions partition may carry (``docs/backfills-and-ve
 - ``batchpoint/promote``: ``"true"`` | ``"false"``, whether a Completed run moves ``latest``;
 - ``batchpoint/rescore``: ``"failed-files"`` to re-score only the files that failed in the
   partition's newest version, ``"all"`` to re-score every file (no reuse of ``latest``'s rows);
+- ``batchpoint/compare``: ``"latest"`` to diff the new version against the month's ``latest``
+  (``batch-endpoint compare``, a challenger's month);
 - ``dagster/backfill``: set by Dagster on every run of a backfill.
 
 ``run_choices`` reads them back for the scoring step, which hands over ``context.run.tags``. A
@@ -30,6 +32,8 @@ DEPLOYMENT_TAG = "batchpoint/deployment"
 PROMOTE_TAG = "batchpoint/promote"
 RESCORE_TAG = "batchpoint/rescore"
 ENDPOINT_TAG = "batchpoint/endpoint"
+COMPARE_TAG = "batchpoint/compare"
+COMPARE_LATEST = "latest"
 BACKFILL_ID_TAG = "dagster/backfill"
 PARTITION_TAG = "dagster/partition"
 
@@ -56,11 +60,15 @@ def scoring_job_name(endpoint_name: str) -> str:
     return f"score_{dagster_name(endpoint_name)}"
 
 
-def scoring_tags(*, endpoint: str, deployment: str, promote: bool, failed_only: bool) -> dict[str, str]:
+def scoring_tags(
+    *, endpoint: str, deployment: str, promote: bool, failed_only: bool, compare: bool = False
+) -> dict[str, str]:
     """The tags of a run (or of every run of a backfill) that scores with ``deployment``."""
     tags = {ENDPOINT_TAG: endpoint, DEPLOYMENT_TAG: deployment, PROMOTE_TAG: "true" if promote else "false"}
     if failed_only:
         tags[RESCORE_TAG] = RESCORE_FAILED_FILES
+    if compare:
+        tags[COMPARE_TAG] = COMPARE_LATEST
     return tags
 
 
@@ -100,6 +108,8 @@ class RunChoices:
     backfill_id: str | None
     rescore_all: bool = False
     """Re-score every file, reusing no earlier version's rows (``batchpoint/rescore: all``)."""
+    compare: bool = False
+    """Diff the new version against the month's ``latest`` (``batchpoint/compare: latest``)."""
 
 
 def run_choices(
@@ -131,4 +141,5 @@ def run_choices(
         rescore_failed_files=rescore == "failed-files",
         backfill_id=tags.get(BACKFILL_ID_TAG) or None,
         rescore_all=rescore == "all",
+        compare=(tags.get(COMPARE_TAG) or "").strip() == COMPARE_LATEST,
     )

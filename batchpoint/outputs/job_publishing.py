@@ -16,6 +16,7 @@ from pathlib import Path
 
 from batchpoint.checks.results import CheckReport
 from batchpoint.errors import BatchpointError
+from batchpoint.outputs.challenger_report import challenger_report
 from batchpoint.outputs.job_logs import check_lines, job_error_text, job_result_text
 from batchpoint.outputs.layout import JOB_ERROR_LOG, JOB_PROGRESS_LOG, JOB_RESULT_LOG, OutputLayout
 from batchpoint.outputs.manifest import Manifest, build_manifest
@@ -58,13 +59,15 @@ def publish_job(
     keep_versions: int | None,
     log: logging.Logger,
     checks: PredictionChecks | None = None,
+    compare: bool = False,
 ) -> PublishedJob:
     """Write ``scored`` as its version (see the module docstring); prune to ``keep_versions`` after.
 
     ``checks``: the endpoint's checks, evaluated on a Completed job before anything is uploaded
     (``version_checks.py``); a failed blocking one makes the job ``Failed-check``: its version is
     written, ``latest`` stays. Raises ``StorageError`` when the version cannot be written; a failure
-    to prune is only a warning.
+    to prune is only a warning. ``compare``: diff the version against the month's ``latest`` into
+    ``compare/report.*`` and the manifest's ``compare`` (``challenger_report.py``).
     """
     version_id, status, error = scored.version_id, scored.status, scored.error
     extra = dict(scored.extra_files)
@@ -83,6 +86,12 @@ def publish_job(
             log.info(f"check {line}")
         if report.blocked_by:
             status, error = JobStatus.FAILED_CHECK, report.blocking_note()
+    compared = None
+    if compare and status in (JobStatus.COMPLETED, JobStatus.FAILED_CHECK):
+        compared, files = challenger_report(
+            store, layout, scored, scored.predictions_path.parent.parent / "compare", log
+        )
+        extra.update(files)
     note = latest_note(store, layout, version_id, error, promote, checked=status is JobStatus.FAILED_CHECK)
     logs = job_logs(scored, note, status=status, checks=report)
     worker_logs = worker_logs_in(scored.worker_log_dir)
@@ -123,6 +132,7 @@ def publish_job(
         workers=scored.workers,
         reuse_index=scored.reuse_index,
         checks=report,
+        compare=compared,
     )
     moved = publish_version(
         store,

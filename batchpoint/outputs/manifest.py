@@ -71,6 +71,8 @@ class Manifest:
     """What a later run may reuse of this version (``None``: nothing, e.g. an older manifest)."""
     checks: CheckReport | None = None
     """The checks evaluated before publishing (``outputs/version_checks.py``); ``None``: none ran."""
+    compare: Mapping[str, Any] | None = None
+    """A compare run's diff against the month's latest (``outputs/challenger_report.py``)."""
     stage: str | None = None
     format: int = MANIFEST_FORMAT
 
@@ -115,6 +117,7 @@ class Manifest:
             | ({"workers": self.workers.to_dict()} if self.workers is not None else {})
             | ({"reuse_index": self.reuse_index.to_dict()} if self.reuse_index is not None else {})
             | ({"checks": self.checks.to_dict()} if self.checks is not None else {})
+            | ({"compare": dict(self.compare)} if self.compare is not None else {})
         )
 
     @classmethod
@@ -147,6 +150,7 @@ class Manifest:
             workers=WorkersSection.from_dict(workers) if workers is not None else None,
             reuse_index=ReuseIndex.from_dict(reuse_index) if reuse_index is not None else None,
             checks=CheckReport.from_dict(checks) if checks is not None else None,
+            compare=section(data, "compare"),
             stage=text(data, "stage"),
             format=integer(data, "format") or _FIRST_FORMAT,
         )
@@ -182,6 +186,7 @@ def build_manifest(
     workers: WorkersSection | None = None,
     reuse_index: ReuseIndex | None = None,
     checks: CheckReport | None = None,
+    compare: Mapping[str, Any] | None = None,
 ) -> Manifest:
     """The manifest of a scored job; ``plan`` is of every input (reused ones included).
 
@@ -232,6 +237,7 @@ def build_manifest(
         workers=workers,
         reuse_index=reuse_index,
         checks=checks,
+        compare=compare,
     )
 
 

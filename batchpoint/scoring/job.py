@@ -88,6 +88,7 @@ def run_scoring_job(
     hosts: HostFactory | None = None,
     relist: Callable[[], Sequence[ObjectInfo]] | None = None,
     checks: PredictionChecks | None = None,
+    compare: bool = False,
 ) -> JobResult:
     """Score ``inputs`` with ``runtime`` and write them as a new version in ``layout``.
 
@@ -105,6 +106,7 @@ def run_scoring_job(
     plan is scored join the job (``scoring/late_files.py``); ``JobResult.inputs`` has them all.
     ``checks`` (the endpoint's; the defaults when not given) are evaluated on a Completed job before
     it is published: a failed blocking one makes it ``Failed-check`` and keeps ``latest``.
+    ``compare`` diffs the version against the month's ``latest`` (``outputs/challenger_report.py``).
     Raises ``ScoringError`` when there is nothing to score, ``StorageError`` when the version cannot
     be written.
 
@@ -140,6 +142,7 @@ def run_scoring_job(
             keep_versions=keep_versions,
             log=log,
             checks=checks if checks is not None else PredictionChecks(),
+            compare=compare,
         )
     finally:
         shutil.rmtree(work, ignore_errors=True)

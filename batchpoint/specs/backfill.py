@@ -28,6 +28,10 @@ class BackfillRequest(Spec):
         default=None,
         description="move `latest` to the new versions; default: only with the endpoint's default deployment",
     )
+    compare: bool = Field(
+        default=False,
+        description="diff each month's new version against its latest, row by row (a challenger's report)",
+    )
 
 
 class MonthStatus(StrEnum):

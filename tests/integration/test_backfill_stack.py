@@ -178,3 +178,23 @@ def test_backfill_rescores_months_and_a_challenger_promotes_only_when_asked(land
     assert (rescored["status"], rescored["totals"]["files"], rescored["totals"]["failed_files"]) == ("Completed", 3, 1)
     rescored_latest = landed.latest(MONTHS[2])
     assert rescored_latest is not None and rescored_latest.job_id == rescore_run
+
+
+def test_compare_scores_a_month_with_a_challenger_and_diffs_it_against_latest(landed: Landed, tmp_path: Path) -> None:
+    month = MONTHS[0]
+    before = landed.latest(month)
+    env = {"BATCHPOINT_API_URL": landed.url, "BATCHPOINT_API_TOKEN": landed.token, "HOME": str(tmp_path)}
+    args = ["batch-endpoint", "compare", "-n", landed.name, "-d", "green", "-p", month]
+
+    shown = CliRunner().invoke(main, args, env=env)
+
+    assert shown.exit_code == 0, shown.output
+    assert f"Comparing green with {landed.name}'s latest of {month}" in shown.stdout
+    assert "(only in latest: 0, only in the challenger: 0)" in shown.stdout
+    assert "prediction: mean |diff| 0, max |diff| 0" in shown.stdout  # the same model in both deployments
+    assert landed.latest(month) == before, "compare moved latest"
+    with MLClient(endpoint=landed.url, token=landed.token) as ml_client:
+        version = ml_client.outputs.list_versions(landed.name, month)[0]
+        report = ml_client.batch_endpoints.compare_report(landed.name, month, version.version_id)
+    assert report["champion_version"] == before.version_id if before else False
+    assert report["rows_compared"] > 0 and report["top_rows"] == []

@@ -17,6 +17,8 @@ import pandas as pd
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
+from mlflow.models import infer_signature
+from sklearn.linear_model import LinearRegression
 
 from batchpoint.checks.results import CheckStatus
 from batchpoint.config import Settings
@@ -81,6 +83,7 @@ def _score(
     *,
     checks: PredictionChecks | None = None,
     reuse: str | None = None,
+    compare: bool = False,
 ) -> JobResult:
     model = resolve_model(parse_model_ref(model_uri), settings)
     spec = deployment(model_uri, -1)
@@ -96,6 +99,8 @@ def _score(
         log=logging.getLogger("test.checks"),
         reuse=reuse,  # type: ignore[arg-type]
         checks=checks,
+        promote=not compare,
+        compare=compare,
     )
 
 
@@ -231,3 +236,46 @@ def test_a_file_missing_from_the_output_fails_completeness_and_keeps_latest(
     # Moving latest to it is still a person's decision.
     pointer = rollback(store, OutputLayout(settings.output_bucket, ENDPOINT, "2026-11"), second.version_id)
     assert pointer.version_id == second.version_id == _latest(store, settings, "2026-11")
+
+
+@pytest.fixture(scope="module")
+def retrained(settings: Settings) -> str:
+    """The regressor of ``registered`` trained on a target 10 higher: every prediction moves by 10."""
+    train = features(200, seed=1)
+    target = 3 * train["price"] - 2 * train["units"] + 15
+    mlflow.set_experiment("bp-checks-retrained")
+    model = LinearRegression().fit(train[["price", "units"]], target)
+    signature = infer_signature(train[["price", "units"]], model.predict(train[["price", "units"]]))
+    with mlflow.start_run():
+        mlflow.sklearn.log_model(model, name="model", signature=signature, registered_model_name="bp-test-retrained")
+    versions = mlflow.MlflowClient().search_model_versions("name = 'bp-test-retrained'")
+    return f"models:/bp-test-retrained/{max(int(v.version) for v in versions)}"
+
+
+def test_compare_reports_full_agreement_for_the_same_model_and_the_shift_of_a_retrained_one(
+    settings: Settings, registered: str, retrained: str, unique_name: str
+) -> None:
+    settings = dataclasses.replace(settings, output_bucket=f"{unique_name}-out")
+    store = open_datastore(settings)
+    _land(store, unique_name, "2026-11", {f"part-{i}.csv": features(30, seed=40 + i) for i in range(2)})
+    champion = _score(settings, store, registered, unique_name, "2026-11", "job-champion")
+
+    same = _score(settings, store, registered, unique_name, "2026-11", "job-same", compare=True)
+    assert not same.latest_moved and _latest(store, settings, "2026-11") == champion.version_id
+    report = same.manifest.compare
+    assert report is not None and report["champion_version"] == champion.version_id
+    assert (report["rows_compared"], report["only_in_champion"], report["only_in_challenger"]) == (60, 0, 0)
+    assert report["columns"] == [{"column": "prediction", "kind": "numbers", "mean_abs_diff": 0.0, "max_abs_diff": 0.0}]
+    assert report["top_rows"] == []
+    layout = OutputLayout(settings.output_bucket, ENDPOINT, "2026-11")
+    text = store.get_bytes(layout.bucket, layout.key(same.version_id, "compare/report.txt")).decode()
+    assert "prediction: mean |diff| 0, max |diff| 0" in text
+
+    moved = _score(settings, store, retrained, unique_name, "2026-11", "job-retrained", compare=True)
+    shifted = moved.manifest.compare
+    assert shifted is not None and shifted["rows_compared"] == 60
+    (column,) = shifted["columns"]
+    assert column["mean_abs_diff"] == pytest.approx(10.0) and column["max_abs_diff"] == pytest.approx(10.0)
+    assert len(shifted["top_rows"]) == 10 and shifted["top_rows"][0]["challenger"] == pytest.approx(
+        shifted["top_rows"][0]["latest"] + 10.0
+    )

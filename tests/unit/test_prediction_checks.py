@@ -8,6 +8,7 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
+from batchpoint.checks.challenger_diff import diff_predictions
 from batchpoint.checks.completeness import completeness, files_accounted
 from batchpoint.checks.drift import class_shares, drift, psi
 from batchpoint.checks.gate import blocking_failures, promotion_allowed
@@ -144,3 +145,25 @@ def test_a_report_names_what_blocks_and_reads_back() -> None:
     assert report.blocking_note() == "check completeness failed: files 1 missing (x)"
     assert CheckReport.from_dict(report.to_dict()) == report
     assert report.to_dict()["blocked"] is True
+
+
+def _lineage(values: dict[str, list[object]], files: list[str]) -> pa.Table:
+    return pa.table({**values, "input_uri": files, "row_index": list(range(len(files)))})
+
+
+def test_a_challenger_is_joined_on_file_and_row_and_the_rows_that_differ_most_come_first() -> None:
+    files = [A, A, A, B]
+    champion = _lineage({"label": ["x", "y", "x", "y"], "score": [1.0, 2.0, 3.0, 4.0]}, files)
+    challenger = _lineage({"label": ["x", "x", "x", "y"], "score": [1.0, 2.5, 3.0, 9.0]}, files).slice(1)
+
+    diff = diff_predictions(champion, challenger, ["label", "score"], versions=("v1", "v2"))
+
+    assert (diff.rows_compared, diff.only_in_champion, diff.only_in_challenger) == (3, 1, 0)
+    label, score = diff.columns
+    assert label.kind == "classes" and label.agreement == pytest.approx(2 / 3)
+    assert score.kind == "numbers" and score.max_abs_diff == 5.0 and score.mean_abs_diff == pytest.approx(5.5 / 3)
+    assert [(r["column"], r["latest"], r["challenger"]) for r in diff.top_rows][:1] == [("label", "y", "x")]
+    assert ("score", 4.0, 9.0) in [(r["column"], r["latest"], r["challenger"]) for r in diff.top_rows]
+    assert "label: agreement 66.67%" in diff.text() and "score: mean |diff| 1.83333, max |diff| 5" in diff.text()
+    same = diff_predictions(champion, champion, ["label", "score"], versions=("v1", "v1"))
+    assert same.columns[0].agreement == 1.0 and same.columns[1].max_abs_diff == 0.0 and same.top_rows == ()

@@ -16,7 +16,8 @@ def start_backfill(name: str, request: BackfillRequest, workspace: WorkspaceDep)
 
     ``promote`` defaults to true with the endpoint's default deployment and false with another one;
     ``failed_only`` keeps the months whose newest version failed or tolerated failed items (409 when
-    there is none) and re-scores only their failed files.
+    there is none) and re-scores only their failed files; ``compare`` diffs each new version
+    against its month's ``latest`` (``compare/report.txt`` in the version).
     """
     return workspace.backfills.start(
         name,
@@ -25,6 +26,7 @@ def start_backfill(name: str, request: BackfillRequest, workspace: WorkspaceDep)
         deployment_name=request.deployment_name,
         failed_only=request.failed_only,
         promote=request.promote,
+        compare=request.compare,
     )
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from batchpoint.errors import NotFoundError
 from batchpoint.sdk.backfill_poller import BackfillPoller
 from batchpoint.sdk.entities.backfill import Backfill
 from batchpoint.sdk.entities.endpoint import BatchEndpoint
@@ -100,11 +101,13 @@ class BatchEndpointOperations:
         deployment_name: str | None = None,
         failed_only: bool = False,
         promote: bool | None = None,
+        compare: bool = False,
     ) -> BackfillPoller:
         """Re-score months ``from_month``..``to_month`` (``YYYY-MM``); ``.result()`` waits for every month's run.
 
         ``promote`` (move ``latest``) defaults to true with the default deployment, false with another;
-        ``failed_only`` re-scores only the failed files of months whose newest version had any.
+        ``failed_only`` re-scores only the failed files of months whose newest version had any;
+        ``compare`` diffs each month's new version against its ``latest`` (``begin_compare``).
         """
         body = without_none(
             {
@@ -113,10 +116,37 @@ class BatchEndpointOperations:
                 "deployment_name": deployment_name,
                 "failed_only": failed_only,
                 "promote": promote,
+                "compare": compare or None,
             }
         )
         answer = self._api.request("POST", f"/v1/batch-endpoints/{segment(endpoint_name)}/backfills", json=body)
         return BackfillPoller(Backfill(answer), self.get_backfill)
+
+    def begin_compare(self, endpoint_name: str, *, deployment_name: str, partition: str) -> BackfillPoller:
+        """Score month ``partition`` with ``deployment_name`` without promoting it, and diff it against the month's
+        ``latest`` row by row (a challenger's report: class agreement, number differences, the rows that differ
+        most). ``.result()`` waits; ``compare_report`` then reads the report.
+        """
+        return self.begin_backfill(
+            endpoint_name,
+            from_month=partition,
+            to_month=partition,
+            deployment_name=deployment_name,
+            promote=False,
+            compare=True,
+        )
+
+    def compare_report(self, endpoint_name: str, partition: str, version: str) -> dict[str, Any]:
+        """The challenger report of version ``version`` of ``partition`` (the manifest's ``compare``)."""
+        manifest = self._api.get(
+            f"/v1/batch-endpoints/{segment(endpoint_name)}/outputs/{segment(partition)}/versions/{segment(version)}"
+        )
+        report = manifest.get("compare")
+        if not isinstance(report, dict):
+            raise NotFoundError(
+                "challenger report", f"{endpoint_name} {partition} {version}", "a version of a compare run"
+            )
+        return report
 
     def get_backfill(self, backfill_id: str) -> Backfill:
         """A backfill with each month's run status and job."""
