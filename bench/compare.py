@@ -258,6 +258,10 @@ def print_bulk(name: str, result: dict[str, Any], workers: int) -> None:
               f"files scored {bp['files_scored']} of {result['files']}")  # fmt: skip
         for step, seconds in bp["breakdown_seconds"].items():
             print(f"  {step:<42}{seconds:>9.2f} s")
+        checks = bp["final_manifest"].get("checks_seconds")
+        if checks is not None:
+            share = checks / max(bp["latency_seconds"] - checks, 1e-9)
+            print(f"  of publishing: the checks{checks:>25.2f} s ({share:.1%} of the run without them)")
     labels = {
         "e2e_to_loop_x_workers": f"batchpoint e2e ÷ (loop × {workers})",
         "warm_to_loop_x_workers": f"batchpoint warm ÷ (loop × {workers})",
