@@ -78,7 +78,7 @@ class CheckReport:
     @property
     def blocked_by(self) -> list[CheckResult]:
         """The failed checks marked blocking: any of them keeps ``latest`` where it is."""
-        return [r for r in self.results if r.blocking and r.failed]  # as gate.blocking_failures
+        return [r for r in self.results if r.blocking and r.failed]  # not evaluated blocks nothing
 
     def blocking_note(self) -> str:
         """Why ``latest`` stays, in one line (empty when nothing blocks)."""

@@ -46,8 +46,21 @@ pytestmark = [
 ENDPOINT = "checked"
 
 
+def _experiment(settings: Settings, tmp_path_factory: pytest.TempPathFactory, name: str) -> None:
+    """Log into experiment ``name``, its artifacts in a temporary folder when MLflow is a local sqlite file.
+
+    Without an artifact location a sqlite-backed MLflow writes ``./mlruns`` into the working tree.
+    """
+    experiment = f"{name}-{tmp_path_factory.getbasetemp().name}"
+    if settings.mlflow_uri.startswith("sqlite"):
+        location = tmp_path_factory.mktemp("artifacts").as_uri()
+        mlflow.set_experiment(experiment_id=mlflow.create_experiment(experiment, artifact_location=location))
+    else:
+        mlflow.set_experiment(experiment)
+
+
 @pytest.fixture(scope="module")
-def nan_model(settings: Settings) -> str:
+def nan_model(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> str:
     """A model that predicts the price, but NaN for every third row (a broken feature path's output).
 
     Defined here, not at module level: importing ``mlflow.pyfunc.model`` warns (MLflow's own
@@ -60,7 +73,7 @@ def nan_model(settings: Settings) -> str:
             values[::3] = np.nan
             return values
 
-    mlflow.set_experiment("bp-checks-nan")
+    _experiment(settings, tmp_path_factory, "bp-checks-nan")
     with mlflow.start_run():
         mlflow.pyfunc.log_model(name="model", python_model=EveryThirdNaN(), registered_model_name="bp-test-nan")
     versions = mlflow.MlflowClient().search_model_versions("name = 'bp-test-nan'")
@@ -239,11 +252,11 @@ def test_a_file_missing_from_the_output_fails_completeness_and_keeps_latest(
 
 
 @pytest.fixture(scope="module")
-def retrained(settings: Settings) -> str:
+def retrained(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> str:
     """The regressor of ``registered`` trained on a target 10 higher: every prediction moves by 10."""
     train = features(200, seed=1)
     target = 3 * train["price"] - 2 * train["units"] + 15
-    mlflow.set_experiment("bp-checks-retrained")
+    _experiment(settings, tmp_path_factory, "bp-checks-retrained")
     model = LinearRegression().fit(train[["price", "units"]], target)
     signature = infer_signature(train[["price", "units"]], model.predict(train[["price", "units"]]))
     with mlflow.start_run():

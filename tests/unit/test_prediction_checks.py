@@ -11,7 +11,6 @@ import pytest
 from batchpoint.checks.challenger_diff import diff_predictions
 from batchpoint.checks.completeness import completeness, files_accounted
 from batchpoint.checks.drift import class_shares, drift, psi
-from batchpoint.checks.gate import blocking_failures, promotion_allowed
 from batchpoint.checks.results import CheckReport, CheckResult, CheckStatus
 from batchpoint.checks.validity import validity
 from batchpoint.outputs.version_checks import previous_month, read_rows
@@ -99,9 +98,9 @@ def test_only_a_failed_blocking_check_keeps_latest() -> None:
     passed = CheckResult("completeness", CheckStatus.PASSED, True, "ok")
     drifted = CheckResult("drift", CheckStatus.FAILED, False, "moved")
     first = CheckResult("drift", CheckStatus.NOT_EVALUATED, True, "no baseline")
-    assert promotion_allowed([passed, drifted, first])
+    assert CheckReport((passed, drifted, first)).blocked_by == []
     broken = CheckResult("completeness", CheckStatus.FAILED, True, "1 missing")
-    assert not promotion_allowed([passed, broken]) and blocking_failures([passed, broken]) == [broken]
+    assert CheckReport((passed, broken)).blocked_by == [broken]
 
 
 def test_a_result_round_trips_through_the_manifests_form() -> None:
