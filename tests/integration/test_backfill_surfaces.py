@@ -85,7 +85,11 @@ def test_post_answers_202_with_id_and_months_and_get_reads_it(api: Served) -> No
         ({"from": "2019-01", "to": "2026-01"}, "from", "start_month 2026-01"),
         ({"from": "2026-01", "to": "2026-02", "deployment_name": "red"}, "deployment_name", "blue, green"),
         ({"from": "2026-01", "to": "2026-02", "promote": "maybe"}, "promote", None),
-        ({"from": "2026-01", "to": "2026-02", "colour": "red"}, "colour", "one of: compare, deployment_name, failed_only, from"),
+        (
+            {"from": "2026-01", "to": "2026-02", "colour": "red"},
+            "colour",
+            "one of: compare, deployment_name, failed_only, from",
+        ),
     ],
 )
 def test_invalid_requests_answer_422_naming_the_field(
