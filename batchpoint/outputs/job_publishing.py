@@ -7,7 +7,6 @@ honest; ``latest`` moves only for a Completed job that promotes its version.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -25,7 +24,7 @@ from batchpoint.outputs.manifest_sections import DeploymentSection, MiniBatchSec
 from batchpoint.outputs.publishing import publish_version
 from batchpoint.outputs.retention import apply_retention
 from batchpoint.outputs.scored_job import ScoredJob
-from batchpoint.outputs.version_checks import check_version, drift_pictures
+from batchpoint.outputs.version_checks import check_version
 from batchpoint.outputs.versions import read_latest
 from batchpoint.specs.job import JobStatus
 from batchpoint.specs.prediction_checks import PredictionChecks
@@ -73,15 +72,9 @@ def publish_job(
     extra = dict(scored.extra_files)
     report = None
     if checks is not None and status is JobStatus.COMPLETED:
-        report = check_version(store, layout, scored, checks, log)
-        pictures = drift_pictures(scored, report, scored.predictions_path.parent.parent / "pictures")
+        into = scored.predictions_path.parent.parent / "pictures"
+        report, pictures = check_version(store, layout, scored, checks, log, into)
         extra.update(pictures)
-        report = dataclasses.replace(
-            report,
-            pictures={
-                f"drift[{Path(n).stem.removeprefix('drift-')}]": layout.uri(layout.key(version_id, n)) for n in pictures
-            },
-        )
         for line in check_lines(report):
             log.info(f"check {line}")
         if report.blocked_by:

@@ -18,6 +18,7 @@ mini-batch or was reused.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from collections import Counter
@@ -68,8 +69,13 @@ class Baseline:
 
 
 def check_version(
-    store: ObjectStore, layout: OutputLayout, scored: ScoredJob, spec: PredictionChecks, log: logging.Logger
-) -> CheckReport:
+    store: ObjectStore,
+    layout: OutputLayout,
+    scored: ScoredJob,
+    spec: PredictionChecks,
+    log: logging.Logger,
+    pictures_into: Path,
+) -> tuple[CheckReport, dict[str, Path]]:
     """Evaluate ``spec``'s checks on ``scored`` (its files still local) against the previous month's ``latest``."""
     started = time.perf_counter()
     current = _predictions_of(scored)
@@ -113,19 +119,25 @@ def check_version(
         )
     seconds = time.perf_counter() - started
     if baseline is None:
-        return CheckReport(tuple(results), seconds=seconds)
-    return CheckReport(tuple(results), baseline.partition or None, baseline.version_id, seconds)
+        return CheckReport(tuple(results), seconds=seconds), {}
+    report = CheckReport(tuple(results), baseline.partition or None, baseline.version_id, seconds)
+    pictures = drift_pictures(scored, report, current, baseline.table, pictures_into)
+    uris = {
+        f"drift[{Path(n).stem.removeprefix('drift-')}]": layout.uri(layout.key(scored.version_id, n)) for n in pictures
+    }
+    return dataclasses.replace(report, pictures=uris), pictures
 
 
-def drift_pictures(scored: ScoredJob, report: CheckReport, into: Path) -> dict[str, Path]:
+def drift_pictures(
+    scored: ScoredJob, report: CheckReport, current: pa.Table | None, baseline: pa.Table | None, into: Path
+) -> dict[str, Path]:
     """One SVG per numeric column drift measured (this month's histogram over the baseline's), by name in the version.
 
-    Written under ``into``; read from the files the checks read (the baseline's copy is still local).
+    Written under ``into``, from the tables the checks read.
     """
     drift = report.by_name(DRIFT)
     if drift is None or report.baseline_version is None or not drift.per_column:
         return {}
-    current, baseline = _predictions_of(scored), _local_baseline(scored)
     if current is None or baseline is None:
         return {}
     pictures: dict[str, Path] = {}
@@ -221,15 +233,6 @@ def _baseline(store: ObjectStore, layout: OutputLayout, scored: ScoredJob, log: 
 
 def _baseline_dir(scored: ScoredJob) -> Path:
     return scored.predictions_path.parent.parent / "baseline"
-
-
-def _local_baseline(scored: ScoredJob) -> pa.Table | None:
-    """The baseline's rows the checks downloaded, read again (its one file in the baseline folder)."""
-    found = sorted(_baseline_dir(scored).glob("*"))
-    if not found:
-        return None
-    table = read_rows(found[0], "parquet" if found[0].suffix == ".parquet" else "rows")
-    return table
 
 
 def previous_month(partition: str) -> str | None:
