@@ -39,6 +39,17 @@ from dagster._serdes import deserialize_value
 
 DEFINITIONS_MODULE = "dagster_project.definitions"
 REQUEST_LIMIT = 16 * 1024 * 1024
+# What every run's process imports after the definitions: the command it runs, the instance's
+# factory (opening the instance from its ref imports upath for the artifact path) and the SQL
+# storage's migration machinery (alembic, mako). Unloaded, a child imported ~560 modules: 1.3 s of
+# a run's launch on two shared cores (docs/decisions/warm-run-process.md).
+RUN_MACHINERY = (
+    "dagster._cli.api",
+    "dagster._core.instance.factory",
+    "dagster._core.storage.migration.utils",
+    "dagster._core.storage.sql",
+    "upath.implementations.local",
+)
 
 
 def declined_reason(args: ExecuteRunArgs, module: str, working_directory: Path) -> str | None:
@@ -54,6 +65,20 @@ def declined_reason(args: ExecuteRunArgs, module: str, working_directory: Path) 
     if Path(origin.executable_path).resolve() != Path(sys.executable).resolve():
         return f"the run's Python is {origin.executable_path}, this worker's {sys.executable}"
     return None
+
+
+def instance_modules(home: str | None = None) -> list[str]:
+    """The modules of the classes ``$DAGSTER_HOME/dagster.yaml`` configures (read, not instantiated:
+    an instance would open its storage, and nothing may be open when a child is forked)."""
+    from dagster._core.instance.ref import InstanceRef
+    from dagster._serdes import ConfigurableClassData
+
+    home = home or os.environ.get("DAGSTER_HOME")
+    if not home:
+        return []
+    ref = InstanceRef.from_dir(home)
+    classes = (getattr(ref, field) for field in ref._fields)
+    return sorted({data.module_name for data in classes if isinstance(data, ConfigurableClassData)})
 
 
 def execute_run(serialized_args: str) -> int:
@@ -84,9 +109,11 @@ class WarmRunWorker:
         self._listener: socket.socket | None = None
 
     def preload(self) -> None:
-        """Import the definitions' module, and modules a run's step imports later, as the run's process would."""
+        """Import what a run's process imports: the definitions' module, the run command, the
+        instance's configured classes (its storage, launcher, coordinator) and the modules a run's
+        step imports later."""
         sys.path.insert(0, str(self.working_directory))
-        for name in (self.module, *self.preload_modules):
+        for name in (self.module, *RUN_MACHINERY, *instance_modules(), *self.preload_modules):
             importlib.import_module(name)
         # Objects made so far stay out of the collector's reach, in the children too: collecting
         # them would write to their pages in every child and undo the sharing a fork gives.
