@@ -19,6 +19,9 @@ LOCATION_NAME = "batchpoint"
 RUN_LAUNCHER = {"module": "dagster_project.run_launcher", "class": "WarmRunLauncher"}
 RUN_WORKER_MODULE = "dagster_project.warm_run_worker"
 RUN_WORKER_SOCKET = "run-worker.sock"
+# Named, not imported, as the launcher: a queue that launches a run of an idle month at once.
+RUN_COORDINATOR = {"module": "dagster_project.run_coordinator", "class": "LaunchIdleRunCoordinator"}
+LAUNCH_LOCK = "launch.lock"
 # Linux limits a unix socket path to 108 bytes.
 _MAX_SOCKET_PATH = 100
 # Dagster puts this tag on every run of a partition (batchpoint.orchestration.run_tags.PARTITION_TAG).
@@ -92,15 +95,31 @@ def run_launcher(socket: Path | None) -> dict[str, Any]:
     return RUN_LAUNCHER | ({"config": {"socket": str(socket)}} if socket else {})
 
 
+def run_coordinator(launch_lock: Path | None) -> dict[str, Any]:
+    """The ``run_coordinator`` section: one run of a month at a time, queued in Dagster's way unless
+    ``launch_lock`` is given: then a run with room under the limits is launched at once
+    (``dagster_project/run_coordinator.py``; every submitter must reach that file)."""
+    config: dict[str, Any] = {
+        # The default 5 s poll adds up to 5 s to every queued run's latency.
+        "dequeue_interval_seconds": 1,
+        "tag_concurrency_limits": [ONE_RUN_PER_MONTH],
+    }
+    if launch_lock is not None:
+        config["launch_lock"] = str(launch_lock)
+    return RUN_COORDINATOR | {"config": config}
+
+
 def instance_config(
     dagster_home: Path,
     postgres_url: str = "",
     monitoring: RunMonitoring | None = None,
     run_worker: Path | None = None,
+    launch_lock: Path | None = None,
 ) -> dict[str, Any]:
-    """The content of ``dagster.yaml``: sqlite (or Postgres) storage, queued runs (one at a time per
-    month), run monitoring with a launcher that tells when a run's worker is gone and hands runs to
-    the warm run worker listening on ``run_worker`` (when given), no telemetry."""
+    """The content of ``dagster.yaml``: sqlite (or Postgres) storage, one run at a time per month
+    (launched at once when its month is idle, if every submitter shares ``launch_lock``), run
+    monitoring with a launcher that tells when a run's worker is gone and hands runs to the warm
+    run worker listening on ``run_worker`` (when given), no telemetry."""
     storage = (
         postgres_storage(postgres_url)
         if postgres_url
@@ -108,12 +127,7 @@ def instance_config(
     )
     return {
         "storage": storage,
-        "run_coordinator": {
-            "module": "dagster.core.run_coordinator",
-            "class": "QueuedRunCoordinator",
-            # The default 5 s poll adds up to 5 s to every data-arrival run's latency.
-            "config": {"dequeue_interval_seconds": 1, "tag_concurrency_limits": [ONE_RUN_PER_MONTH]},
-        },
+        "run_coordinator": run_coordinator(launch_lock),
         "run_launcher": run_launcher(run_worker),
         "run_monitoring": (monitoring or RunMonitoring()).config(),
         "telemetry": {"enabled": False},
@@ -176,11 +190,14 @@ def write_dagster_home(
     postgres_url: str = "",
     monitoring: RunMonitoring | None = None,
     run_worker: Path | None = None,
+    launch_lock: Path | None = None,
 ) -> Path:
     """Write both files into ``dagster_home`` (rewritten on every start); return the workspace path."""
     dagster_home.mkdir(parents=True, exist_ok=True)
     (dagster_home / "dagster.yaml").write_text(
-        yaml.safe_dump(instance_config(dagster_home, postgres_url, monitoring, run_worker), sort_keys=False)
+        yaml.safe_dump(
+            instance_config(dagster_home, postgres_url, monitoring, run_worker, launch_lock), sort_keys=False
+        )
     )
     workspace = dagster_home / "workspace.yaml"
     workspace.write_text(yaml.safe_dump(workspace_config(host, code_port), sort_keys=False))

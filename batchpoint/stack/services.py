@@ -17,6 +17,7 @@ from batchpoint.config import Settings
 from batchpoint.errors import StackError
 from batchpoint.ray_environment import ray_environment
 from batchpoint.stack.dagster_config import (
+    LAUNCH_LOCK,
     RunMonitoring,
     code_server_command,
     run_worker_command,
@@ -291,6 +292,8 @@ def _server_launches(service: str, settings: Settings) -> list[Launch]:
             settings.dagster_postgres_url,
             RunMonitoring.of(settings),
             run_worker_socket(settings.dagster_home),
+            # Every submitter (daemon, webserver, API) runs on this machine and can share it.
+            settings.dagster_home.resolve() / LAUNCH_LOCK,
         )
         migrate_dagster_storage(settings)
         return dagster_launches(settings, find_binary("dagster-webserver"), find_binary("dagster-daemon"), workspace)

@@ -128,8 +128,11 @@ def test_dagster_home_sqlite_by_default(tmp_path: Path) -> None:
     workspace = write_dagster_home(tmp_path / "dh", "127.0.0.1", 13001)
     instance = yaml.safe_load((tmp_path / "dh" / "dagster.yaml").read_text())
     assert instance["storage"] == {"sqlite": {"base_dir": str((tmp_path / "dh" / "storage").resolve())}}
-    assert instance["run_coordinator"]["class"] == "QueuedRunCoordinator"
+    assert instance["run_coordinator"]["module"] == "dagster_project.run_coordinator"
+    assert instance["run_coordinator"]["class"] == "LaunchIdleRunCoordinator"
     assert instance["run_coordinator"]["config"]["dequeue_interval_seconds"] == 1
+    # No lock file named (compose's submitters are in several containers): every run is queued.
+    assert "launch_lock" not in instance["run_coordinator"]["config"]
     # Two runs of one month never score at once: the later one reuses what the earlier published.
     assert instance["run_coordinator"]["config"]["tag_concurrency_limits"] == [
         {"key": "dagster/partition", "value": {"applyLimitPerUniqueValue": True}, "limit": 1}
