@@ -54,16 +54,21 @@ def with_lineage(
     if sum(counts) != predictions.num_rows:
         raise ValueError(f"{predictions.num_rows} prediction rows but the files account for {sum(counts)}")
     n = predictions.num_rows
-    uris = np.repeat(np.array([uri for uri, _ in files], dtype=object), counts) if files else np.array([], object)
+    # Arrays built in Arrow, not from Python lists: a list of n datetimes took ~0.3 s per 20,000 rows.
+    uris = pa.array([uri for uri, _ in files], pa.string()).take(pa.array(np.repeat(np.arange(len(files)), counts)))
     index = row_positions(counts)
+
+    def same(value: object, type_: pa.DataType) -> pa.Array:
+        return pa.repeat(pa.scalar(value, type_), n)
+
     columns = {
-        "input_uri": pa.array(uris, type=pa.string()),
+        "input_uri": uris,
         "row_index": pa.array(index, type=pa.int64()),
-        "model_name": pa.array([constants.model_name] * n, type=pa.string()),
-        "model_version": pa.array([constants.model_version] * n, type=pa.string()),
-        "deployment": pa.array([constants.deployment] * n, type=pa.string()),
-        "job_id": pa.array([constants.job_id] * n, type=pa.string()),
-        "scored_at": pa.array([scored_at.astimezone(UTC)] * n, type=pa.timestamp("ms", tz="UTC")),
+        "model_name": same(constants.model_name, pa.string()),
+        "model_version": same(constants.model_version, pa.string()),
+        "deployment": same(constants.deployment, pa.string()),
+        "job_id": same(constants.job_id, pa.string()),
+        "scored_at": same(scored_at.astimezone(UTC), pa.timestamp("ms", tz="UTC")),
     }
     table = predictions
     for name, values in columns.items():
@@ -83,7 +88,11 @@ def assemble(tables: Sequence[pa.Table], file_order: Mapping[str, int]) -> pa.Ta
     if not present:
         return None
     table = pa.concat_tables(present, promote_options="permissive")
-    order = pa.array([file_order.get(u, len(file_order)) for u in table["input_uri"].to_pylist()], pa.int64())
+    # Each row's file's place, looked up in Arrow (a Python loop over the rows took ~0.1 s per 200,000).
+    known = list(file_order)
+    places = pa.array([file_order[uri] for uri in known], pa.int64())
+    found = pc.index_in(table["input_uri"], value_set=pa.array(known, pa.string()))
+    order = pc.fill_null(places.take(found), len(known))
     keyed = table.append_column("__order", order)
     indices = pc.sort_indices(keyed, sort_keys=[("__order", "ascending"), ("row_index", "ascending")])
     return table.take(indices)

@@ -1,13 +1,17 @@
 """Uploading a finished version, in the order that keeps ``latest`` honest.
 
-Predictions first, then the logs, then the manifest (its presence marks a complete version), and
-only then, if the job may be published, the ``latest`` pointer.
+The predictions, the version's other files and its logs first (side by side: a version has ten or
+so objects, and one after another their round trips were a tenth of a 200,000-row job's
+publishing), then the manifest once every one of them is written (its presence marks a complete
+version), and only then, if the job may be published, the ``latest`` pointer.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 
 from batchpoint.outputs.layout import OutputLayout
@@ -36,12 +40,15 @@ def publish_version(
     ``predictions`` is ``None`` when the job writes no predictions file (``summary_only``).
     """
     output_key = layout.key(version_id, output_file_name)
+    writes: list[Callable[[], object]] = []
     if predictions is not None:
-        store.upload(predictions, layout.bucket, output_key)
+        writes.append(partial(store.upload, predictions, layout.bucket, output_key))
     for relative, path in (files or {}).items():
-        store.upload(path, layout.bucket, layout.key(version_id, relative))
+        writes.append(partial(store.upload, path, layout.bucket, layout.key(version_id, relative)))
     for relative, text in logs.items():
-        store.put_bytes(layout.bucket, layout.key(version_id, relative), text.encode(), "text/plain")
+        key = layout.key(version_id, relative)
+        writes.append(partial(store.put_bytes, layout.bucket, key, text.encode(), "text/plain"))
+    write_all(writes)
     manifest_key = layout.manifest_key(version_id)
     store.put_bytes(layout.bucket, manifest_key, manifest_json(manifest), "application/json")
     if not make_latest:
@@ -54,3 +61,18 @@ def publish_version(
         updated_at=datetime.now(UTC).isoformat(),
     )
     return move_latest(store, layout, pointer)
+
+
+UPLOADS_AT_ONCE = 4
+
+
+def write_all(writes: list[Callable[[], object]]) -> None:
+    """Run every write, a few at once; once all have ended, raise the first one's error if any failed."""
+    if len(writes) <= 1:
+        for write in writes:
+            write()
+        return
+    with ThreadPoolExecutor(max_workers=UPLOADS_AT_ONCE, thread_name_prefix="publish") as pool:
+        futures = [pool.submit(write) for write in writes]
+    for future in futures:
+        future.result()
