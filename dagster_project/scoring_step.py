@@ -8,6 +8,7 @@ registry, so an endpoint's job list shows these runs beside the invoked ones. A 
 from __future__ import annotations
 
 import hashlib
+import time
 from collections.abc import Callable
 
 import dagster as dg
@@ -33,6 +34,8 @@ from dagster_project.invocation_progress import progress_recorder, result_progre
 from dagster_project.naming import predictions_key
 from dagster_project.platform_resource import Platform
 from dagster_project.worker_runtime import worker_hosts, worker_runtime
+
+PROGRESS_LOG_SECONDS = 1.0
 
 
 def score_partition(
@@ -216,11 +219,18 @@ def record_mlflow_run(
 def log_and_record_progress(
     context: dg.AssetExecutionContext | dg.OpExecutionContext, platform: Platform, job_name: str
 ) -> Callable[[JobProgress], None]:
-    """Log every mini-batch's progress; record it on the job row now and then."""
+    """Log the progress in the run's log at most once a second, and when every mini-batch is done;
+    record it on the job row now and then. (Each line is a Dagster event: ~13 ms of sqlite writes in
+    the thread that feeds the workers, 6 s for 500 mini-batches; every line is in the version's
+    ``job_progress_overview.txt``.)"""
     record = progress_recorder(lambda p: platform.workspace.jobs.record_progress(job_name, p))
+    logged_at = [-PROGRESS_LOG_SECONDS]
 
     def report(progress: JobProgress) -> None:
-        context.log.info(f"progress: {progress}")
+        now = time.monotonic()
+        if now - logged_at[0] >= PROGRESS_LOG_SECONDS or progress.mini_batches_done >= progress.mini_batches:
+            logged_at[0] = now
+            context.log.info(f"progress: {progress}")
         record(progress)
 
     return report

@@ -128,6 +128,16 @@ class MergedOutput:
             raise ScoringError(f"cannot write the predictions in Azure's form: {exc}") from exc
         self.columns = self._csv.columns
 
+    def lead_with(self, table: pa.Table | None) -> None:
+        """Write an earlier version's lineage rows (in full-run order) before any new row: for reused
+        files that all come before the files this job scores (``scoring/job.py`` ``rows_lead``)."""
+        if table is None or not table.num_rows or self._lineage is None or self._deferred:
+            return
+        self._lineage.write(table)
+        self._write_csv(predictions_part(table), table["row_index"].combine_chunks())
+        self.rows += int(table.num_rows)
+        self._keep_preview(predictions_part(table))
+
     def finish_with(self, reused: pa.Table | None, file_order: Mapping[str, int]) -> None:
         """Deferred output: write the CSV and lineage Parquet from the new rows and ``reused`` rows,
         in the order a full run writes them (``file_order`` of ``input_uri``)."""

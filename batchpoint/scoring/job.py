@@ -23,7 +23,7 @@ from batchpoint.errors import ScoringError
 from batchpoint.models.resolved import ResolvedModel
 from batchpoint.outputs.job_publishing import publish_job
 from batchpoint.outputs.layout import OutputLayout, new_version_id
-from batchpoint.outputs.lineage import LineageConstants, lineage_file_name
+from batchpoint.outputs.lineage import LineageConstants, assemble, lineage_file_name
 from batchpoint.outputs.manifest_figures import PlanSection, ShardSection
 from batchpoint.outputs.manifest_sections import ModelSection, ReuseSection, RuntimeSection, WorkersSection
 from batchpoint.outputs.merged_output import MergedOutput
@@ -212,12 +212,16 @@ def score_job(
         f"{min(deployment.workers, max(plan.mini_batch_count, 1))} workers running {runtime.entry} "
         f"({runtime.kind}), model {model.uri}, output {layout.uri(layout.version_prefix(version_id))}"
     )
+    reused_rows = reused.rows if reused is not None else None
+    leading = reused_rows is not None and reused is not None and rows_lead(set(reused.files), plan.files)
     with MergedOutput(
         work / "output" / output_file,
         lineage_path=work / "output" / lineage_name if lineage_name else None,
         constants=LineageConstants(model.name, model.version, deployment.name, job_id),
-        deferred=reused is not None and reused.rows is not None,
+        deferred=reused_rows is not None and not leading,
     ) as out:
+        if leading:
+            out.lead_with(assemble([reused_rows] if reused_rows is not None else [], file_order(inputs)))
         carried = copy_reused_segments(out, reused, pool_settings(deployment, runtime).result_format)
         choice = _HostChoice(hosts or local_host, job.endpoint, model)
         carried_keys = {(f.bucket, f.key) for f in inputs if reused is not None and f.key in reused.files}
@@ -226,7 +230,7 @@ def score_job(
             stores, deployment, runtime, plan, out, work, log, (job_id, version_id), layout, progress, choice, late
         )
         inputs = [*inputs, *scored.late]
-        out.finish_with(reused.rows if reused else None, file_order(inputs))
+        out.finish_with(reused_rows, file_order(inputs))
     tracker, pool, plan = scored.tracker, scored.pool, scored.plan
     if index.unit is not None:
         index = dataclasses.replace(index, segments=(*carried, *scored_segments(tracker.ordered(), out.spans)))
@@ -404,3 +408,11 @@ def _reusable(
         log.info(f"{reuse}: a summary_only script's own files are not attributed to mini-batches; scoring every file")
         return None
     return find_reusable_segments(store, layout, reuse, inputs, log, key=index.key, unit=index.unit, work=work)
+
+
+def rows_lead(reused_keys: set[str], planned: Sequence[ObjectInfo]) -> bool:
+    """True when every reused file sorts before every file to score: the reused rows can then be
+    written first and the new rows streamed after them, in the order a full run writes them,
+    instead of holding the new rows back to sort them in at the end (a tenth of a second per
+    200,000 rows). Files that land during the run follow, as in a run that reuses nothing."""
+    return bool(reused_keys) and (not planned or max(reused_keys) < min(f.key for f in planned))

@@ -436,6 +436,17 @@ def test_incremental_and_failed_only_runs_equal_a_full_rescore(
         len(inputs) - 1,
     )
     assert one_more.rows == incremental.rows + 2
+    # part-009 sorts after every reused file: the reused rows were written first and the new ones
+    # streamed after them (scoring/job.py rows_lead), the same result as in full, lineage too.
+    full_3 = _job(settings, store, registered, inputs, "job-full-3", promote=False)
+    assert_same_predictions(_predictions(store, one_more), _predictions(store, full_3))
+    lineages = [
+        pq.read_table(io.BytesIO(store.get_bytes(*str(job.manifest.lineage_uri).removeprefix("s3://").split("/", 1))))
+        for job in (one_more, full_3)
+    ]
+    keep = ["input_uri", "row_index"]
+    assert lineages[0].select(keep).to_pylist() == lineages[1].select(keep).to_pylist()
+    assert lineages[0]["job_id"].to_pylist()[-2:] == ["job-one-more"] * 2
 
 
 def test_files_that_land_while_a_job_runs_join_it_and_the_next_run_scores_none_again(

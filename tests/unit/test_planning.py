@@ -3,6 +3,7 @@
 import pytest
 
 from batchpoint.errors import SpecError
+from batchpoint.scoring.job import rows_lead
 from batchpoint.scoring.planning import extend_plan, plan_job
 from batchpoint.storage.port import ObjectInfo
 
@@ -65,3 +66,13 @@ def test_extending_a_plan_numbers_new_mini_batches_on_and_keeps_the_old_ones() -
     assert [f.etag for f in extended.files if f.key.endswith("004.csv")] == ["etag4"]  # a known key stays as planned
     assert [[mb.index for mb in s.mini_batches] for s in extended.shards] == [[0, 2, 4], [1, 3]]
     assert extend_plan(plan, files(5), 2) is plan
+
+
+def test_reused_rows_lead_only_when_every_reused_file_sorts_before_every_new_one() -> None:
+    def files(*keys: str) -> list[ObjectInfo]:
+        return [ObjectInfo("b", key, f"e-{key}", 1) for key in keys]
+
+    assert rows_lead({"m/part-000.csv", "m/part-001.csv"}, files("m/part-002.csv", "m/part-010.csv"))
+    assert not rows_lead({"m/part-000.csv", "m/part-005.csv"}, files("m/part-002.csv"))  # interleaved
+    assert rows_lead({"m/part-000.csv"}, [])  # nothing new to score
+    assert not rows_lead(set(), files("m/part-002.csv"))  # nothing reused
