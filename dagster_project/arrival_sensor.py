@@ -10,13 +10,14 @@ from collections.abc import Mapping
 
 import dagster as dg
 
-from batchpoint.errors import EventError
+from batchpoint.errors import BatchpointError, EventError
 from batchpoint.specs.endpoint import BatchEndpoint
-from batchpoint.triggers.arrival_batching import Arrival, ArrivalState, MonthRuns
+from batchpoint.triggers.arrival_batching import Arrival, ArrivalState, MonthRuns, PartitionRequest
 from batchpoint.triggers.object_versions import event_order
 from batchpoint.triggers.routing import Route, Router
 from dagster_project.broker_restart import offsets_for_this_broker
 from dagster_project.endpoint_assets import EndpointDefinitions
+from dagster_project.latest_reader import LatestReader
 from dagster_project.partition_runs import IN_FLIGHT, WAITING, runs_by_partition
 from dagster_project.platform_resource import Platform
 from kafka_edge.events import ObjectCreated
@@ -40,6 +41,9 @@ def build_arrival_sensor(
     settings = platform.settings
     router = Router(endpoints)
     held_since: dict[str, float] = {}  # s3 uri -> when a tick first held it for newer definitions
+    reader = LatestReader(platform.store, settings.output_bucket)
+    # An endpoint that re-scores every file on every run (outputs.incremental: false) gets its run.
+    incremental = {e.name for e in endpoints if e.outputs.incremental}
 
     def route(event: ObjectCreated) -> Route | None:
         found = router.route(event.bucket, event.key)
@@ -125,6 +129,7 @@ def build_arrival_sensor(
                     else "in flight: they were announced before it started, so it lists them"
                 )
             )
+        requests = [r for r in due.requests if r.endpoint not in incremental or not _in_latest(context, reader, r)]
         held = state.months()
         if held:
             months = ", ".join(f"{e} {p} ({runs.get((e, p), MonthRuns.IDLE).value})" for e, p in held)
@@ -140,11 +145,33 @@ def build_arrival_sensor(
                     "batchpoint/arrived_files": str(len(request.files)),
                 },
             )
-            for request in due.requests
+            for request in requests
         ]
         return dg.SensorResult(run_requests=run_requests, cursor=state.to_cursor())
 
     return datastore_events
+
+
+def _in_latest(context: dg.SensorEvaluationContext, reader: LatestReader, request: PartitionRequest) -> bool:
+    """Whether the month's ``latest`` holds every file version ``request`` asks for: then no run.
+
+    A run takes the files that land while it scores (``scoring/late_files.py``), so files the sensor
+    held while the month's run was running are often in the version it published; asking for a run
+    for them would lease the pool and publish a version that scores nothing. A ``latest`` that
+    cannot be read asks for the run.
+    """
+    try:
+        latest = reader.read(request.endpoint, request.partition)
+    except BatchpointError as exc:
+        context.log.warning(f"{request.endpoint} {request.partition}: could not read latest ({exc}); asking for a run")
+        return False
+    if latest is None or not latest.holds((uri, version.etag) for uri, version in request.files):
+        return False
+    context.log.info(
+        f"{len(request.files)} files of {request.endpoint} {request.partition} are in its latest version "
+        f"{latest.version_id} already, with these ETags (the run before took them as they landed): no run"
+    )
+    return True
 
 
 class NewerDefinitionsError(Exception):

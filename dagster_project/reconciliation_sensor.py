@@ -27,12 +27,11 @@ import dagster as dg
 
 from batchpoint.config import Settings
 from batchpoint.errors import NotFoundError, StorageError
-from batchpoint.outputs.layout import OutputLayout
-from batchpoint.outputs.versions import load_manifest, read_latest
 from batchpoint.specs.endpoint import BatchEndpoint
-from batchpoint.storage.port import ObjectInfo, ObjectStore
+from batchpoint.storage.port import ObjectInfo
 from batchpoint.triggers.reconciliation import LatestInputs, attempt_run_key, landing_months, reconcile
 from dagster_project.endpoint_assets import EndpointDefinitions
+from dagster_project.latest_reader import LatestReader
 from dagster_project.partition_runs import IN_FLIGHT, PartitionRun, runs_by_partition
 from dagster_project.platform_resource import Platform
 
@@ -56,27 +55,6 @@ def grace_seconds(settings: Settings) -> float:
         + settings.arrival_poll_seconds
         + 2 * settings.sensor_interval_seconds
     )
-
-
-class LatestReader:
-    """Reads a month's ``latest`` pointer each time, its version's manifest once (manifests never change)."""
-
-    def __init__(self, store: ObjectStore, bucket: str) -> None:
-        self._store = store
-        self._bucket = bucket
-        self._known: dict[tuple[str, str], LatestInputs] = {}
-
-    def read(self, endpoint: str, month: str) -> LatestInputs | None:
-        """What ``latest`` of ``endpoint``/``month`` scored; ``None`` when there is no ``latest``."""
-        layout = OutputLayout(self._bucket, endpoint, month)
-        pointer = read_latest(self._store, layout)
-        if pointer is None:
-            return None
-        known = self._known.get((endpoint, month))
-        if known is None or known.version_id != pointer.version_id:
-            known = LatestInputs.of(pointer.version_id, load_manifest(self._store, layout, pointer.version_id))
-            self._known[(endpoint, month)] = known
-        return known
 
 
 def build_reconciliation_sensor(

@@ -4,9 +4,10 @@ A month's runs go one at a time (``docs/decisions/every-file-once.md``), so a fi
 after a run listed its folder used to wait for that whole run to end, then for a second run to
 start, re-publish every row and move ``latest`` again. Instead, once the pool has every outcome
 of its plan in (``ScriptPool.run``'s ``more``), the job lists its folder again and scores the new
-files with the same workers, still running, before it publishes. The next run of the month, which
-the sensor requested for those files, then finds them in ``latest`` with the same ETags and
-scores nothing again.
+files with the same workers, still running, before it publishes. The sensor, which held those
+files' events while the run ran, then finds them in ``latest`` with the same ETags and asks for
+no run (``dagster_project/arrival_sensor.py`` ``_in_latest``); a run asked for them anyway (the
+reconciliation sensor, an endpoint that is not incremental) scores nothing again.
 
 Only new keys are taken. A key the job holds already, with another ETag now, is left for the next
 run, which scores the change: re-scoring it here would mean taking back rows already merged. At

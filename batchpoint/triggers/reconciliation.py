@@ -70,6 +70,14 @@ class LatestInputs:
         unfinished = frozenset(f.uri for f in manifest.inputs if not f.ok and f.cause is not FailureCause.CONTENT)
         return cls(version_id, {f.uri: f.etag for f in manifest.inputs}, unfinished)
 
+    def holds(self, versions: Iterable[tuple[str, str]]) -> bool:
+        """True when this version scored every ``(s3 uri, ETag)`` given (an outcome of its content
+        counts; a file it could not finish does not). ETags compare without their quotes."""
+        return all(
+            uri not in self.unfinished and self.inputs.get(uri, "\0").strip('"') == etag.strip('"')
+            for uri, etag in versions
+        )
+
 
 @dataclass(frozen=True)
 class MonthCheck:

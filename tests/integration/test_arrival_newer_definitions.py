@@ -5,7 +5,8 @@ first files read by definitions that do not know it. The tick must then end with
 the next tick, built with the new endpoint, reads the same events and requests its month; a file
 nothing in the registry watches is still dead-lettered at once, and an event held longer than
 ``arrival_max_wait_seconds`` (an endpoint that never builds) is dead-lettered too, so it cannot stop
-every later event behind it.
+every later event behind it. Files whose versions the month's ``latest`` holds already (its run
+took them as they landed) ask for no run.
 """
 
 from __future__ import annotations
@@ -20,9 +21,12 @@ import pytest
 from dagster._core.definitions.sensor_definition import SensorExecutionData
 
 from batchpoint.config import Settings
+from batchpoint.outputs.layout import OutputLayout
+from batchpoint.outputs.versions import LatestPointer
 from batchpoint.registry.store import Registry
 from batchpoint.specs.deployment import BatchDeployment
 from batchpoint.specs.endpoint import BatchEndpoint
+from batchpoint.storage.datastore import open_datastore
 from dagster_project.arrival_sensor import SENSOR_NAME
 from dagster_project.definitions import build_definitions
 from dagster_project.naming import job_name
@@ -75,9 +79,9 @@ class Sensor:
         context = dg.build_sensor_context(instance=self.instance, cursor=self.cursor, definitions=definitions)
         return definitions.resolve_sensor_def(SENSOR_NAME).evaluate_tick(context)
 
-    def land(self, key: str) -> None:
+    def land(self, key: str, etag: str = "", at: str = "2026-11-03T10:15:02.123Z") -> None:
         producer = make_producer(self.settings.bootstrap)
-        event = ObjectCreated("landing", key, f"etag-{key}", 10, "2026-11-03T10:15:02.123Z")
+        event = ObjectCreated("landing", key, etag or f"etag-{key}", 10, at)
         producer.send(self.settings.events_topic, value=encode(event))
         producer.flush()
         producer.close()
@@ -132,3 +136,27 @@ def test_an_event_nothing_watches_is_dead_lettered_and_a_held_one_only_until_max
     assert passed.run_requests == []
     assert passed.cursor is not None and passed.cursor != sensor.cursor
     assert sensor.dead_letters()[-1] == f"no endpoint watches s3://landing/never-built/{MONTH}/part-000.csv"
+
+
+def test_files_the_months_latest_holds_already_ask_for_no_run(sensor: Sensor) -> None:
+    sensor.tick()
+    first, late = f"sales/{MONTH}/part-000.csv", f"sales/{MONTH}/part-001.csv"
+    sensor.land(first)
+    assert [r.partition_key for r in sensor.tick().run_requests] == [MONTH]
+
+    # That run took part-001 too as it landed, and published both with these ETags.
+    store = open_datastore(sensor.settings)
+    layout = OutputLayout(sensor.settings.output_bucket, "sales", MONTH)
+    store.ensure_bucket(layout.bucket)
+    inputs = [{"uri": f"s3://landing/{key}", "etag": f"etag-{key}", "status": "succeeded"} for key in (first, late)]
+    store.put_bytes(layout.bucket, layout.manifest_key("v1"), json.dumps({"inputs": inputs}).encode())
+    pointer = LatestPointer("v1", "job", layout.uri(layout.manifest_key("v1")), "", "now")
+    store.put_bytes(layout.bucket, layout.latest_key, pointer.to_json())
+
+    sensor.land(late)  # its event, read after the run: latest holds that version
+    held = sensor.tick()
+    assert held.run_requests == []
+    assert "part-001.csv" not in (held.cursor or "")  # not kept pending either
+
+    sensor.land(late, etag="etag-changed", at="2026-11-03T10:16:00.000Z")  # a new version of it
+    assert [r.partition_key for r in sensor.tick().run_requests] == [MONTH]

@@ -211,3 +211,12 @@ def test_a_failed_attempt_does_not_use_up_its_states_run_key(failed: int, retrie
 def test_each_attempt_at_a_state_has_its_own_key() -> None:
     keys = [attempt_run_key("s", failed, 5) for failed in range(6)]
     assert len(set(keys)) == 6 and None not in keys
+
+
+def test_latest_holds_a_file_version_it_scored_whatever_the_quotes_and_not_one_it_lost() -> None:
+    latest = LatestInputs("v1", {"s3://l/a.csv": '"e1"', "s3://l/b.csv": "e2"}, frozenset({"s3://l/b.csv"}))
+    assert latest.holds([("s3://l/a.csv", "e1")])
+    assert latest.holds([])
+    assert not latest.holds([("s3://l/a.csv", "e9")])  # another version
+    assert not latest.holds([("s3://l/c.csv", "e1")])  # never scored
+    assert not latest.holds([("s3://l/b.csv", "e2")])  # scored, but not finished (the store failed)
