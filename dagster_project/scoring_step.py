@@ -8,7 +8,6 @@ registry, so an endpoint's job list shows these runs beside the invoked ones. A 
 from __future__ import annotations
 
 import hashlib
-import time
 from collections.abc import Callable
 
 import dagster as dg
@@ -224,13 +223,10 @@ def log_and_record_progress(
     the thread that feeds the workers, 6 s for 500 mini-batches; every line is in the version's
     ``job_progress_overview.txt``.)"""
     record = progress_recorder(lambda p: platform.workspace.jobs.record_progress(job_name, p))
-    logged_at = [-PROGRESS_LOG_SECONDS]
+    log = progress_recorder(lambda p: context.log.info(f"progress: {p}"), PROGRESS_LOG_SECONDS)
 
     def report(progress: JobProgress) -> None:
-        now = time.monotonic()
-        if now - logged_at[0] >= PROGRESS_LOG_SECONDS or progress.mini_batches_done >= progress.mini_batches:
-            logged_at[0] = now
-            context.log.info(f"progress: {progress}")
+        log(progress)
         record(progress)
 
     return report

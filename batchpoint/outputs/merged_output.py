@@ -133,10 +133,7 @@ class MergedOutput:
         files that all come before the files this job scores (``scoring/job.py`` ``rows_lead``)."""
         if table is None or not table.num_rows or self._lineage is None or self._deferred:
             return
-        self._lineage.write(table)
-        self._write_csv(predictions_part(table), table["row_index"].combine_chunks())
-        self.rows += int(table.num_rows)
-        self._keep_preview(predictions_part(table))
+        self.rows += self._write_lineage_rows(self._lineage, table)
 
     def finish_with(self, reused: pa.Table | None, file_order: Mapping[str, int]) -> None:
         """Deferred output: write the CSV and lineage Parquet from the new rows and ``reused`` rows,
@@ -153,10 +150,14 @@ class MergedOutput:
         self.preview = []
         if table is None:
             return
-        self._lineage.write(table)
+        self.rows = self._write_lineage_rows(self._lineage, table)
+
+    def _write_lineage_rows(self, lineage: LineageWriter, table: pa.Table) -> int:
+        """Write rows that carry their lineage to the lineage file and, in Azure's form, the CSV."""
+        lineage.write(table)
         self._write_csv(predictions_part(table), table["row_index"].combine_chunks())
-        self.rows = int(table.num_rows)
         self._keep_preview(predictions_part(table))
+        return int(table.num_rows)
 
     def add_reused_bytes(self, source: Path, start: int, length: int, items: int) -> int:
         """Append ``length`` bytes of ``source`` from ``start``: ``items`` rows in Azure's text form that an

@@ -213,15 +213,15 @@ def score_job(
         f"({runtime.kind}), model {model.uri}, output {layout.uri(layout.version_prefix(version_id))}"
     )
     reused_rows = reused.rows if reused is not None else None
-    leading = reused_rows is not None and reused is not None and rows_lead(set(reused.files), plan.files)
+    leading = reused is not None and reused_rows is not None and rows_lead(set(reused.files), plan.files)
     with MergedOutput(
         work / "output" / output_file,
         lineage_path=work / "output" / lineage_name if lineage_name else None,
         constants=LineageConstants(model.name, model.version, deployment.name, job_id),
         deferred=reused_rows is not None and not leading,
     ) as out:
-        if leading:
-            out.lead_with(assemble([reused_rows] if reused_rows is not None else [], file_order(inputs)))
+        if leading and reused_rows is not None:
+            out.lead_with(assemble([reused_rows], file_order(inputs)))
         carried = copy_reused_segments(out, reused, pool_settings(deployment, runtime).result_format)
         choice = _HostChoice(hosts or local_host, job.endpoint, model)
         carried_keys = {(f.bucket, f.key) for f in inputs if reused is not None and f.key in reused.files}
