@@ -178,17 +178,22 @@ class RestartOnError(logging.Handler):
 
     The handler runs on the job's thread, so the job waits for the store to be back; without it,
     the store would still be down when the failed version is written (covered by the retries' unit tests).
+    It starts S3 only once ``stopped`` is set: the job can give up on the store while the test's
+    ``stop_s3`` is still waiting for the old server to exit, and a new one started then finds its
+    ports taken (seen in CI: "port ... is not available", the new weed exited).
     """
 
     def __init__(self, stack: Stack) -> None:
         super().__init__(logging.ERROR)
         self.stack = stack
         self.seen: list[str] = []
+        self.stopped = threading.Event()
 
     def emit(self, record: logging.LogRecord) -> None:
         message = record.getMessage()
         if message.startswith("the store was unreachable") and not self.seen:
             self.seen.append(message)
+            assert self.stopped.wait(120), "the test never finished stopping S3"
             start_s3(self.stack)
 
 
@@ -266,6 +271,7 @@ def test_a_short_outage_is_outlasted_and_a_long_one_fails_the_job_without_counti
         thread, outcome = run_in_thread(lambda: job.score("job-long", 3.0, hook, log))
         assert hook.busy.wait(120), "the job never got going"
         stop_s3(s3_stack)
+        restart.stopped.set()
         failed = finished(thread, outcome)
     finally:
         log.removeHandler(restart)
