@@ -17,7 +17,7 @@ import contextlib
 import dataclasses
 import logging
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -44,8 +44,11 @@ from batchpoint.scoring.worker_host import RunRequest, Say, Starting
 # for an agent's answer before it counts the agent as unresponsive.
 ANSWER_GRACE_SECONDS = 60.0
 LEASE_TIMEOUT_SECONDS = 1800.0
+START_POLL_SECONDS = 0.05
+"""How often a slot waiting for its driver's ``init()`` looks whether the job has ended meanwhile."""
 HEAD_RESOURCE = "node:__internal_head__"
 """A resource only Ray's head node has."""  # a first lease may build the environment on every node
+JOB_ENDED = "the job ended before this worker was ready: it stays in the pool, warm for the next job"
 
 
 class RayWorker:
@@ -194,6 +197,12 @@ class RayHost:
         self._lost: set[int] = set()
         self._replacing = threading.Lock()
         self._staged: dict[int, int] = {}
+        # Slots still starting when the job ends are not waited for (their drivers stay warm in the
+        # pool), but no thread may be inside Ray once ``close`` returned: the process may shut Ray
+        # down then, and Ray ends a process whose thread calls it after that (a test's driver).
+        self._starts = threading.Condition()
+        self._in_start = 0
+        self._closing = False
         self._lease = self._take_lease(bundle)
         errors = self._lease.errors
         if errors:
@@ -262,26 +271,51 @@ class RayHost:
 
     def start_worker(self, slot: int, name: str, init_timeout: float, say: Say, starting: Starting) -> RayWorker:
         """The slot's process on its agent: warm, or started there now."""
-        position, local = slot_of(slot, self._rules.per_instance)
-        if position in self._lost:
+        with self._start_call():
+            position, local = slot_of(slot, self._rules.per_instance)
+            if position in self._lost:
+                try:
+                    self._replace(position, say)
+                except RayError as exc:
+                    # Counted like a failed init(): the slot tries again, up to max_retries.
+                    raise ScriptInitError(f"the lost node agent {position} could not be replaced: {exc}", "") from exc
+            worker = RayWorker(self, position, local, name)
+            starting(worker)
             try:
-                self._replace(position, say)
+                answer = self._acquired(self.agent(position).acquire.remote(local, name, init_timeout, self._job_id))
             except RayError as exc:
-                # Counted like a failed init(): the slot tries again, up to max_retries.
-                raise ScriptInitError(f"the lost node agent {position} could not be replaced: {exc}", "") from exc
-        worker = RayWorker(self, position, local, name)
-        starting(worker)
-        try:
-            answer = ray.get(self.agent(position).acquire.remote(local, name, init_timeout, self._job_id))
-        except RayError as exc:
-            self.lost(position)
-            raise ScriptInitError(f"the node agent was lost: {type(exc).__name__}", "") from exc
+                self.lost(position)
+                raise ScriptInitError(f"the node agent was lost: {type(exc).__name__}", "") from exc
         for level, text in answer.messages:
             say(level, f"node {self.node_of(position)[:12]}: {text}")
         if answer.init_error is not None:
             raise ScriptInitError(*answer.init_error)
         worker.acquired(answer.pid, answer.init_seconds, answer.warm)
         return worker
+
+    @contextlib.contextmanager
+    def _start_call(self) -> Iterator[None]:
+        """Counts a slot's start while it is in Ray, for ``close`` to wait on; none begins once closing."""
+        with self._starts:
+            if self._closing:
+                raise ScriptInitError(JOB_ENDED, "")
+            self._in_start += 1
+        try:
+            yield
+        finally:
+            with self._starts:
+                self._in_start -= 1
+                self._starts.notify_all()
+
+    def _acquired(self, ref: Any) -> Any:
+        """The agent's answer to ``acquire``; ``ScriptInitError`` once the job ends before it came
+        (the agent goes on: the driver is warm for the pool's next job)."""
+        while True:
+            ready, _ = ray.wait([ref], timeout=START_POLL_SECONDS)
+            if ready:
+                return ray.get(ready[0])
+            if self._closing:
+                raise ScriptInitError(JOB_ENDED, "")
 
     def prefetch(self, mini_batch: MiniBatch) -> None:
         """Nothing: each agent downloads a mini-batch's inputs when its worker takes it."""
@@ -293,7 +327,13 @@ class RayHost:
             self.agent(position).release_inputs.remote(mini_batch)
 
     def close(self, output_dir: Path) -> None:
-        """Copy the job's log lines and output files from every agent, and hand the set back."""
+        """Copy the job's log lines and output files from every agent, and hand the set back.
+
+        Slots still waiting for a driver's ``init()`` stop waiting first (within ``START_POLL_SECONDS``).
+        """
+        with self._starts:
+            self._closing = True
+            self._starts.wait_for(lambda: self._in_start == 0, timeout=ANSWER_GRACE_SECONDS)
         self._log_dir.mkdir(parents=True, exist_ok=True)
         refs = [(p, a.end_job.remote(self._job_id)) for p, a in enumerate(self._lease.agents) if p not in self._lost]
         for position, ref in refs:

@@ -200,6 +200,11 @@ def wait_until(check: Callable[[], bool], timeout: float, what: str) -> None:
         time.sleep(0.2)
 
 
+def slot_threads() -> list[str]:
+    """The names of the pool's slot threads still alive in this process."""
+    return [t.name for t in threading.enumerate() if t.name.startswith("slot-") and t.is_alive()]
+
+
 def alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -300,6 +305,9 @@ def test_a_run_warms_every_slot_of_its_pool_and_does_not_wait_for_a_late_one(
     assert len({m.node for m in first.manifest.mini_batches}) == 1
     assert "was still starting when every mini-batch was done" in caplog.text
     assert len(inits(tmp_path)) == 1
+    # Its slot stopped waiting when the job closed its host: no thread of the job is left in Ray
+    # (one that was, when the process then shut Ray down, made Ray end the process: CI, session 11).
+    wait_until(lambda: not slot_threads(), 5, "the late slot's thread to end")
 
     gate.touch()  # the second process finishes init() after the job, under its agent
     wait_until(lambda: len(inits(tmp_path)) == 2, 60, "the late process's init() to finish")
