@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from run_timeline import run_timeline
 from sales_files import MONTH, START, say
 
 from batchpoint.config import Settings
@@ -222,6 +223,7 @@ def land_and_measure(
         "latency_seconds": round(moved - last_put, 3),
         "observed_latency_seconds": round(observed, 3),
         "breakdown_seconds": {k: round(v, 3) for k, v in breakdown.items()},
+        "timeline": run_timeline(settings, manifest["job_id"], last_put),
         "latest_moves": moves,
         "runs": len(runs),
         "files_scored": sum(c[0] for c in counts),

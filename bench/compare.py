@@ -27,6 +27,7 @@ from figures import medians, per_file_overhead_ms, percentile, ratio
 from plain_loop import run_processes
 from process_memory import PeakSampler, tree_memory_kib
 from ray_data_contender import run_ray_data
+from run_timeline import timeline_text
 from sales_files import history, landing_files, register_forecaster, say
 
 from batchpoint.config import Settings
@@ -96,6 +97,8 @@ def batchpoint_landing(sitting: Sitting, landing: Landing, quiet_seconds: float)
     idle_rss, idle_pss, _ = tree_memory_kib(sitting.stack_pids())
     with PeakSampler(sitting.stack_pids, interval=0.5) as memory:
         result = land_and_measure(sitting.store, sitting.settings, landing, quiet_seconds=quiet_seconds)
+    if sitting.args.timeline:
+        say(f"the covering run's events, seconds from the last PUT:\n{timeline_text(result['timeline'])}")
     memory_figures = {"idle_rss_mib": mib(idle_rss), "idle_pss_mib": mib(idle_pss)}
     memory_figures |= {"peak_rss_mib": mib(memory.peak_rss), "peak_pss_mib": mib(memory.peak_pss)}
     return result | {"memory": memory_figures}
@@ -317,6 +320,7 @@ def main() -> None:
     )
     parser.add_argument("--ray-actors", type=int, default=0, help="actor pool size (default: the worker processes)")
     parser.add_argument("--ray-actor-cpus", type=float, default=0.5)
+    parser.add_argument("--timeline", action="store_true", help="print each covering run's events (stderr)")
     args = parser.parse_args()
     args.landings = args.landings or (3 if args.quick else 10)
     args.quiet_seconds = args.quiet_seconds or (5.0 if args.quick else 10.0)
