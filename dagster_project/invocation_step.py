@@ -111,6 +111,7 @@ def _score(
 ) -> tuple[list[ObjectInfo], ResolvedModel, str, JobResult]:
     name, endpoint = message.job_name, message.endpoint_name
     deployment = message.overrides.apply(platform.registry.get_deployment(endpoint, message.deployment_name))
+    hosts = worker_hosts(platform, deployment)  # first: a Ray pool's cluster is joined meanwhile
     inputs = list_invocation_inputs(platform.store, message)
     model = resolve_model(deployment.model, platform.settings)
     overrides = message.overrides.model_dump(exclude_none=True)
@@ -133,7 +134,7 @@ def _score(
         runtime=runtime,
         progress=log_and_record_progress(context, platform, name),
         log=context.log,
-        hosts=worker_hosts(platform, deployment),
+        hosts=hosts,
         checks=platform.registry.get_endpoint(endpoint).checks,
     )
     return inputs, model, deployment.name, result

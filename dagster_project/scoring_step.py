@@ -140,6 +140,7 @@ def _score(
     environment_log: EnvironmentLog,
 ) -> tuple[list[ObjectInfo], ResolvedModel, JobResult]:
     bucket, prefix = folder
+    hosts = worker_hosts(platform, deployment)  # first: a Ray pool's cluster is joined meanwhile
 
     def listed() -> list[ObjectInfo]:
         return [obj for obj in platform.store.list(bucket, prefix) if not obj.key.endswith("/")]
@@ -167,7 +168,7 @@ def _score(
         runtime=runtime,
         progress=log_and_record_progress(context, platform, job_name),
         log=context.log,
-        hosts=worker_hosts(platform, deployment),
+        hosts=hosts,
         promote=choices.promote,
         reuse=reuse_mode(choices, endpoint),
         keep_versions=endpoint.outputs.keep_versions,

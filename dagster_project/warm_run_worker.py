@@ -113,8 +113,13 @@ class WarmRunWorker:
         instance's configured classes (its storage, launcher, coordinator) and the modules a run's
         step imports later."""
         sys.path.insert(0, str(self.working_directory))
-        for name in (self.module, *RUN_MACHINERY, *instance_modules(), *self.preload_modules):
+        for name in (self.module, *RUN_MACHINERY, *instance_modules()):
             importlib.import_module(name)
+        for name in self.preload_modules:
+            try:
+                importlib.import_module(name)
+            except ModuleNotFoundError as exc:  # another package's internal name, moved: runs import what they need
+                print(f"not preloaded: {name} ({exc})", flush=True)
         # Objects made so far stay out of the collector's reach, in the children too: collecting
         # them would write to their pages in every child and undo the sharing a fork gives.
         gc.freeze()

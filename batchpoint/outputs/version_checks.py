@@ -182,8 +182,20 @@ def _predictions_of(scored: ScoredJob) -> pa.Table | None:
         return None
     lineage = scored.extra_files.get(scored.lineage_name) if scored.lineage_name else None
     if lineage is not None and lineage.exists():
-        return pq.read_table(lineage)
+        return read_lineage_for_checks(lineage)
     return read_rows(scored.predictions_path, scored.output_format)
+
+
+UNCHECKED_LINEAGE = (FILE_COLUMN, *(c for c in LINEAGE_COLUMNS if c not in ("input_uri", "row_index")))
+"""Lineage columns no check reads: the input's name, and those with one value for a job's rows."""
+
+
+def read_lineage_for_checks(path: Path) -> pa.Table:
+    """The prediction columns, ``input_uri`` (dictionary-encoded) and ``row_index`` of a lineage
+    Parquet: the whole file took ~0.11 s to read per 200,000 rows, these columns ~0.01 s."""
+    names = [n for n in pq.read_schema(path).names if n not in UNCHECKED_LINEAGE]
+    read_dictionary = ["input_uri"] if "input_uri" in names else None
+    return pq.read_table(path, columns=names, read_dictionary=read_dictionary).unify_dictionaries()
 
 
 def read_rows(path: Path, output_format: str | None) -> pa.Table | None:

@@ -8,8 +8,11 @@ pool is new.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
+import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import ray
@@ -31,7 +34,48 @@ def connect(address: str | None) -> None:
     """Join the cluster at ``address`` (``host:port``) as a driver, unless this process already has."""
     if ray.is_initialized():
         return
-    ray.init(address=address, namespace=NAMESPACE, log_to_driver=False, logging_level=logging.WARNING)
+    # ray.init off the main thread says so, and leaves the process's SIGTERM handler alone (in a
+    # run, Dagster's): that is what is wanted, the line is not.
+    with _quiet(logging.getLogger("ray._private.worker"), "SIGTERM handler is not set"):
+        ray.init(address=address, namespace=NAMESPACE, log_to_driver=False, logging_level=logging.WARNING)
+
+
+def connect_soon(address: str | None) -> Callable[[], None]:
+    """Start joining the cluster in a thread; the callable returned waits until it has (raising
+    what joining raised). A run joins while it lists its inputs and resolves its model (~0.1 s of
+    ``ray.init`` on two cores, docs/decisions/warm-run-process.md, session 11)."""
+    failure: list[BaseException] = []
+
+    def join() -> None:
+        try:
+            connect(address)
+        except BaseException as exc:  # handed to whoever waits: the job's error as before
+            failure.append(exc)
+
+    thread = threading.Thread(target=join, name="ray-connect", daemon=True)
+    thread.start()
+
+    def joined() -> None:
+        thread.join()
+        if failure:
+            raise failure[0]
+        connect(address)  # already joined: returns at once
+
+    return joined
+
+
+@contextlib.contextmanager
+def _quiet(logger: logging.Logger, starting: str) -> Iterator[None]:
+    """Drop ``logger``'s records whose message starts with ``starting``, for the block."""
+
+    def keep(record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith(starting)
+
+    logger.addFilter(keep)
+    try:
+        yield
+    finally:
+        logger.removeFilter(keep)
 
 
 def code_digest(code_dir: Path, builtin: bool) -> str:
@@ -75,10 +119,14 @@ def rules_of(request: HostRequest, compute: ComputeSpec | None) -> PoolRules:
 
 
 def ray_hosts(settings: Settings, address: str | None, compute: ComputeSpec | None = None) -> HostFactory:
-    """Open each job's host in the Ray cluster at ``address`` (``None``: this process's own Ray, in tests)."""
+    """Open each job's host in the Ray cluster at ``address`` (``None``: this process's own Ray, in tests).
+
+    Joining the cluster starts now, in a thread; the first host opened waits for it.
+    """
+    joined = connect_soon(address)
 
     def open_host(request: HostRequest) -> RayHost:
-        connect(address)
+        joined()
         runtime = request.runtime
         decision = runtime.environment
 

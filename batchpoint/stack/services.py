@@ -53,6 +53,20 @@ MODULE_SERVICES: dict[str, str] = {
 }
 # Imported by a run that scores on Ray, when its step starts (named: the stack imports no Ray).
 RAY_HOSTS_MODULE = "batchpoint.ray_compute.hosts"
+# What a run's step imports lazily beyond the definitions (profiled in a warm run, 40 x 5,000;
+# docs/decisions/warm-run-process.md, session 11): the warm run worker imports them once instead.
+# Internal module names of other packages: one that moved in a new version is skipped with a line.
+STEP_MODULES = (
+    "pyarrow.dataset",  # pq.read_table: the checks, the reuse lookup
+    "pyarrow.acero",  # Table.group_by: the completeness check
+    "mlflow.tracking.request_header.registry",  # the first MLflow REST call: model resolution
+)
+RAY_STEP_MODULES = (
+    RAY_HOSTS_MODULE,
+    "ray.util.serialization_addons",  # ray.init: with pydantic.v1, ~0.1 s profiled in the run
+    "ray._common.usage.usage_lib",
+    "ray._private.arrow_serialization",
+)
 # Linux limits a unix socket path to 108 bytes; longer data dirs keep weed's default socket paths.
 _MAX_SOCKET_PATH = 100
 
@@ -219,7 +233,7 @@ def dagster_launches(settings: Settings, webserver: str, daemon: str, workspace:
     socket = run_worker_socket(settings.dagster_home)
     # Runs on the Ray pool import Ray in their step (seconds): the warm worker has it imported
     # already (its environment, child_env's, holds the Ray variables Ray reads at import).
-    preload = (RAY_HOSTS_MODULE,) if settings.workers == "ray" else ()
+    preload = STEP_MODULES + (RAY_STEP_MODULES if settings.workers == "ray" else ())
     # Not waited for: until it listens, the launcher launches runs on the code server.
     run_worker = [] if socket is None else [run_worker_command(sys.executable, socket, project_root(), preload)]
     return [

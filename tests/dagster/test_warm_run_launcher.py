@@ -66,6 +66,11 @@ def setup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Setup]:
             str(ROOT),
             "-m",
             MODULE,
+            # A module named but not there (another package's internal name that moved) is skipped.
+            "--preload",
+            "no_such_module_bp.inner",
+            "--preload",
+            "pyarrow.dataset",
         ],
         start_new_session=True,  # its run children share its group: one killpg ends them all
     )

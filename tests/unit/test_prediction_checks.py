@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +14,9 @@ from batchpoint.checks.completeness import completeness, files_accounted
 from batchpoint.checks.drift import class_shares, drift, psi
 from batchpoint.checks.results import CheckReport, CheckResult, CheckStatus
 from batchpoint.checks.validity import validity
-from batchpoint.outputs.version_checks import previous_month, read_rows
+from batchpoint.outputs import lineage
+from batchpoint.outputs.lineage import LineageConstants, LineageWriter, with_lineage
+from batchpoint.outputs.version_checks import previous_month, read_lineage_for_checks, read_rows
 
 A, B, C = "s3://landing/sales/2026-11/a.csv", "s3://landing/sales/2026-11/b.csv", "s3://landing/sales/2026-11/c.csv"
 
@@ -166,3 +169,20 @@ def test_a_challenger_is_joined_on_file_and_row_and_the_rows_that_differ_most_co
     assert "label: agreement 66.67%" in diff.text() and "score: mean |diff| 1.83333, max |diff| 5" in diff.text()
     same = diff_predictions(champion, champion, ["label", "score"], versions=("v1", "v1"))
     assert same.columns[0].agreement == 1.0 and same.columns[1].max_abs_diff == 0.0 and same.top_rows == ()
+
+
+def test_the_checks_read_a_lineage_files_predictions_uris_and_row_indices_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(lineage, "ROW_GROUP_ROWS", 1)  # a row group per write, as many mini-batches give
+    constants = LineageConstants("model", "3", "blue", "job-1")
+    path = tmp_path / "predictions.parquet"
+    with LineageWriter(path) as writer:  # a file's rows written twice, in row groups of their own
+        for uris in (["s3://in/a.csv", "s3://in/b.csv"], ["s3://in/b.csv"]):
+            rows = pa.table({"prediction": np.arange(len(uris) * 2, dtype=float), "file": ["x"] * (len(uris) * 2)})
+            writer.write(with_lineage(rows, [(u, 2) for u in uris], constants, datetime.now(UTC)))
+    table = read_lineage_for_checks(path)
+    assert table.column_names == ["prediction", "input_uri", "row_index"]
+    counted = table.group_by("input_uri").aggregate([("row_index", "count"), ("row_index", "count_distinct")])
+    found = {r["input_uri"]: (r["row_index_count"], r["row_index_count_distinct"]) for r in counted.to_pylist()}
+    assert found == {"s3://in/a.csv": (2, 2), "s3://in/b.csv": (4, 2)}

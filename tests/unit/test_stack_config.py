@@ -26,7 +26,9 @@ from batchpoint.stack.ports import free_ports
 from batchpoint.stack.services import (
     MODULE_SERVICES,
     RAY_HOSTS_MODULE,
+    RAY_STEP_MODULES,
     SERVICE_ORDER,
+    STEP_MODULES,
     child_env,
     dagster_launches,
     default_services,
@@ -166,8 +168,11 @@ def test_the_embedded_stack_hands_runs_to_its_warm_run_worker(settings: Settings
     assert launcher["class"] == "WarmRunLauncher" and launcher["config"] == {"socket": str(socket)}
     found = dagster_launches(settings, "dagster-webserver", "dagster-daemon", Path("/w.yaml"))
     assert [launch.name for launch in found] == ["dagster-code", "dagster-run-worker", "dagster", "dagster-daemon"]
-    assert found[1].command == run_worker_command(sys.executable, socket, project_root(), (RAY_HOSTS_MODULE,))
-    assert found[1].command[-2:] == ("--preload", "batchpoint.ray_compute.hosts")  # workers=ray, the default
+    preload = (*STEP_MODULES, *RAY_STEP_MODULES)  # workers=ray, the default
+    assert found[1].command == run_worker_command(sys.executable, socket, project_root(), preload)
+    assert RAY_HOSTS_MODULE in preload
+    # Every module named is there to import (a moved one would only be skipped, and its cost come back).
+    assert all(importlib.util.find_spec(name) is not None for name in preload)
 
 
 def test_a_socket_path_too_long_for_linux_means_no_warm_run_worker(tmp_path: Path) -> None:
