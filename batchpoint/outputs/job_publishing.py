@@ -98,8 +98,6 @@ def _publish(
         into = scored.predictions_path.parent.parent / "pictures"
         report, pictures = check_version(store, layout, scored, checks, log, into)
         extra.update(pictures)
-        for line in check_lines(report):
-            log.info(f"check {line}")
         if report.blocked_by:
             status, error = JobStatus.FAILED_CHECK, report.blocking_note()
     compared = None
@@ -164,6 +162,10 @@ def _publish(
     if keep_versions is not None:
         prune(store, layout, keep_versions, log)
     seconds = (finished - scored.started_at).total_seconds()
+    # Said once the version is out: in a Dagster run each line is an event (~10 ms), and the
+    # manifest and the job's log have them already.
+    for line in check_lines(report) if report is not None else ():
+        log.info(f"check {line}")
     log.info(
         f"job {scored.job_id} {status}: {scored.rows} rows, {scored.failed_items} failed items, {seconds:.1f} s; {note}"
     )
