@@ -21,7 +21,7 @@ from batchpoint.outputs.layout import JOB_ERROR_LOG, JOB_PROGRESS_LOG, JOB_RESUL
 from batchpoint.outputs.manifest import Manifest, build_manifest
 from batchpoint.outputs.manifest_figures import TimingsSection
 from batchpoint.outputs.manifest_sections import DeploymentSection, MiniBatchSection
-from batchpoint.outputs.publishing import VersionUploads, publish_version
+from batchpoint.outputs.publishing import publish_version
 from batchpoint.outputs.retention import apply_retention
 from batchpoint.outputs.scored_job import ScoredJob
 from batchpoint.outputs.version_checks import check_version
@@ -68,31 +68,10 @@ def publish_job(
     to prune is only a warning. ``compare``: diff the version against the month's ``latest`` into
     ``compare/report.*`` and the manifest's ``compare`` (``challenger_report.py``).
     """
-    with VersionUploads(store, layout, scored.version_id) as uploads:
-        return _publish(store, layout, scored, uploads, promote, keep_versions, log, checks, compare)
-
-
-def _publish(
-    store: ObjectStore,
-    layout: OutputLayout,
-    scored: ScoredJob,
-    uploads: VersionUploads,
-    promote: bool,
-    keep_versions: int | None,
-    log: logging.Logger,
-    checks: PredictionChecks | None,
-    compare: bool,
-) -> PublishedJob:
     version_id, status, error = scored.version_id, scored.status, scored.error
     output_file = scored.deployment.settings.output_file_name
     extra = dict(scored.extra_files)
     worker_logs = worker_logs_in(scored.worker_log_dir)
-    # What is final already uploads while the checks run: the rows, whatever the checks find
-    # (a Failed-check version keeps them), the lineage and the workers' logs.
-    if not scored.summary_only and scored.rows > 0:
-        uploads.file(output_file, scored.predictions_path)
-    for relative, path in {**extra, **worker_logs}.items():
-        uploads.file(relative, path)
     report = None
     if checks is not None and status is JobStatus.COMPLETED:
         into = scored.predictions_path.parent.parent / "pictures"
@@ -157,7 +136,6 @@ def _publish(
         manifest=manifest,
         make_latest=status is JobStatus.COMPLETED and promote,
         files={**extra, **worker_logs},
-        uploads=uploads,
     )
     if keep_versions is not None:
         prune(store, layout, keep_versions, log)
