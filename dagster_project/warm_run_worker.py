@@ -37,6 +37,8 @@ from types import FrameType
 from dagster._grpc.types import ExecuteRunArgs
 from dagster._serdes import deserialize_value
 
+from batchpoint.scoring.zygote import preload as preload_modules
+
 DEFINITIONS_MODULE = "dagster_project.definitions"
 REQUEST_LIMIT = 16 * 1024 * 1024
 # What every run's process imports after the definitions: the command it runs, the instance's
@@ -115,11 +117,10 @@ class WarmRunWorker:
         sys.path.insert(0, str(self.working_directory))
         for name in (self.module, *RUN_MACHINERY, *instance_modules()):
             importlib.import_module(name)
-        for name in self.preload_modules:
-            try:
-                importlib.import_module(name)
-            except ModuleNotFoundError as exc:  # another package's internal name, moved: runs import what they need
-                print(f"not preloaded: {name} ({exc})", flush=True)
+        # Other packages' internal names among them: one not there is left out, one that fails is
+        # named; either way the runs import what they need themselves (the zygote's rule).
+        for skipped in preload_modules(self.preload_modules):
+            print(f"not preloaded: {skipped}", flush=True)
         # Objects made so far stay out of the collector's reach, in the children too: collecting
         # them would write to their pages in every child and undo the sharing a fork gives.
         gc.freeze()

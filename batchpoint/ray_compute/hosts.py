@@ -43,7 +43,7 @@ def connect(address: str | None) -> None:
 def connect_soon(address: str | None) -> Callable[[], None]:
     """Start joining the cluster in a thread; the callable returned waits until it has (raising
     what joining raised). A run joins while it lists its inputs and resolves its model (~0.1 s of
-    ``ray.init`` on two cores, docs/decisions/warm-run-process.md, session 11)."""
+    ``ray.init`` on two cores, docs/decisions/run-timeline.md)."""
     failure: list[BaseException] = []
 
     def join() -> None:

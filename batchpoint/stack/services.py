@@ -54,7 +54,7 @@ MODULE_SERVICES: dict[str, str] = {
 # Imported by a run that scores on Ray, when its step starts (named: the stack imports no Ray).
 RAY_HOSTS_MODULE = "batchpoint.ray_compute.hosts"
 # What a run's step imports lazily beyond the definitions (profiled in a warm run, 40 x 5,000;
-# docs/decisions/warm-run-process.md, session 11): the warm run worker imports them once instead.
+# docs/decisions/run-timeline.md): the warm run worker imports them once instead.
 # Internal module names of other packages: one that moved in a new version is skipped with a line.
 STEP_MODULES = (
     "pyarrow.dataset",  # pq.read_table: the checks, the reuse lookup
