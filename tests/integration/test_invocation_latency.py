@@ -8,10 +8,15 @@ The endpoint is written to the registry directly, not through the Workspace (who
 a reload in the background): so the loaded definitions surely lack it when the sensor reads the
 invocation, however fast or slow the machine is, and the only reload is the one the sensor asks for
 in the tick that already requested the run.
+
+A reload that an earlier test asked for, still under way when the registry is written, would load
+the endpoint before the sensor reads the invocation (a CI run failed so): the test first lets every
+such reload end (``_settle_reloads``).
 """
 
 from __future__ import annotations
 
+import threading
 import time
 import uuid
 
@@ -47,6 +52,20 @@ def _wait(workspace: Workspace, job: JobInfo, timeout: float = 240) -> JobInfo:
     return job
 
 
+def _settle_reloads(stack: Settings) -> None:
+    """Let every reload asked for before this point end, so none reads the registry after it.
+
+    Earlier tests' workspaces reload in threads of this process: join them. Reloads asked for
+    elsewhere (the sensor in the code server, an API server) are held by the code server's reload
+    lock: one synchronous reload returns only after the reload under way has ended.
+    """
+    for thread in threading.enumerate():
+        if thread.name == "dagster-reload":
+            thread.join(timeout=180)
+            assert not thread.is_alive(), "an earlier test's Dagster reload did not end in 180 s"
+    DagsterClient(stack.dagster_url).reload_location()
+
+
 def test_a_just_created_endpoint_is_invoked_without_waiting_for_a_reload(stack: Settings) -> None:
     name = f"fresh-{uuid.uuid4().hex[:6]}"
     history = generate_history(products=10, months=30, start="2024-01", seed=7)
@@ -54,6 +73,7 @@ def test_a_just_created_endpoint_is_invoked_without_waiting_for_a_reload(stack: 
     store = open_datastore(stack)
     key = f"adhoc/{name}/part.csv"
     store.put_bytes(stack.landing_bucket, key, scoring_rows(history, MONTH).to_csv(index=False).encode())
+    _settle_reloads(stack)
     registry = Registry(stack.registry)
     try:
         registry.create_or_update_endpoint(BatchEndpoint.parse({"name": name}))
@@ -76,7 +96,9 @@ def test_a_just_created_endpoint_is_invoked_without_waiting_for_a_reload(stack: 
     print(f"\ninvoke -> Running (s): {[round(w, 2) for w in waits]}", end="; ")
     print(f"invoke -> Completed (s): {[round(t, 2) for t in totals]}")
     dagster = DagsterClient(stack.dagster_url)
-    assert first.dagster_run_id in {r.run_id for r in dagster.runs(NEW_ENDPOINT_JOB)}
+    assert first.dagster_run_id in {r.run_id for r in dagster.runs(NEW_ENDPOINT_JOB)}, (
+        f"run {first.dagster_run_id} is not of {NEW_ENDPOINT_JOB}: the endpoint was loaded before the sensor read it"
+    )
     # ... and its predictions still show on the endpoint's asset, in the job's partition.
     materialized = dagster.latest_materialization(list(invocation_key(name).path), first.name)
     assert materialized is not None, "the new-endpoint job's materialisation is not on the endpoint's asset"
