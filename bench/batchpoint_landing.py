@@ -3,6 +3,11 @@
 ``land_and_measure`` PUTs a landing, follows ``latest`` until it points at a version that covers
 every file of the month, waits for the month's runs to settle, and reads what happened from the
 Kafka event, the Dagster run and the manifests (the breakdown in bench/README.md).
+
+``invoke_and_measure`` then invokes the endpoint on the month's folder, every file in it: the warm
+pool scoring files that are all there, with nothing landing beside it, as the loop and Ray Data
+score them. A landing's own runs score beside the PUTs (a run starts as the first file lands) and
+share the two cores with them and the store, so their scoring seconds are not that figure.
 """
 
 from __future__ import annotations
@@ -19,12 +24,14 @@ from sales_files import MONTH, START, say
 
 from batchpoint.config import Settings
 from batchpoint.demo.waiting import wait_for_new_version
+from batchpoint.management.workspace import Workspace
 from batchpoint.orchestration.dagster_graphql import DagsterClient
 from batchpoint.outputs.layout import OutputLayout
 from batchpoint.outputs.versions import list_versions, read_latest, read_manifest
 from batchpoint.registry.store import Registry
 from batchpoint.specs.deployment import BatchDeployment
 from batchpoint.specs.endpoint import BatchEndpoint
+from batchpoint.specs.job import InvokeRequest, JobStatus
 from batchpoint.storage.s3 import S3Store
 from kafka_edge.kafka_io import read_from
 from kafka_edge.s3_event_json import decode
@@ -239,6 +246,36 @@ def land_and_measure(
             # The checks run inside "publishing", before latest moves (issue 14: under 10 % of a run).
             "checks_seconds": (manifest.get("checks") or {}).get("seconds"),
         },
+    }
+
+
+def invoke_and_measure(store: S3Store, settings: Settings, landing: Landing, timeout: float = 900) -> dict[str, Any]:
+    """Invoke the endpoint on the landing's month folder and wait for the job; what its manifest says."""
+    folder = f"s3://{settings.landing_bucket}/{landing.endpoint}/{MONTH}/"
+    request = InvokeRequest.model_validate({"inputs": {"input": {"type": "uri_folder", "path": folder}}})
+    with Workspace(settings) as workspace:
+        job = workspace.jobs.invoke(landing.endpoint, request)
+        deadline = time.monotonic() + timeout
+        while not job.status.ended:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"invoked job {job.name} still {job.status} after {timeout:.0f} s")
+            time.sleep(0.2)
+            job = workspace.jobs.get(job.name)
+        if job.status is not JobStatus.COMPLETED:
+            raise RuntimeError(f"invoked job {job.name} ended {job.status}: {job.error}")
+        (key,) = [o.key for o in workspace.jobs.outputs(job.name) if o.key.endswith("/manifest.json")]
+    bucket = (job.output_uri or "").removeprefix("s3://").partition("/")[0]
+    manifest = json.loads(store.get_bytes(bucket, key))
+    timings, totals = manifest["timings"], manifest["totals"]
+    return {
+        "job": job.name,
+        "files": int(totals["files"]),
+        "rows": int(totals["rows"]),
+        "mini_batches": int(totals["mini_batches"]),
+        "worker_startup_seconds": timings["worker_startup_seconds"],
+        "scoring_seconds": timings["scoring_seconds"],
+        "rows_per_second": timings["rows_per_second"],
+        "job_seconds": round((job.ended_at - job.created_at).total_seconds(), 3) if job.ended_at else None,
     }
 
 
