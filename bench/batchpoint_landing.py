@@ -245,6 +245,7 @@ def land_and_measure(
             "workers": manifest.get("workers"),
             # The checks run inside "publishing", before latest moves (issue 14: under 10 % of a run).
             "checks_seconds": (manifest.get("checks") or {}).get("seconds"),
+            "checks_step_seconds": (manifest.get("checks") or {}).get("step_seconds"),
         },
     }
 

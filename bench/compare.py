@@ -286,6 +286,8 @@ def print_bulk(name: str, result: dict[str, Any], workers: int) -> None:
         if checks is not None:
             share = checks / max(bp["latency_seconds"] - checks, 1e-9)
             print(f"  of publishing: the checks{checks:>25.2f} s ({share:.1%} of the run without them)")
+            steps = bp["final_manifest"].get("checks_step_seconds") or {}
+            print("    " + ", ".join(f"{step} {seconds:.2f}" for step, seconds in steps.items()))
     labels = {
         "e2e_to_loop_x_workers": f"batchpoint e2e ÷ (loop × {workers})",
         "warm_to_loop_x_workers": f"batchpoint warm ÷ (loop × {workers})",

@@ -74,6 +74,8 @@ class CheckReport:
     seconds: float = 0.0
     pictures: Mapping[str, str] = field(default_factory=dict)
     """Each picture's URI by what it shows (``drift[<column>]``: the histograms, SVG)."""
+    step_seconds: Mapping[str, float] = field(default_factory=dict)
+    """Where ``seconds`` went: reading the predictions, the baseline, each check, the pictures."""
 
     @property
     def blocked_by(self) -> list[CheckResult]:
@@ -95,6 +97,7 @@ class CheckReport:
             "baseline": {"partition": self.baseline_partition, "version_id": self.baseline_version},
             "blocked": bool(self.blocked_by),
             "seconds": round(self.seconds, 3),
+            "step_seconds": {k: round(v, 3) for k, v in self.step_seconds.items()},
             "pictures": dict(self.pictures),
         }
 
@@ -108,4 +111,5 @@ class CheckReport:
             baseline_version=baseline.get("version_id"),
             seconds=float(data.get("seconds") or 0.0),
             pictures={str(k): str(v) for k, v in (data.get("pictures") or {}).items()},
+            step_seconds={str(k): float(v) for k, v in (data.get("step_seconds") or {}).items()},
         )

@@ -25,6 +25,7 @@ from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -77,10 +78,10 @@ def check_version(
     pictures_into: Path,
 ) -> tuple[CheckReport, dict[str, Path]]:
     """Evaluate ``spec``'s checks on ``scored`` (its files still local) against the previous month's ``latest``."""
-    started = time.perf_counter()
-    current = _predictions_of(scored)
+    clock = _StepClock()
+    current = clock.step("predictions", _predictions_of(scored))
     columns = [c for c in current.column_names if c not in (*LINEAGE_COLUMNS, FILE_COLUMN)] if current else []
-    results: list[CheckResult] = [_completeness(scored, current, spec)]
+    results: list[CheckResult] = [clock.step("completeness", _completeness(scored, current, spec))]
     if scored.summary_only:
         baseline = None
         why = "summary_only writes no predictions to check"
@@ -89,43 +90,70 @@ def check_version(
             CheckResult("drift", CheckStatus.NOT_EVALUATED, spec.drift.blocking, why),
         ]
     else:
-        baseline = _baseline(store, layout, scored, log)
+        baseline = clock.step("baseline", _baseline(store, layout, scored, log))
         base = baseline.table
         results.append(
-            validity(
-                current if current is not None else pa.table({}),
-                columns,
-                signature_types=scored.model.output_types if scored.lineage_name else None,
-                classes=_classes(base, columns) if base is not None else None,
-                allow_nulls=spec.validity.allow_nulls,
-                blocking=spec.validity.blocking,
+            clock.step(
+                "validity",
+                validity(
+                    current if current is not None else pa.table({}),
+                    columns,
+                    signature_types=scored.model.output_types if scored.lineage_name else None,
+                    classes=_classes(base, columns) if base is not None else None,
+                    allow_nulls=spec.validity.allow_nulls,
+                    blocking=spec.validity.blocking,
+                )
+                if current is not None
+                else _not_readable("validity", spec.validity.blocking),
             )
-            if current is not None
-            else _not_readable("validity", spec.validity.blocking)
         )
         results.append(
-            drift(
-                current if current is not None else pa.table({}),
-                base,
-                columns,
-                psi_threshold=spec.drift.psi_threshold,
-                class_share_threshold=spec.drift.class_share_threshold,
-                baseline_name=baseline.name,
-                missing=baseline.why_none or None,
-                blocking=spec.drift.blocking,
+            clock.step(
+                "drift",
+                drift(
+                    current if current is not None else pa.table({}),
+                    base,
+                    columns,
+                    psi_threshold=spec.drift.psi_threshold,
+                    class_share_threshold=spec.drift.class_share_threshold,
+                    baseline_name=baseline.name,
+                    missing=baseline.why_none or None,
+                    blocking=spec.drift.blocking,
+                )
+                if current is not None
+                else _not_readable("drift", spec.drift.blocking),
             )
-            if current is not None
-            else _not_readable("drift", spec.drift.blocking)
         )
-    seconds = time.perf_counter() - started
     if baseline is None:
-        return CheckReport(tuple(results), seconds=seconds), {}
-    report = CheckReport(tuple(results), baseline.partition or None, baseline.version_id, seconds)
-    pictures = drift_pictures(scored, report, current, baseline.table, pictures_into)
+        return CheckReport(tuple(results), seconds=clock.total, step_seconds=clock.steps), {}
+    report = CheckReport(tuple(results), baseline.partition or None, baseline.version_id)
+    pictures = clock.step("pictures", drift_pictures(scored, report, current, baseline.table, pictures_into))
     uris = {
         f"drift[{Path(n).stem.removeprefix('drift-')}]": layout.uri(layout.key(scored.version_id, n)) for n in pictures
     }
-    return dataclasses.replace(report, pictures=uris), pictures
+    return dataclasses.replace(report, pictures=uris, seconds=clock.total, step_seconds=clock.steps), pictures
+
+
+_T = TypeVar("_T")
+
+
+class _StepClock:
+    """Seconds per step of the checks, each step timed from the end of the one before."""
+
+    def __init__(self) -> None:
+        self._started = self._last = time.perf_counter()
+        self.steps: dict[str, float] = {}
+
+    def step(self, name: str, value: _T) -> _T:
+        """Record that step ``name``, whose result is ``value``, ended now."""
+        now = time.perf_counter()
+        self.steps[name] = now - self._last
+        self._last = now
+        return value
+
+    @property
+    def total(self) -> float:
+        return self._last - self._started
 
 
 def drift_pictures(

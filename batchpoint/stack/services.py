@@ -63,9 +63,12 @@ STEP_MODULES = (
 )
 RAY_STEP_MODULES = (
     RAY_HOSTS_MODULE,
-    # What a driver's first remote call imports to set up its serialisation (pydantic.v1 among
-    # them): that call took 0.15 s, 0.04 s with these imported (a driver timed apart, session 11).
+    # What a driver's first remote call imports to set up its serialisation: that call took
+    # 0.15 s, 0.04 s with these imported (a driver timed apart, session 11).
     "ray._common.pydantic_compat",
+    # Its serialisers for pydantic's v1 fields import pydantic.v1 inside a function (0.2 s, with
+    # the GIL, beside the step's set-up: py-spy of a warm run, session 12).
+    "pydantic.v1.fields",
     "ray._private.arrow_serialization",
     "pyarrow.json",
     "starlette.datastructures",

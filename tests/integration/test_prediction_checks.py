@@ -157,6 +157,9 @@ def test_a_first_month_says_no_baseline_and_a_shifted_month_trips_drift(
     )
     calm = same.manifest.checks.by_name("drift")
     assert calm is not None and calm.status is CheckStatus.PASSED
+    steps = same.manifest.checks.step_seconds  # where the checks' seconds went, a baseline read included
+    assert list(steps) == ["predictions", "completeness", "baseline", "validity", "drift", "pictures"]
+    assert abs(sum(steps.values()) - same.manifest.checks.seconds) < 0.01
     assert float(calm.per_column["prediction"]["psi"]) < 0.2
 
     # December's prices are four times November's: the predictions move, and drift says by how much.

@@ -142,7 +142,7 @@ def test_a_report_names_what_blocks_and_reads_back() -> None:
         CheckResult("completeness", CheckStatus.FAILED, True, "files 1 missing (x)"),
         CheckResult("drift", CheckStatus.FAILED, False, "'prediction' PSI 0.400 (threshold 0.2)"),
     )
-    report = CheckReport(results, "2026-04", "v1", 0.25)
+    report = CheckReport(results, "2026-04", "v1", 0.25, step_seconds={"predictions": 0.125, "drift": 0.125})
     assert [r.name for r in report.blocked_by] == ["completeness"]
     assert report.blocking_note() == "check completeness failed: files 1 missing (x)"
     assert CheckReport.from_dict(report.to_dict()) == report
