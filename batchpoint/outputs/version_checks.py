@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
@@ -190,11 +191,7 @@ def _completeness(scored: ScoredJob, current: pa.Table | None, spec: PredictionC
     blocking = spec.completeness.blocking
     if scored.lineage_name and current is not None and "input_uri" in current.column_names:
         expected = {f.uri: (f.rows or 0) if f.ok else 0 for f in scored.files}
-        counted = current.group_by("input_uri").aggregate([("row_index", "count"), ("row_index", "count_distinct")])
-        uris = counted.column("input_uri").to_pylist()
-        rows = dict(zip(uris, counted.column("row_index_count").to_pylist(), strict=True))
-        distinct = dict(zip(uris, counted.column("row_index_count_distinct").to_pylist(), strict=True))
-        twice = {uri: 2 for uri in uris if distinct[uri] < rows[uri]}
+        rows, twice = rows_per_file(current)
         return completeness(expected, rows, {}, times_seen=twice, blocking=blocking)
     appearances: Counter[str] = Counter()
     for record in scored.mini_batches:  # one final record per mini-batch scored, short returns included
@@ -202,6 +199,30 @@ def _completeness(scored: ScoredJob, current: pa.Table | None, spec: PredictionC
     appearances.update(f.uri for f in scored.files if f.reused_from)
     ok = [f.uri for f in scored.files if f.ok]
     return files_accounted(ok, appearances, inputs=[f.uri for f in scored.files], blocking=blocking)
+
+
+def rows_per_file(lineage: pa.Table) -> tuple[dict[str, int], dict[str, int]]:
+    """Rows per ``input_uri`` of a lineage table, and the files some of whose rows appear twice.
+
+    Each file's ``row_index`` values should be 0 .. rows - 1, once each: counted by one pass over
+    the (file, row) slots (~0.02 s per 2,000,000 rows). Only when they are not is Arrow's group-by
+    asked for the distinct counts (0.2-0.8 s per 2,000,000 rows, most of the checks' time).
+    """
+    column, row_index = lineage.column("input_uri"), lineage.column("row_index")
+    if pa.types.is_dictionary(column.type) and column.num_chunks and column.null_count == row_index.null_count == 0:
+        dictionary = column.chunk(0).dictionary  # unified: one dictionary for every chunk
+        codes = np.concatenate([c.indices.to_numpy(zero_copy_only=False) for c in column.chunks]).astype(np.int64)
+        index = row_index.to_numpy(zero_copy_only=False)
+        per_file = np.bincount(codes, minlength=len(dictionary))
+        if index.size == 0 or (index.min() >= 0 and not np.any(index >= per_file[codes])):
+            starts = np.concatenate(([0], np.cumsum(per_file)[:-1]))
+            if np.bincount(starts[codes] + index, minlength=int(per_file.sum())).max(initial=0) <= 1:
+                return {u: int(n) for u, n in zip(dictionary.to_pylist(), per_file.tolist(), strict=True) if n}, {}
+    counted = lineage.group_by("input_uri").aggregate([("row_index", "count"), ("row_index", "count_distinct")])
+    uris = counted.column("input_uri").to_pylist()
+    rows = dict(zip(uris, counted.column("row_index_count").to_pylist(), strict=True))
+    distinct = dict(zip(uris, counted.column("row_index_count_distinct").to_pylist(), strict=True))
+    return rows, {uri: 2 for uri in uris if distinct[uri] < rows[uri]}
 
 
 def _predictions_of(scored: ScoredJob) -> pa.Table | None:
