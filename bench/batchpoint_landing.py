@@ -226,6 +226,8 @@ def land_and_measure(
         "files": len(landing.files),
         "rows": int(manifest["totals"]["rows"]),
         "mini_batches": manifest["totals"]["mini_batches"],
+        "first_put": first_put,
+        "moved_at": moved,
         "landing_seconds": round(last_put - first_put, 3),
         "latency_seconds": round(moved - last_put, 3),
         "observed_latency_seconds": round(observed, 3),
@@ -276,6 +278,8 @@ def invoke_and_measure(store: S3Store, settings: Settings, landing: Landing, tim
         "worker_startup_seconds": timings["worker_startup_seconds"],
         "scoring_seconds": timings["scoring_seconds"],
         "rows_per_second": timings["rows_per_second"],
+        "created_at": job.created_at.timestamp(),
+        "ended_at": job.ended_at.timestamp() if job.ended_at else None,
         "job_seconds": round((job.ended_at - job.created_at).total_seconds(), 3) if job.ended_at else None,
     }
 

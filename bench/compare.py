@@ -33,7 +33,7 @@ from batchpoint_landing import (
 )
 from figures import medians, per_file_overhead_ms, percentile, ratio
 from plain_loop import run_processes
-from process_memory import PeakSampler, tree_memory_kib
+from process_memory import CpuTimeline, PeakSampler, process_label, tree_memory_kib
 from ray_data_contender import run_ray_data
 from run_timeline import timeline_text
 from sales_files import history, landing_files, register_forecaster, say
@@ -75,6 +75,10 @@ class Sitting:
     def stack_pids(self) -> list[int]:
         return [pid for pids in self.stack.pids().values() for pid in pids]
 
+    def stack_processes(self) -> dict[str, int]:
+        """Each service's process trees by a name: ``dagster:dagster-daemon``, ``ray:ray``, ..."""
+        return {f"{s}:{process_label(p)}": p for s, pids in self.stack.pids().items() for p in pids}
+
     def endpoint(self, workload: str) -> str:
         name = f"bench-{self.tag}-{workload}"
         create_endpoint(self.settings, name, self.model_uri, self.args.workers_layout, self.args.mini_batch_size)
@@ -103,8 +107,10 @@ def mib(kib: int) -> float:
 def batchpoint_landing(sitting: Sitting, landing: Landing, quiet_seconds: float) -> dict[str, Any]:
     """One landing measured end to end, with the stack's memory (services + runs + workers) idle and at peak."""
     idle_rss, idle_pss, _ = tree_memory_kib(sitting.stack_pids())
-    with PeakSampler(sitting.stack_pids, interval=0.5) as memory:
+    with PeakSampler(sitting.stack_pids, interval=0.5) as memory, CpuTimeline(sitting.stack_processes) as cpu:
         result = land_and_measure(sitting.store, sitting.settings, landing, quiet_seconds=quiet_seconds)
+    # Where the two cores went from the first PUT to latest moved: the run, its workers, the rest.
+    result["cpu_seconds"] = cpu.seconds_between(result["first_put"], result["moved_at"])
     if sitting.args.timeline:
         say(f"the covering run's events, seconds from the last PUT:\n{timeline_text(result['timeline'])}")
     memory_figures = {"idle_rss_mib": mib(idle_rss), "idle_pss_mib": mib(idle_pss)}
@@ -171,7 +177,10 @@ def bulk_workload(sitting: Sitting, workload: str) -> dict[str, Any]:
         say(f"{workload}: batchpoint end to end, pool warm")
         result["batchpoint"] = batchpoint_landing(sitting, landing, quiet_seconds=sitting.args.quiet_seconds)
         say(f"{workload}: batchpoint warm, the endpoint invoked on the landed month (nothing landing beside it)")
-        result["batchpoint_invoked"] = invoke_and_measure(sitting.store, sitting.settings, landing)
+        with CpuTimeline(sitting.stack_processes) as cpu:
+            invoked = invoke_and_measure(sitting.store, sitting.settings, landing)
+        invoked["cpu_seconds"] = cpu.seconds_between(invoked["created_at"], invoked["ended_at"] or time.time())
+        result["batchpoint_invoked"] = invoked
     else:  # the others read the landing bucket: land the files without waiting for batchpoint
         land(sitting.store, sitting.settings, landing)
     out_dir = sitting.settings.data_dir / "bench-out" / workload
@@ -282,6 +291,12 @@ def print_bulk(name: str, result: dict[str, Any], workers: int) -> None:
               f"files scored {bp['files_scored']} of {result['files']}")  # fmt: skip
         for step, seconds in bp["breakdown_seconds"].items():
             print(f"  {step:<42}{seconds:>9.2f} s")
+        busy = sorted(bp["cpu_seconds"].items(), key=lambda kv: -kv[1])
+        print("  CPU seconds, first PUT → latest moved: " + ", ".join(f"{k} {v:.2f}" for k, v in busy if v >= 0.05))
+        invoked = result.get("batchpoint_invoked")
+        if invoked:
+            busy = sorted(invoked["cpu_seconds"].items(), key=lambda kv: -kv[1])
+            print("  CPU seconds, invoked job: " + ", ".join(f"{k} {v:.2f}" for k, v in busy if v >= 0.05))
         checks = bp["final_manifest"].get("checks_seconds")
         if checks is not None:
             share = checks / max(bp["latency_seconds"] - checks, 1e-9)

@@ -1,4 +1,5 @@
-"""Process trees and their memory, read from ``/proc`` (Linux): RSS, PSS, peak RSS and CPU ticks.
+"""Process trees and their memory, read from ``/proc`` (Linux): RSS, PSS, peak RSS and CPU ticks,
+and a timeline of CPU seconds per tree (``CpuTimeline``).
 
 Shared by the benches that report memory (``worker_startup.py``, ``compare.py``). RSS counts pages
 shared by forked processes once per process; PSS splits them fairly.
@@ -6,7 +7,9 @@ shared by forked processes once per process; PSS splits them fairly.
 
 from __future__ import annotations
 
+import os
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -104,3 +107,73 @@ class PeakSampler:
             for pid in pids:
                 self._hwm[pid] = max(self._hwm.get(pid, 0), high_water_kib(pid))
             self._stop.wait(self._interval)
+
+
+def tree_cpu_ticks(root: int, children: dict[int, list[int]] | None = None) -> int:
+    """CPU ticks of a process tree so far: each live process's utime + stime, plus the CPU of the
+    children it reaped (cutime + cstime), so a run process that ended still counts in its parent."""
+    children = children_by_parent() if children is None else children
+    total, todo = 0, [root]
+    while todo:
+        pid = todo.pop()
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += sum(int(f) for f in fields[11:15])  # utime, stime, cutime, cstime
+        todo.extend(children.get(pid, []))
+    return total
+
+
+def process_label(pid: int) -> str:
+    """A short name for a process from its command line: the module run with ``-m``, else the program."""
+    try:
+        argv = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace").split("\0")
+    except OSError:
+        return str(pid)
+    if "-m" in argv[:-1]:
+        return argv[argv.index("-m") + 1].rsplit(".", 1)[-1]
+    names = [Path(a).name for a in argv if a and not a.startswith("-")]
+    scripts = [n for n in names[1:] if not n.startswith("python")] if names and names[0].startswith("python") else []
+    return (scripts or names or [str(pid)])[0]
+
+
+class CpuTimeline:
+    """CPU ticks of labelled process trees, sampled every ``interval`` s until stopped, with wall times."""
+
+    def __init__(self, roots: Callable[[], dict[str, int]], interval: float = 0.25) -> None:
+        self._roots = roots
+        self._interval = interval
+        self._stop = threading.Event()
+        self.samples: list[tuple[float, dict[str, int]]] = []
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> CpuTimeline:
+        self._sample()  # now, not when the thread first runs: a busy caller can hold the GIL a while
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self._sample()
+
+    def _sample(self) -> None:
+        children = children_by_parent()
+        ticks = {k: tree_cpu_ticks(p, children) for k, p in self._roots().items()}
+        own = os.times()  # this process alone: its tree holds the stack it started
+        ticks["this process"] = round((own.user + own.system) * os.sysconf("SC_CLK_TCK"))
+        self.samples.append((time.time(), ticks))
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._interval):
+            self._sample()
+
+    def seconds_between(self, start: float, end: float) -> dict[str, float]:
+        """CPU seconds of each tree from the last sample at or before ``start`` to the first at or after ``end``."""
+        if not self.samples:
+            return {}
+        before = next((s for _, s in reversed(self.samples) if _ <= start), self.samples[0][1])
+        after = next((s for t, s in self.samples if t >= end), self.samples[-1][1])
+        hz = os.sysconf("SC_CLK_TCK")
+        return {k: round((after.get(k, 0) - before.get(k, 0)) / hz, 2) for k in after}
