@@ -206,3 +206,10 @@ def test_rows_per_file_counts_rows_and_finds_a_row_written_twice(
     uris: list[str], index: list[int], rows: dict[str, int], twice: dict[str, int]
 ) -> None:
     assert rows_per_file(_uri_encoded(uris, index)) == (rows, twice)
+
+
+def test_rows_per_file_reads_chunks_with_dictionaries_of_their_own() -> None:
+    # Code 0 is "a" in the first chunk and "b" in the second: counted by name, not by code.
+    uris = pa.chunked_array([pa.array(["a", "a"]).dictionary_encode(), pa.array(["b", "b", "b"]).dictionary_encode()])
+    chunks = pa.table({"input_uri": uris, "row_index": pa.array([0, 1, 0, 1, 2], pa.int64())})
+    assert rows_per_file(chunks) == ({"a": 2, "b": 3}, {})
