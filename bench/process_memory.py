@@ -28,9 +28,9 @@ def children_by_parent() -> dict[int, list[int]]:
     return children
 
 
-def tree(root: int) -> list[int]:
-    """``root`` and its descendants, by parent pid."""
-    children = children_by_parent()
+def tree(root: int, children: dict[int, list[int]] | None = None) -> list[int]:
+    """``root`` and its descendants, by parent pid (``children``: a ``children_by_parent()`` already read)."""
+    children = children_by_parent() if children is None else children
     found, todo = [], [root]
     while todo:
         pid = todo.pop()
@@ -65,12 +65,13 @@ def high_water_kib(pid: int) -> int:
     return next((int(line.split()[1]) for line in lines if line.startswith("VmHWM:")), 0)
 
 
-def cpu_ticks(pid: int) -> int:
+def cpu_ticks(pid: int, *, reaped: bool = False) -> int:
+    """The process's utime + stime so far; with ``reaped``, also its reaped children's (cutime + cstime)."""
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except OSError:
         return 0
-    return int(fields[11]) + int(fields[12])  # utime + stime
+    return sum(int(f) for f in fields[11 : 15 if reaped else 13])
 
 
 class PeakSampler:
@@ -110,19 +111,9 @@ class PeakSampler:
 
 
 def tree_cpu_ticks(root: int, children: dict[int, list[int]] | None = None) -> int:
-    """CPU ticks of a process tree so far: each live process's utime + stime, plus the CPU of the
-    children it reaped (cutime + cstime), so a run process that ended still counts in its parent."""
-    children = children_by_parent() if children is None else children
-    total, todo = 0, [root]
-    while todo:
-        pid = todo.pop()
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += sum(int(f) for f in fields[11:15])  # utime, stime, cutime, cstime
-        todo.extend(children.get(pid, []))
-    return total
+    """CPU ticks of a process tree so far: each live process's, plus those of the children it
+    reaped, so a run process that ended still counts in its parent."""
+    return sum(cpu_ticks(pid, reaped=True) for pid in tree(root, children))
 
 
 def process_label(pid: int) -> str:
